@@ -1,0 +1,178 @@
+"""`FleetTable`: a fleet as struct-of-arrays, the form the engine consumes.
+
+One block of equal-length numpy arrays per asset kind, one row per asset,
+plus a per-prosumer block. Asset rows point to their owner through
+``*_prosumer_index``. SOC and efficiencies are fractions; percentages are
+converted at the edges (`desim.units`). This is the one interface between
+fleet generation, scenario files and the engine: a generated fleet, an
+explicit list of prosumers and a parsed description all become a FleetTable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from attrs import define, field, fields
+
+__all__ = [
+    "FleetTable",
+    "PROFILE_NAMES",
+    "EV_PRIORITY_NAMES",
+    "PROSUMER_COLUMNS",
+    "BESS_COLUMNS",
+    "EV_COLUMNS",
+    "PV_COLUMNS",
+]
+
+PROFILE_NAMES = ("conservative", "moderate", "aggressive")
+EV_PRIORITY_NAMES = ("low", "medium", "high")
+
+
+def _f64(value) -> np.ndarray:
+    return np.ascontiguousarray(value, dtype=np.float64)
+
+
+def _f32(value) -> np.ndarray:
+    return np.ascontiguousarray(value, dtype=np.float32)
+
+
+def _i32(value) -> np.ndarray:
+    return np.ascontiguousarray(value, dtype=np.int32)
+
+
+def _i8(value) -> np.ndarray:
+    return np.ascontiguousarray(value, dtype=np.int8)
+
+
+def _str(value) -> np.ndarray:
+    return np.asarray(value, dtype=object)
+
+
+@define(eq=False)
+class FleetTable:
+    """A fleet of prosumers as numpy arrays (see module docstring).
+
+    Per prosumer (length ``n_prosumers``): ``prosumer_id`` (str),
+    ``annual_load_kwh``, ``participation_willingness`` (0-1),
+    ``min_compensation_per_kwh`` ($/kWh), ``backup_power_hours`` (h),
+    ``max_discharge`` (fraction of usable battery energy the aggregator may
+    take), ``ev_priority`` (index into `EV_PRIORITY_NAMES`), ``profile``
+    (index into `PROFILE_NAMES`).
+
+    Per BESS (length ``n_bess``): ``bess_prosumer_index``, ``bess_capacity_kwh``,
+    ``bess_max_charge_kw``, ``bess_max_discharge_kw``, ``bess_charge_efficiency``,
+    ``bess_discharge_efficiency``, ``bess_soc`` (initial), ``bess_min_soc``,
+    ``bess_max_soc``, ``bess_self_discharge_per_h``, ``bess_product`` (str).
+
+    Per EV (length ``n_evs``): ``ev_prosumer_index``, ``ev_id`` (str),
+    ``ev_capacity_kwh``, ``ev_max_charge_kw``, ``ev_charge_efficiency``,
+    ``ev_soc`` (initial), ``ev_departure_soc`` (required at departure),
+    ``ev_departure_hour`` (clock hour the driver leaves, the charge deadline),
+    ``ev_arrival_hour`` (clock hour the car is usually back home),
+    ``ev_daily_miles``, ``ev_kwh_per_mile``, ``ev_v2g_max_kw`` (0: no V2G),
+    ``ev_v2g_min_soc``, ``ev_product`` (str).
+
+    Per PV system (length ``n_pv``): ``pv_prosumer_index``, ``pv_capacity_kw``
+    (DC rating at STC), ``pv_tilt_deg``, ``pv_azimuth_deg`` (180 = south),
+    ``pv_system_efficiency`` (DC-to-AC derate).
+    """
+
+    prosumer_id: np.ndarray = field(converter=_str)
+    annual_load_kwh: np.ndarray = field(converter=_f64)
+    participation_willingness: np.ndarray = field(converter=_f32)
+    min_compensation_per_kwh: np.ndarray = field(converter=_f32)
+    backup_power_hours: np.ndarray = field(converter=_f32)
+    max_discharge: np.ndarray = field(converter=_f32)
+    ev_priority: np.ndarray = field(converter=_i8)
+    profile: np.ndarray = field(converter=_i8)
+
+    bess_prosumer_index: np.ndarray = field(converter=_i32)
+    bess_capacity_kwh: np.ndarray = field(converter=_f64)
+    bess_max_charge_kw: np.ndarray = field(converter=_f64)
+    bess_max_discharge_kw: np.ndarray = field(converter=_f64)
+    bess_charge_efficiency: np.ndarray = field(converter=_f64)
+    bess_discharge_efficiency: np.ndarray = field(converter=_f64)
+    bess_soc: np.ndarray = field(converter=_f64)
+    bess_min_soc: np.ndarray = field(converter=_f64)
+    bess_max_soc: np.ndarray = field(converter=_f64)
+    bess_self_discharge_per_h: np.ndarray = field(converter=_f64)
+    bess_product: np.ndarray = field(converter=_str)
+
+    ev_prosumer_index: np.ndarray = field(converter=_i32)
+    ev_id: np.ndarray = field(converter=_str)
+    ev_capacity_kwh: np.ndarray = field(converter=_f64)
+    ev_max_charge_kw: np.ndarray = field(converter=_f64)
+    ev_charge_efficiency: np.ndarray = field(converter=_f64)
+    ev_soc: np.ndarray = field(converter=_f64)
+    ev_departure_soc: np.ndarray = field(converter=_f64)
+    ev_departure_hour: np.ndarray = field(converter=_f64)
+    ev_arrival_hour: np.ndarray = field(converter=_f64)
+    ev_daily_miles: np.ndarray = field(converter=_f64)
+    ev_kwh_per_mile: np.ndarray = field(converter=_f64)
+    ev_v2g_max_kw: np.ndarray = field(converter=_f64)
+    ev_v2g_min_soc: np.ndarray = field(converter=_f64)
+    ev_product: np.ndarray = field(converter=_str)
+
+    pv_prosumer_index: np.ndarray = field(converter=_i32)
+    pv_capacity_kw: np.ndarray = field(converter=_f64)
+    pv_tilt_deg: np.ndarray = field(converter=_f64)
+    pv_azimuth_deg: np.ndarray = field(converter=_f64)
+    pv_system_efficiency: np.ndarray = field(converter=_f64)
+
+    def __attrs_post_init__(self) -> None:
+        for prefix, length in (("bess_", self.n_bess), ("ev_", self.n_evs),
+                               ("pv_", self.n_pv)):
+            for f in fields(type(self)):
+                if f.name.startswith(prefix) and len(getattr(self, f.name)) != length:
+                    raise RuntimeError(f"FleetTable.{f.name}: length "
+                                       f"{len(getattr(self, f.name))} != {length}")
+        for f in fields(type(self)):
+            if not f.name.startswith(("bess_", "ev_", "pv_")) and \
+                    len(getattr(self, f.name)) != self.n_prosumers:
+                raise RuntimeError(f"FleetTable.{f.name}: length differs from prosumer_id")
+
+    @property
+    def n_prosumers(self) -> int:
+        return len(self.prosumer_id)
+
+    @property
+    def n_bess(self) -> int:
+        return len(self.bess_prosumer_index)
+
+    @property
+    def n_evs(self) -> int:
+        return len(self.ev_prosumer_index)
+
+    @property
+    def n_pv(self) -> int:
+        return len(self.pv_prosumer_index)
+
+    def nbytes(self) -> int:
+        """Bytes held by the numeric arrays (object id arrays counted by pointer)."""
+        return sum(getattr(self, f.name).nbytes for f in fields(type(self)))
+
+    def equals(self, other: FleetTable) -> bool:
+        """True when every column is equal (floats compared exactly)."""
+        for f in fields(type(self)):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if a.shape != b.shape or not np.array_equal(a, b):
+                return False
+        return True
+
+    @classmethod
+    def concat(cls, tables: list[FleetTable]) -> FleetTable:
+        """Stack several tables into one, re-pointing the asset owner indices."""
+        offsets = np.cumsum([0] + [t.n_prosumers for t in tables[:-1]])
+        columns = {}
+        for f in fields(cls):
+            parts = [getattr(t, f.name) for t in tables]
+            if f.name.endswith("_prosumer_index"):
+                parts = [p + off for p, off in zip(parts, offsets, strict=True)]
+            columns[f.name] = np.concatenate(parts) if parts else np.array([])
+        return cls(**columns)
+
+
+PROSUMER_COLUMNS = tuple(f.name for f in fields(FleetTable)
+                         if not f.name.startswith(("bess_", "ev_", "pv_")))
+BESS_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("bess_"))
+EV_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("ev_"))
+PV_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("pv_"))
