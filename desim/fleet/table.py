@@ -27,6 +27,16 @@ PROFILE_NAMES = ("conservative", "moderate", "aggressive")
 EV_PRIORITY_NAMES = ("low", "medium", "high")
 
 
+_PROSUMER_FIELDS = ("prosumer_id", "annual_load_kwh", "participation_willingness",
+                    "min_compensation_per_kwh", "backup_power_hours", "max_discharge",
+                    "ev_priority", "profile")
+
+
+def _block(name: str) -> str:
+    """Which block a column belongs to: "prosumer", "bess", "ev" or "pv"."""
+    return "prosumer" if name in _PROSUMER_FIELDS else name.split("_", 1)[0]
+
+
 def _f64(value) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float64)
 
@@ -119,16 +129,13 @@ class FleetTable:
     pv_system_efficiency: np.ndarray = field(converter=_f64)
 
     def __attrs_post_init__(self) -> None:
-        for prefix, length in (("bess_", self.n_bess), ("ev_", self.n_evs),
-                               ("pv_", self.n_pv)):
-            for f in fields(type(self)):
-                if f.name.startswith(prefix) and len(getattr(self, f.name)) != length:
-                    raise RuntimeError(f"FleetTable.{f.name}: length "
-                                       f"{len(getattr(self, f.name))} != {length}")
+        lengths = {"prosumer": self.n_prosumers, "bess": self.n_bess, "ev": self.n_evs,
+                   "pv": self.n_pv}
         for f in fields(type(self)):
-            if not f.name.startswith(("bess_", "ev_", "pv_")) and \
-                    len(getattr(self, f.name)) != self.n_prosumers:
-                raise RuntimeError(f"FleetTable.{f.name}: length differs from prosumer_id")
+            expected = lengths[_block(f.name)]
+            if len(getattr(self, f.name)) != expected:
+                raise RuntimeError(f"FleetTable.{f.name}: length "
+                                   f"{len(getattr(self, f.name))} != {expected}")
 
     @property
     def n_prosumers(self) -> int:
@@ -171,8 +178,7 @@ class FleetTable:
         return cls(**columns)
 
 
-PROSUMER_COLUMNS = tuple(f.name for f in fields(FleetTable)
-                         if not f.name.startswith(("bess_", "ev_", "pv_")))
-BESS_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("bess_"))
-EV_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("ev_"))
-PV_COLUMNS = tuple(f.name for f in fields(FleetTable) if f.name.startswith("pv_"))
+PROSUMER_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "prosumer")
+BESS_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "bess")
+EV_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "ev")
+PV_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "pv")
