@@ -1,0 +1,622 @@
+"""The fleet engine: a SimPy environment with a few fleet-level processes.
+
+Processes decide *when* (profile interval boundaries, day starts, dispatch
+starts and ends, settlements); between two boundaries every asset's power is
+constant, so each asset event inside the interval (EV arrival, departure,
+target reached, battery full or empty) is found in closed form and handled
+at its exact time, in vectorized rounds over the assets that have one. No
+SimPy event per asset and no Python loop over the fleet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+from attrs import define, field
+
+from desim.assets import physics
+from desim.errors import ScenarioError
+from desim.fleet.table import FleetTable
+from desim.sim import dispatch as dsp
+from desim.sim.log import EventLog
+from desim.sim.policies import Signals, guard_min_power_kw
+from desim.sim.state import BessState, EvState
+
+__all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
+
+_FUTURE_H = 48.0
+_MET_TOL_KWH = 1e-6
+
+
+@define
+class SimInputs:
+    """Everything a run consumes, already resolved to arrays."""
+
+    fleet: FleetTable
+    start: pd.Timestamp
+    interval_h: float
+    n_steps: int
+    pv_bucket: np.ndarray
+    pv_kw_per_kwp: np.ndarray          # (n_buckets, n_steps), AC kW per kWp before derate
+    load: Any                          # .block(start_index, n_steps) -> (n, n_prosumers) kW
+    price_usd_per_kwh: np.ndarray      # (n_steps,)
+    sessions: Any                      # MobilitySessions | RecordedSessions
+    ev_policy: Any
+    bess_policy: Any
+    events: dsp.DispatchEvents = field(factory=dsp.DispatchEvents.empty)
+    site_limit_kw: float = np.inf
+    departure_guard: bool = True
+    allocation: str = "pro_rata"
+    prosumer_share: float = 0.7
+    dispatch_seed: Any = None
+    event_kinds: tuple | None = None
+    dispatch_enabled: bool = True
+
+    @property
+    def horizon_h(self) -> float:
+        return self.n_steps * self.interval_h
+
+
+@define
+class SimResult:
+    """What a run produced: the log, per-interval fleet series and per-prosumer totals."""
+
+    log: EventLog
+    start: pd.Timestamp
+    series: pd.DataFrame
+    totals: pd.DataFrame
+    settlements: pd.DataFrame
+    ev: EvState
+    bess: BessState
+
+
+class Engine:
+    """Fleet state plus the vectorized event handling; see the module docstring."""
+
+    def __init__(self, inputs: SimInputs):
+        self.inp = inp = inputs
+        fleet = inp.fleet
+        self.fleet = fleet
+        self.ev = EvState.from_table(fleet)
+        self.bess = BessState.from_table(fleet)
+        n = fleet.n_prosumers
+        self.log = EventLog(
+            fleet.prosumer_id,
+            {"ev": fleet.ev_id,
+             "bess": np.asarray([f"{fleet.prosumer_id[i]}/bess"
+                                 for i in fleet.bess_prosumer_index], dtype=object),
+             "pv": np.asarray([f"{fleet.prosumer_id[i]}/pv"
+                               for i in fleet.pv_prosumer_index], dtype=object)},
+            kinds=inp.event_kinds)
+        self.t_h = 0.0
+        self.step = -1
+        self.dirty = True
+        self._load_block = None
+        self._load_block_start = -1
+        self.load_kw = np.zeros(n, dtype=np.float32)
+        self.pv_kw = np.zeros(n)
+        self.price = 0.0
+        self.ev_next_h = np.full(self.ev.n, np.inf)
+        # dispatch
+        self.active = -1
+        self.accepted = np.zeros(n, dtype=bool)
+        self.ev_award_kw = np.zeros(self.ev.n)
+        self.bess_award_kw = np.zeros(self.bess.n)
+        self.ev_delta_kwh = np.zeros(self.ev.n)
+        self.bess_delta_kwh = np.zeros(self.bess.n)
+        self.ev_delta_kw = np.zeros(self.ev.n)
+        self.bess_delta_kw = np.zeros(self.bess.n)
+        self.award_ids = np.full(n, -1, dtype=np.int64)
+        self.dispatch_row_id = -1
+        self.dispatch_rng = np.random.default_rng(inp.dispatch_seed)
+        self.ended_events: list[int] = []
+        # accounting
+        ns = inp.n_steps
+        self.series = {k: np.zeros(ns) for k in (
+            "load_kw", "pv_kw", "ev_kw", "bess_kw", "import_kw", "export_kw",
+            "price_usd_per_kwh", "target_kw", "delivered_kw")}
+        self.tot = {k: np.zeros(n) for k in (
+            "load_kwh", "pv_kwh", "ev_kwh", "bess_kwh", "import_kwh", "export_kwh",
+            "delivered_kwh", "payment_usd", "import_cost_usd", "peak_import_kw")}
+        self.settlement_rows: list[dict] = []
+        self._init_sessions()
+
+    # -- sessions -----------------------------------------------------------------
+    def _init_sessions(self) -> None:
+        ev = self.ev
+        idx = np.arange(ev.n)
+        arr, dep, soc, tgt = self.inp.sessions.first(idx, ev.soc)
+        at_home = arr <= 0.0
+        ev.arrival_h[:] = arr
+        ev.departure_h[:] = dep
+        ev.target_soc[:] = tgt
+        ev.next_arrival_soc[:] = soc
+        ev.plugged[:] = False
+        self.ev_next_h[:] = np.where(at_home, 0.0, arr)
+
+    # -- the fleet advance ----------------------------------------------------------
+    def advance_to(self, t1: float) -> None:
+        """Bring every asset up to time `t1`, handling each asset event on the way."""
+        if t1 < self.t_h:
+            raise RuntimeError(f"engine time went backwards: {t1} < {self.t_h}")
+        if self.dirty:
+            self._recompute()
+        if t1 == self.t_h and not np.any(self.ev_next_h <= t1):
+            return
+        self._advance_evs(t1)
+        self._advance_bess(t1)
+        self.t_h = t1
+
+    def _ev_integrate(self, idx, t_end):
+        ev = self.ev
+        dt = t_end - ev.t_last_h[idx]
+        p = ev.power_kw[idx]
+        moving = p != 0.0
+        if np.any(moving):
+            stored = np.where(p > 0, p * ev.charge_efficiency[idx], p / ev.charge_efficiency[idx])
+            ev.soc[idx] = ev.soc[idx] + np.where(moving, stored * dt / ev.capacity_kwh[idx], 0.0)
+            ev.energy_step_kwh[idx] += p * dt
+            if self.active >= 0:
+                self.ev_delta_kwh[idx] += self.ev_delta_kw[idx] * dt
+        ev.t_last_h[idx] = t_end
+
+    def _ev_next(self, idx):
+        """Next event time of EVs `idx` from their current state (closed form)."""
+        ev = self.ev
+        p = ev.power_kw[idx]
+        limit = np.where(p > 0, ev.target_soc[idx], ev.v2g_min_soc[idx])
+        t_stop = ev.t_last_h[idx] + physics.time_to_soc(
+            ev.soc[idx], limit, p, ev.capacity_kwh[idx], ev.charge_efficiency[idx],
+            ev.charge_efficiency[idx])
+        plugged = ev.plugged[idx]
+        return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
+
+    def _advance_evs(self, t1: float) -> None:
+        ev, log = self.ev, self.log
+        while True:
+            idx = np.flatnonzero(self.ev_next_h <= t1)
+            if idx.size == 0:
+                break
+            te = self.ev_next_h[idx]
+            self._ev_integrate(idx, te)
+            plugged = ev.plugged[idx]
+            departing = plugged & (te >= ev.departure_h[idx])
+            stopping = plugged & ~departing
+            arriving = ~plugged
+            if np.any(stopping):
+                s = idx[stopping]
+                up = ev.power_kw[s] > 0
+                ev.soc[s] = np.where(up, ev.target_soc[s], ev.v2g_min_soc[s])
+                ts = te[stopping]
+                log.record("ev_target_reached", ts[up], ev.prosumer_index[s[up]], "ev", s[up],
+                           power_kw=0.0, soc_percent=ev.soc[s[up]] * 100,
+                           required_soc_percent=ev.target_soc[s[up]] * 100)
+                log.record("ev_v2g_floor", ts[~up], ev.prosumer_index[s[~up]], "ev", s[~up],
+                           power_kw=0.0, soc_percent=ev.soc[s[~up]] * 100)
+                ev.power_kw[s] = 0.0
+                self.ev_delta_kw[s] = 0.0
+            if np.any(departing):
+                d = idx[departing]
+                td = te[departing]
+                shortfall = ev.needed_kwh()[d]
+                shortfall = np.where(shortfall <= _MET_TOL_KWH, 0.0, shortfall)
+                log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
+                           energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
+                           required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=shortfall,
+                           detail=np.where(ev.feasible_at_plugin[d], "feasible_at_plugin",
+                                           "infeasible_at_plugin").tolist())
+                ev.plugged[d] = False
+                ev.power_kw[d] = 0.0
+                self.ev_delta_kw[d] = 0.0
+                arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
+                ev.arrival_h[d] = arr
+                ev.departure_h[d] = dep
+                ev.next_arrival_soc[d] = soc
+                ev.target_soc[d] = tgt
+            if np.any(arriving):
+                a = idx[arriving]
+                ta = te[arriving]
+                ev.soc[a] = ev.next_arrival_soc[a]
+                ev.plugged[a] = True
+                ev.feasible_at_plugin[a] = ev.needed_kwh()[a] <= (
+                    ev.max_charge_kw[a] * ev.charge_efficiency[a] * (ev.departure_h[a] - ta)
+                    + _MET_TOL_KWH)
+                log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
+                           soc_percent=ev.soc[a] * 100, required_soc_percent=ev.target_soc[a] * 100)
+                p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
+                    ev, a, self._signals(ta.min())), dtype=float)
+                if self._guarded():
+                    p = np.maximum(p, self._guard_at(a, ta))
+                p = np.where(ev.soc[a] < ev.target_soc[a], np.minimum(p, ev.max_charge_kw[a]), 0.0)
+                ev.power_kw[a] = p
+                ev.setpoint_kw[a] = p
+                log.record("ev_plugged_in", ta, ev.prosumer_index[a], "ev", a, power_kw=p,
+                           soc_percent=ev.soc[a] * 100,
+                           required_soc_percent=ev.target_soc[a] * 100)
+            self.ev_next_h[idx] = self._ev_next(idx)
+        moving = np.flatnonzero(ev.power_kw != 0.0)
+        self._ev_integrate(moving, t1)
+        ev.t_last_h[:] = t1
+
+    def _guard_at(self, idx, t_h):
+        """Guard minimum power for EVs `idx` at their own times `t_h` until the next boundary."""
+        ev = self.ev
+        sub = _Subset(ev, idx)
+        next_boundary = (np.floor(t_h / self.inp.interval_h + 1e-9) + 1) * self.inp.interval_h
+        return guard_min_power_kw(sub, t_h, next_boundary - t_h)
+
+    def _guarded(self) -> bool:
+        return bool(self.inp.departure_guard and getattr(self.inp.ev_policy,
+                                                         "guards_departure", False))
+
+    def _advance_bess(self, t1: float) -> None:
+        b = self.bess
+        dt = t1 - self.t_h
+        if b.n == 0 or dt <= 0:
+            return
+        moving = np.flatnonzero(b.power_kw != 0.0)
+        if np.any(b.self_discharge_per_h > 0):
+            moving = np.arange(b.n)
+        if moving.size == 0:
+            return
+        p = b.power_kw[moving]
+        limit_hi, limit_lo = b.max_soc[moving], b.min_soc[moving]
+        soc_end, energy, active = physics.hold_power(
+            b.soc[moving], p, dt, b.capacity_kwh[moving], limit_lo, limit_hi,
+            b.charge_efficiency[moving], b.discharge_efficiency[moving],
+            b.self_discharge_per_h[moving])
+        hit = (active < dt) & (p != 0.0)
+        b.soc[moving] = soc_end
+        b.energy_step_kwh[moving] += energy
+        if self.active >= 0:
+            self.bess_delta_kwh[moving] += self.bess_delta_kw[moving] * active
+        if np.any(hit):
+            h = moving[hit]
+            t_hit = self.t_h + active[hit]
+            full = p[hit] > 0
+            self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
+                            power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
+            self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
+                            h[~full], power_kw=0.0, soc_percent=b.min_soc[h[~full]] * 100)
+            b.power_kw[h] = 0.0
+            self.bess_delta_kw[h] = 0.0
+
+    # -- signals and setpoints --------------------------------------------------------
+    def _signals(self, t_h: float) -> Signals:
+        inp = self.inp
+        k = max(self.step, 0)
+        n_future = int(_FUTURE_H / inp.interval_h)
+        future = inp.price_usd_per_kwh[k:k + n_future]
+        next_boundary = (k + 1) * inp.interval_h
+        if self.active >= 0:
+            next_boundary = min(next_boundary, inp.events.end_h[self.active])
+        upcoming = inp.events.start_h[inp.events.start_h > t_h + 1e-12]
+        if upcoming.size:
+            next_boundary = min(next_boundary, upcoming.min())
+        direction = int(inp.events.direction[self.active]) if self.active >= 0 else 0
+        return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, 1e-12), interval_h=inp.interval_h,
+                       price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
+                       site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
+                       home_net_load_kw=self.load_kw.astype(np.float64) - self.pv_kw)
+
+    def _recompute(self) -> None:
+        """New setpoints for the whole fleet at the current time (vectorized)."""
+        self.dirty = False
+        t = self.t_h
+        sig = self._signals(t)
+        ev, b, log = self.ev, self.bess, self.log
+        direction = sig.dispatch_direction
+        dispatching = self.active >= 0
+        base_b = (np.asarray(self.inp.bess_policy.setpoints(b, sig), dtype=float) if b.n
+                  else np.zeros(0))
+        base_ev = (np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float) if ev.n
+                   else np.zeros(0))
+        if dispatching:
+            self._allocate(base_b, base_ev)
+        # batteries
+        if b.n:
+            pb = base_b + direction * self.bess_award_kw if dispatching else base_b
+            pb = np.clip(pb, -b.max_discharge_kw, b.max_charge_kw)
+            pb = np.where(((pb > 0) & (b.soc >= b.max_soc)) | ((pb < 0) & (b.soc <= b.min_soc)),
+                          0.0, pb)
+            if dispatching:
+                self.bess_delta_kw = direction * (pb - base_b)
+                awarded = np.flatnonzero(self.bess_award_kw > 0)
+                log.record("setpoint", t, b.prosumer_index[awarded], "bess", awarded,
+                           power_kw=pb[awarded], soc_percent=b.soc[awarded] * 100,
+                           cause_id=self.award_ids[b.prosumer_index[awarded]])
+            b.power_kw = pb
+        # EVs
+        if ev.n:
+            p = base_ev + direction * self.ev_award_kw if dispatching else base_ev
+            p = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
+            requested = p
+            if self._guarded():
+                floor = np.where(ev.plugged, guard_min_power_kw(ev, t, sig.dt_h), -np.inf)
+                p = np.maximum(p, floor)
+            active_ev = ev.plugged & (((p > 0) & (ev.soc < ev.target_soc))
+                                      | ((p < 0) & (ev.soc > ev.v2g_min_soc)))
+            new_power = np.where(active_ev, p, 0.0)
+            changed = np.flatnonzero(ev.plugged & (new_power != ev.power_kw)
+                                     & ((ev.soc < ev.target_soc) | (requested < 0)))
+            if changed.size:
+                cause = np.where(self.ev_award_kw[changed] > 0,
+                                 self.award_ids[ev.prosumer_index[changed]], -1)
+                ids = log.record("setpoint", t, ev.prosumer_index[changed], "ev", changed,
+                                 power_kw=requested[changed], soc_percent=ev.soc[changed] * 100,
+                                 required_soc_percent=ev.target_soc[changed] * 100,
+                                 cause_id=cause)
+                clipped = requested[changed] < p[changed]
+                if np.any(clipped):
+                    c = changed[clipped]
+                    log.record("clip", t, ev.prosumer_index[c], "ev", c, power_kw=p[c],
+                               soc_percent=ev.soc[c] * 100,
+                               required_soc_percent=ev.target_soc[c] * 100,
+                               cause_id=ids[clipped], detail="departure_guard: laxity")
+            if np.isfinite(sig.site_limit_kw) and new_power.sum() > sig.site_limit_kw + 1e-9:
+                log.record("site_limit_exceeded", t, asset_type="fleet",
+                           power_kw=new_power.sum(),
+                           detail="guard minimum powers exceed the site limit")
+            self.ev_delta_kw = (np.where(active_ev | (new_power == 0.0),
+                                         direction * (new_power - base_ev), 0.0)
+                                if dispatching else np.zeros(ev.n))
+            ev.setpoint_kw = p
+            ev.power_kw = new_power
+            ev.t_last_h[:] = t
+            self.ev_next_h = self._ev_next(np.arange(ev.n))
+
+    # -- dispatch -------------------------------------------------------------------
+    def start_dispatch(self, k: int) -> None:
+        """Open dispatch event `k`: log it, decide participants, collect offers."""
+        ev_ = self.inp.events
+        t = self.t_h
+        self.active = k
+        self.dispatch_row_id = int(self.log.record(
+            "dispatch_start", t, asset_type="market", power_kw=ev_.target_kw[k],
+            price_usd_per_mwh=ev_.price_per_mwh[k], detail=str(ev_.event_id[k]))[0])
+        uniform = self.dispatch_rng.random(self.fleet.n_prosumers)
+        self.accepted = dsp.decide(self.fleet, ev_.price_per_mwh[k], uniform)
+        self.ev_delta_kwh[:] = 0.0
+        self.bess_delta_kwh[:] = 0.0
+        self._first_allocation = True
+        self.dirty = True
+
+    def _allocate(self, base_b, base_ev) -> None:
+        """Offers and awards for the rest of the active event. Re-run at every boundary
+        inside the event, so a participant that drops out (an EV leaves, a battery
+        reaches its floor) has its share re-allocated among the others."""
+        k = self.active
+        events = self.inp.events
+        window_h = max(events.end_h[k] - self.t_h, 1e-9)
+        direction = int(events.direction[k])
+        fleet, n = self.fleet, self.fleet.n_prosumers
+        offer_ev = dsp.ev_offers_kw(self.ev, fleet, base_ev, self.t_h, window_h, direction,
+                                    self._guarded())
+        if getattr(self.inp.bess_policy, "follows_dispatch", False):
+            offer_b = dsp.bess_offers_kw(self.bess, fleet, base_b, window_h, direction)
+        else:
+            offer_b = np.zeros(self.bess.n)
+        per_home = (np.bincount(self.ev.prosumer_index, offer_ev, minlength=n)
+                    + np.bincount(self.bess.prosumer_index, offer_b, minlength=n))
+        per_home = np.where(self.accepted, per_home, 0.0)
+        award = dsp.allocate(per_home, float(events.target_kw[k]), self.inp.allocation,
+                             fleet.min_compensation_per_kwh)
+        share = np.divide(award, per_home, out=np.zeros(n), where=per_home > 0)
+        self.ev_award_kw = offer_ev * share[self.ev.prosumer_index]
+        self.bess_award_kw = offer_b * share[self.bess.prosumer_index]
+        if self._first_allocation:
+            self._first_allocation = False
+            homes = np.flatnonzero(per_home > 0)
+            self.log.record("offer", self.t_h, homes, "home", power_kw=per_home[homes],
+                            price_usd_per_mwh=fleet.min_compensation_per_kwh[homes] * 1000.0,
+                            cause_id=self.dispatch_row_id)
+            won = np.flatnonzero(award > 0)
+            ids = self.log.record("award", self.t_h, won, "home", power_kw=award[won],
+                                  price_usd_per_mwh=events.price_per_mwh[k],
+                                  cause_id=self.dispatch_row_id)
+            self.award_ids[:] = -1
+            self.award_ids[won] = ids
+
+    def end_dispatch(self, k: int) -> None:
+        """Close dispatch event `k` and hand it to settlement."""
+        events = self.inp.events
+        self.log.record("dispatch_end", self.t_h, asset_type="market",
+                        power_kw=events.target_kw[k], cause_id=self.dispatch_row_id,
+                        detail=str(events.event_id[k]))
+        n = self.fleet.n_prosumers
+        delivered = (np.bincount(self.ev.prosumer_index, self.ev_delta_kwh, minlength=n)
+                     + np.bincount(self.bess.prosumer_index, self.bess_delta_kwh, minlength=n))
+        self.ended_events.append((k, np.maximum(delivered, 0.0), self.dispatch_row_id))
+        self.active = -1
+        self.ev_award_kw[:] = 0.0
+        self.bess_award_kw[:] = 0.0
+        self.ev_delta_kw[:] = 0.0
+        self.bess_delta_kw[:] = 0.0
+        self.accepted[:] = False
+        self.dirty = True
+
+    def settle(self, k: int, delivered_kwh: np.ndarray, cause_id: int) -> None:
+        """Pay participants for what they delivered; log one settlement row each."""
+        events = self.inp.events
+        price_kwh = events.price_per_mwh[k] / 1000.0
+        target_kwh = events.target_kw[k] * (events.end_h[k] - events.start_h[k])
+        paid = delivered_kwh * price_kwh * self.inp.prosumer_share
+        homes = np.flatnonzero(delivered_kwh > 0)
+        self.log.record("settlement", self.t_h, homes, "home", energy_kwh=delivered_kwh[homes],
+                        price_usd_per_mwh=events.price_per_mwh[k], cause_id=cause_id,
+                        detail=str(events.event_id[k]))
+        self.tot["delivered_kwh"] += delivered_kwh
+        self.tot["payment_usd"] += paid
+        total = float(delivered_kwh.sum())
+        credited = min(total, target_kwh)
+        self.settlement_rows.append({
+            "event_id": str(events.event_id[k]), "start_h": float(events.start_h[k]),
+            "end_h": float(events.end_h[k]), "direction": int(events.direction[k]),
+            "target_kw": float(events.target_kw[k]), "price_per_mwh": float(
+                events.price_per_mwh[k]),
+            "target_kwh": target_kwh, "delivered_kwh": total,
+            "shortfall_kwh": max(0.0, target_kwh - total),
+            "n_participants": int((delivered_kwh > 0).sum()),
+            "payments_usd": float(paid.sum()),
+            "aggregator_revenue_usd": credited * price_kwh,
+            "aggregator_profit_usd": credited * price_kwh - float(paid.sum()),
+        })
+
+    # -- profile intervals ---------------------------------------------------------------
+    def open_interval(self, k: int) -> None:
+        """Switch solar, load and price to interval `k`; log a price change."""
+        inp = self.inp
+        self.step = k
+        if inp.n_steps and (self._load_block is None or
+                            k >= self._load_block_start + len(self._load_block)):
+            n_block = min(int(round(24 / inp.interval_h)), inp.n_steps - k)
+            self._load_block = inp.load.block(k, n_block)
+            self._load_block_start = k
+        self.load_kw = self._load_block[k - self._load_block_start]
+        fleet = self.fleet
+        pv_unit = inp.pv_kw_per_kwp[inp.pv_bucket, k] if fleet.n_pv else np.zeros(0)
+        self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_unit * fleet.pv_capacity_kw
+                                 * fleet.pv_system_efficiency, minlength=fleet.n_prosumers)
+        price = float(inp.price_usd_per_kwh[k])
+        if k == 0 or price != self.price:
+            self.log.record("price_update", self.t_h, asset_type="market",
+                            price_usd_per_mwh=price * 1000.0)
+        self.price = price
+        self.dirty = True
+
+    def close_interval(self, k: int) -> None:
+        """Account interval `k`: per-home energies, import/export at meter resolution."""
+        inp, fleet = self.inp, self.fleet
+        dt = inp.interval_h
+        n = fleet.n_prosumers
+        ev_kwh = np.bincount(self.ev.prosumer_index, self.ev.energy_step_kwh, minlength=n)
+        bess_kwh = np.bincount(self.bess.prosumer_index, self.bess.energy_step_kwh, minlength=n)
+        load_kwh = self.load_kw.astype(np.float64) * dt
+        pv_kwh = self.pv_kw * dt
+        net = load_kwh - pv_kwh + ev_kwh + bess_kwh
+        imp = np.maximum(net, 0.0)
+        exp = np.maximum(-net, 0.0)
+        tot = self.tot
+        tot["load_kwh"] += load_kwh
+        tot["pv_kwh"] += pv_kwh
+        tot["ev_kwh"] += ev_kwh
+        tot["bess_kwh"] += bess_kwh
+        tot["import_kwh"] += imp
+        tot["export_kwh"] += exp
+        tot["import_cost_usd"] += (imp - exp) * inp.price_usd_per_kwh[k]
+        np.maximum(tot["peak_import_kw"], imp / dt, out=tot["peak_import_kw"])
+        s = self.series
+        s["load_kw"][k] = load_kwh.sum() / dt
+        s["pv_kw"][k] = pv_kwh.sum() / dt
+        s["ev_kw"][k] = ev_kwh.sum() / dt
+        s["bess_kw"][k] = bess_kwh.sum() / dt
+        s["import_kw"][k] = imp.sum() / dt
+        s["export_kw"][k] = exp.sum() / dt
+        s["price_usd_per_kwh"][k] = inp.price_usd_per_kwh[k]
+        self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net.sum() / dt,
+                        energy_kwh=net.sum(), price_usd_per_mwh=inp.price_usd_per_kwh[k] * 1000)
+        self.ev.energy_step_kwh[:] = 0.0
+        self.bess.energy_step_kwh[:] = 0.0
+
+    # -- run ---------------------------------------------------------------------------
+    def run(self, progress=None) -> SimResult:
+        env = simpy.Environment()
+        env.process(profile_updates(env, self, progress))
+        env.process(ev_mobility(env, self))
+        if self.inp.dispatch_enabled and len(self.inp.events):
+            ended = simpy.Store(env)
+            env.process(dispatch(env, self, ended))
+            env.process(settlement(env, self, ended))
+        env.run(until=self.inp.horizon_h + 1e-9)
+        return self.result()
+
+    def result(self) -> SimResult:
+        inp = self.inp
+        t = np.arange(inp.n_steps) * inp.interval_h
+        series = pd.DataFrame({"t_h": t, **self.series})
+        series.insert(1, "timestamp", inp.start + pd.to_timedelta(t, unit="h"))
+        series["net_kw"] = series["import_kw"] - series["export_kw"]
+        totals = pd.DataFrame({"prosumer_id": self.fleet.prosumer_id.astype(str), **self.tot})
+        settlements = pd.DataFrame(self.settlement_rows, columns=[
+            "event_id", "start_h", "end_h", "direction", "target_kw", "price_per_mwh",
+            "target_kwh", "delivered_kwh", "shortfall_kwh", "n_participants", "payments_usd",
+            "aggregator_revenue_usd", "aggregator_profit_usd"])
+        return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess)
+
+
+class _Subset:
+    """A read-only view of some EV rows with the attributes the guard reads."""
+
+    def __init__(self, ev: EvState, idx: np.ndarray):
+        self.departure_h = ev.departure_h[idx]
+        self.max_charge_kw = ev.max_charge_kw[idx]
+        self.charge_efficiency = ev.charge_efficiency[idx]
+        self._need = ev.needed_kwh()[idx]
+
+    def needed_kwh(self):
+        return self._need
+
+
+# -- processes ------------------------------------------------------------------------------
+def profile_updates(env, engine: Engine, progress=None):
+    """Solar, load and price updates at every data interval (and the interval accounting)."""
+    inp = engine.inp
+    every = max(1, inp.n_steps // 200)
+    for k in range(inp.n_steps):
+        t = k * inp.interval_h
+        yield env.timeout(max(0.0, t - env.now))
+        engine.advance_to(t)
+        if k > 0:
+            engine.close_interval(k - 1)
+        engine.open_interval(k)
+        if progress is not None and k % every == 0:
+            progress(k / inp.n_steps)
+    yield env.timeout(max(0.0, inp.horizon_h - env.now))
+    engine.advance_to(inp.horizon_h)
+    if inp.n_steps:
+        engine.close_interval(inp.n_steps - 1)
+    if progress is not None:
+        progress(1.0)
+
+
+def ev_mobility(env, engine: Engine):
+    """Draw each day's trips for the whole fleet ahead of the day (one vectorized draw)."""
+    sessions = engine.inp.sessions
+    prepare = getattr(sessions, "prepare_day", None)
+    if prepare is None:
+        return
+    day = 0
+    while True:
+        prepare(day + 1)
+        yield env.timeout(24.0)
+        day += 1
+
+
+def dispatch(env, engine: Engine, ended):
+    """Start and end each dispatch event at its exact time."""
+    events = engine.inp.events
+    for k in range(len(events)):
+        if events.start_h[k] < engine.t_h - 1e-9:
+            raise ScenarioError(f"market.events[{k}]: overlaps the previous event")
+        yield env.timeout(max(0.0, events.start_h[k] - env.now))
+        engine.advance_to(float(events.start_h[k]))
+        engine.start_dispatch(k)
+        yield env.timeout(max(0.0, events.end_h[k] - env.now))
+        engine.advance_to(float(events.end_h[k]))
+        engine.end_dispatch(k)
+        yield ended.put(engine.ended_events.pop())
+
+
+def settlement(env, engine: Engine, ended):
+    """Settle each event as soon as it ends."""
+    while True:
+        k, delivered, cause = yield ended.get()
+        engine.settle(k, delivered, cause)
+
+
+def run_inputs(inputs: SimInputs, progress=None) -> SimResult:
+    """Run a simulation from resolved inputs."""
+    return Engine(inputs).run(progress)

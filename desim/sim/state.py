@@ -1,0 +1,119 @@
+"""Fleet state during a run: struct-of-arrays, one row per asset.
+
+`EvState` and `BessState` hold what *is* (SOC, plugged, deadlines, current
+setpoint, the time each row was last brought up to date); processes decide
+*when* things happen and `desim.assets.physics` decides *how much*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from attrs import define
+
+from desim.fleet.table import FleetTable
+
+__all__ = ["EvState", "BessState", "state_nbytes"]
+
+
+@define(eq=False)
+class EvState:
+    """Per-EV state arrays (length ``n_evs``)."""
+
+    prosumer_index: np.ndarray
+    capacity_kwh: np.ndarray
+    max_charge_kw: np.ndarray
+    charge_efficiency: np.ndarray
+    v2g_max_kw: np.ndarray
+    v2g_min_soc: np.ndarray
+    soc: np.ndarray
+    t_last_h: np.ndarray
+    plugged: np.ndarray
+    arrival_h: np.ndarray           # next arrival (away) or the current session's arrival
+    departure_h: np.ndarray         # departure of the current (or next) session
+    target_soc: np.ndarray          # SOC the driver needs at departure
+    next_arrival_soc: np.ndarray    # SOC on arrival of the next session (away EVs)
+    feasible_at_plugin: np.ndarray
+    power_kw: np.ndarray            # current power (>0 charging, <0 V2G)
+    setpoint_kw: np.ndarray         # policy setpoint (power while plugged and below target)
+    setpoint_id: np.ndarray         # event id of the setpoint row in force (-1: none)
+    energy_step_kwh: np.ndarray     # terminal energy since the start of the current interval
+
+    @classmethod
+    def from_table(cls, fleet: FleetTable) -> EvState:
+        n = fleet.n_evs
+        z = np.zeros(n)
+        return cls(
+            prosumer_index=fleet.ev_prosumer_index.astype(np.int64),
+            capacity_kwh=fleet.ev_capacity_kwh.copy(), max_charge_kw=fleet.ev_max_charge_kw.copy(),
+            charge_efficiency=fleet.ev_charge_efficiency.copy(),
+            v2g_max_kw=fleet.ev_v2g_max_kw.copy(), v2g_min_soc=fleet.ev_v2g_min_soc.copy(),
+            soc=fleet.ev_soc.copy(), t_last_h=z.copy(), plugged=np.zeros(n, dtype=bool),
+            arrival_h=z.copy(), departure_h=z.copy(), target_soc=fleet.ev_departure_soc.copy(),
+            next_arrival_soc=fleet.ev_soc.copy(), feasible_at_plugin=np.ones(n, dtype=bool),
+            power_kw=z.copy(), setpoint_kw=z.copy(), setpoint_id=np.full(n, -1, dtype=np.int64),
+            energy_step_kwh=z.copy(),
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.soc)
+
+    def needed_kwh(self, soc=None):
+        """Stored energy each EV still needs to reach its target (>= 0)."""
+        soc = self.soc if soc is None else soc
+        return np.maximum(0.0, (self.target_soc - soc) * self.capacity_kwh)
+
+    def laxity_h(self, now_h):
+        """Time left minus time needed at full power (h); see `physics.laxity_h`."""
+        return (self.departure_h - now_h) - self.needed_kwh() / (
+            self.max_charge_kw * self.charge_efficiency)
+
+
+@define(eq=False)
+class BessState:
+    """Per-battery state arrays (length ``n_bess``)."""
+
+    prosumer_index: np.ndarray
+    capacity_kwh: np.ndarray
+    max_charge_kw: np.ndarray
+    max_discharge_kw: np.ndarray
+    charge_efficiency: np.ndarray
+    discharge_efficiency: np.ndarray
+    min_soc: np.ndarray
+    max_soc: np.ndarray
+    self_discharge_per_h: np.ndarray
+    soc: np.ndarray
+    power_kw: np.ndarray
+    setpoint_id: np.ndarray
+    energy_step_kwh: np.ndarray
+
+    @classmethod
+    def from_table(cls, fleet: FleetTable) -> BessState:
+        n = fleet.n_bess
+        return cls(
+            prosumer_index=fleet.bess_prosumer_index.astype(np.int64),
+            capacity_kwh=fleet.bess_capacity_kwh.copy(),
+            max_charge_kw=fleet.bess_max_charge_kw.copy(),
+            max_discharge_kw=fleet.bess_max_discharge_kw.copy(),
+            charge_efficiency=fleet.bess_charge_efficiency.copy(),
+            discharge_efficiency=fleet.bess_discharge_efficiency.copy(),
+            min_soc=fleet.bess_min_soc.copy(), max_soc=fleet.bess_max_soc.copy(),
+            self_discharge_per_h=fleet.bess_self_discharge_per_h.copy(),
+            soc=fleet.bess_soc.copy(), power_kw=np.zeros(n),
+            setpoint_id=np.full(n, -1, dtype=np.int64), energy_step_kwh=np.zeros(n),
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.soc)
+
+
+def state_nbytes(*states) -> int:
+    """Bytes held by the numpy arrays of the given state objects."""
+    total = 0
+    for s in states:
+        for name in type(s).__attrs_attrs__:
+            value = getattr(s, name.name)
+            if isinstance(value, np.ndarray):
+                total += value.nbytes
+    return total
