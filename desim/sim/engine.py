@@ -54,6 +54,7 @@ class SimInputs:
     dispatch_seed: Any = None
     event_kinds: tuple | None = None
     dispatch_enabled: bool = True
+    pv_derate: bool = True             # multiply the profile by each system's derate
 
     @property
     def horizon_h(self) -> float:
@@ -478,8 +479,9 @@ class Engine:
         self.load_kw = self._load_block[k - self._load_block_start]
         fleet = self.fleet
         pv_unit = inp.pv_kw_per_kwp[inp.pv_bucket, k] if fleet.n_pv else np.zeros(0)
-        self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_unit * fleet.pv_capacity_kw
-                                 * fleet.pv_system_efficiency, minlength=fleet.n_prosumers)
+        scale = fleet.pv_capacity_kw * (fleet.pv_system_efficiency if inp.pv_derate else 1.0)
+        self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_unit * scale,
+                                 minlength=fleet.n_prosumers)
         price = float(inp.price_usd_per_kwh[k])
         if k == 0 or price != self.price:
             self.log.record("price_update", self.t_h, asset_type="market",
