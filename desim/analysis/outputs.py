@@ -1,0 +1,84 @@
+"""Writing a run's outputs: all into a temporary directory, renamed when complete.
+
+An interrupted or failed run never leaves a half-written output directory,
+and an existing run directory is replaced only when the caller says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from desim.errors import OutputError
+from desim.sim.log import write_table
+
+__all__ = ["check_output_dir", "write_run", "to_jsonable"]
+
+_EXT = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
+
+
+def check_output_dir(out_dir, overwrite: bool) -> Path:
+    """Refuse an existing, non-empty output directory unless `overwrite`."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"-o {out}: expected a directory, got an existing file")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise OutputError(f"-o {out}: directory exists and is not empty; pass --overwrite "
+                          "to replace it")
+    return out
+
+
+def to_jsonable(value):
+    """Plain JSON types (NaN and inf become null)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_run(out_dir, run, summary: dict, formats=("parquet",), overwrite: bool = False,
+              extra_files: dict | None = None) -> Path:
+    """Write events, summary, series, per-prosumer totals and settlements atomically.
+
+    `extra_files` maps file names to text written beside them (e.g. resolved
+    prosumers).
+    """
+    out = check_output_dir(out_dir, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        res = run.result
+        table = res.log.to_arrow(res.start)
+        for fmt in formats:
+            write_table(table, tmp / f"events.{_EXT[fmt]}", fmt)
+        write_table(pa.Table.from_pandas(res.series, preserve_index=False),
+                    tmp / "series.parquet")
+        write_table(pa.Table.from_pandas(res.totals, preserve_index=False),
+                    tmp / "prosumers.parquet")
+        res.settlements.to_csv(tmp / "settlements.csv", index=False)
+        if run.counterfactual is not None:
+            write_table(pa.Table.from_pandas(run.counterfactual.series, preserve_index=False),
+                        tmp / "counterfactual_series.parquet")
+        (tmp / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2) + "\n")
+        for name, text in (extra_files or {}).items():
+            (tmp / name).write_text(text)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except OSError as exc:
+        raise OutputError(f"{out}: could not write outputs ({exc})") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
