@@ -20,6 +20,121 @@ from desim.errors import DesimError
 def cli() -> None:
     """desim: discrete-event simulation of residential prosumers for VPP studies."""
 
+# -- desim run ---------------------------------------------------------------------------
+def _progress_callback(console, label: str):
+    """A rich progress bar that appears only once a run has taken over a second."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    state = {"t0": time.perf_counter(), "bar": None, "task": None}
+
+    def update(fraction: float) -> None:
+        if state["bar"] is None:
+            if time.perf_counter() - state["t0"] < 1.0 or fraction >= 1.0:
+                return
+            state["bar"] = Progress("[progress.description]{task.description}", BarColumn(),
+                                    "{task.percentage:>3.0f}%", TimeElapsedColumn(),
+                                    TimeRemainingColumn(), console=console, transient=True)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task(label, total=1.0)
+        state["bar"].update(state["task"], completed=fraction)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].stop()
+
+    return update, close
+
+
+def _summary_table(summary: dict):
+    from rich.table import Table
+
+    e, d = summary["energy"], summary["ev_departures"]
+    table = Table(title="Run summary", show_header=True, header_style="bold")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("prosumers / EVs / batteries / PV", "{prosumers} / {evs} / {batteries} / {pv_systems}"
+         .format(**summary["fleet"])),
+        ("household load", f"{e['load_kwh']:,.1f} kWh"),
+        ("solar generation", f"{e['pv_kwh']:,.1f} kWh"),
+        ("EV charging", f"{e['ev_charged_kwh']:,.1f} kWh"),
+        ("battery charged / discharged",
+         f"{e['bess_charged_kwh']:,.1f} / {e['bess_discharged_kwh']:,.1f} kWh"),
+        ("grid import / export", f"{e['import_kwh']:,.1f} / {e['export_kwh']:,.1f} kWh"),
+        ("peak fleet import", f"{e['peak_import_kw']:,.1f} kW"),
+        ("EVs meeting departure SOC", f"{d['met']} of {d['departures']} "
+                                      f"({100 * d['met_share']:.1f}%)"),
+        ("shortfall mean / p95 / max", "{mean:.2f} / {p95:.2f} / {max:.2f} kWh"
+         .format(**d["shortfall_kwh"])),
+        ("missed, feasible at plug-in", str(d["missed_feasible_at_plugin"])),
+        ("missed, infeasible at plug-in", str(d["missed_infeasible_at_plugin"])),
+    ]
+    for ev in summary["dispatch"]:
+        delivered = ev.get("delivered_vs_counterfactual_kw")
+        rows.append((f"event {ev['event_id']}: delivered / target",
+                     f"{delivered:,.1f} / {ev['target_kw']:,.1f} kW" if delivered is not None
+                     else f"{ev['delivered_kwh']:,.1f} kWh settled"))
+        rows.append((f"event {ev['event_id']}: payments / aggregator profit",
+                     f"${ev['payments_usd']:,.2f} / ${ev['aggregator_profit_usd']:,.2f}"))
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+@cli.command("run")
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output directory (default: out/<scenario name>).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option("--format", "formats", multiple=True,
+              type=click.Choice(["parquet", "csv", "jsonl"]),
+              help="Event log format(s); default from the scenario (parquet).")
+@click.option("--parser", "parser_name", type=click.Choice(["rules", "gemini", "hybrid"]),
+              default=None, help="Parser for prosumer descriptions (default: rules).")
+@click.option("--counterfactual/--no-counterfactual", default=None,
+              help="Also run without dispatch to measure delivery (default: when the "
+                   "scenario has dispatch events).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counterfactual, quiet):
+    """Run SCENARIO_FILE and write events, summary.json and series to the output directory."""
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from desim.analysis.metrics import summarize
+    from desim.analysis.outputs import check_output_dir, write_run
+    from desim.scenario import load_scenario
+    from desim.sim.run import simulate
+
+    scenario = load_scenario(scenario_file)
+    out = Path(out_dir) if out_dir else Path("out") / scenario.info.name
+    check_output_dir(out, overwrite)
+    parser = None
+    if parser_name is not None:
+        from desim.llm import get_parser
+        parser = get_parser(parser_name)
+    console = Console(stderr=True)
+    update, close = _progress_callback(console, scenario.info.name) if not quiet else (None,
+                                                                                       None)
+    try:
+        run = simulate(scenario, progress=update, counterfactual=counterfactual, parser=parser)
+    finally:
+        if close is not None:
+            close()
+    summary = summarize(run)
+    summary["scenario"] = {"name": scenario.info.name, "file": str(scenario_file),
+                           "seed": scenario.info.seed}
+    extra = {}
+    if run.resolved:
+        extra["resolved_prosumers.json"] = json.dumps(run.resolved, indent=2, default=str) + "\n"
+    write_run(out, run, summary, formats or tuple(scenario.output.formats), overwrite, extra)
+    if not quiet:
+        Console().print(_summary_table(summary))
+    click.echo(f"wrote {out}/")
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""

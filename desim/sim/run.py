@@ -44,6 +44,7 @@ class RunOutput:
     counterfactual: SimResult | None
     inputs: SimInputs
     fleet: FleetTable
+    resolved: dict = {}
 
 
 def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
@@ -115,7 +116,8 @@ def _source_path(scenario, source):
     return path
 
 
-def build_inputs(scenario, fleet: FleetTable | None = None, parser=None) -> SimInputs:
+def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
+                 resolved: dict | None = None) -> SimInputs:
     """Resolve a scenario into engine inputs (see module docstring)."""
     from desim import profiles
     from desim.scenario.build import build_fleet
@@ -135,7 +137,7 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None) -> SimI
         fleet, sessions = replay_fleet(frame)
     else:
         if fleet is None:
-            fleet = build_fleet(scenario, seeds["fleet"], parser=parser)
+            fleet = build_fleet(scenario, seeds["fleet"], parser=parser, resolved=resolved)
         sessions = MobilitySessions(
             fleet.ev_departure_hour, fleet.ev_arrival_hour, fleet.ev_daily_miles,
             fleet.ev_kwh_per_mile, fleet.ev_capacity_kwh, fleet.ev_departure_soc,
@@ -212,7 +214,8 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
     what the fleet delivered. It doubles the run time, so it runs only when
     there are events (or when `counterfactual` says so).
     """
-    inputs = build_inputs(scenario, fleet=fleet, parser=parser)
+    resolved: dict = {}
+    inputs = build_inputs(scenario, fleet=fleet, parser=parser, resolved=resolved)
     result = run_inputs(inputs, progress)
     if counterfactual is None:
         counterfactual = len(inputs.events) > 0
@@ -221,4 +224,10 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
         cf_inputs = build_inputs(scenario, fleet=inputs.fleet, parser=parser)
         cf_inputs.dispatch_enabled = False
         cf = run_inputs(cf_inputs)
-    return RunOutput(result, cf, inputs, inputs.fleet)
+    return RunOutput(result, cf, inputs, inputs.fleet,
+                     {k: _config_dict(v) for k, v in resolved.items()})
+
+
+def _config_dict(config):
+    to_dict = getattr(config, "to_report", None) or getattr(config, "to_dict", None)
+    return to_dict() if to_dict is not None else config

@@ -1,0 +1,197 @@
+"""Resolve a scenario's fleet section into one `FleetTable`.
+
+A generated fleet (`fleet.generate`), explicit prosumers given by numbers or
+catalog product names, and prosumers given as text descriptions (resolved by
+a parser first; numbers written in the file win over parsed ones) all become
+rows of one table, in that order.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from desim.errors import CatalogError, ParameterError, ScenarioError
+from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
+
+__all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions"]
+
+# Preferences a profile word implies when the file leaves a value out
+# (assumption; the same central values the California preset draws around):
+# (participation_willingness, min_compensation_per_kwh, backup_power_hours,
+#  max_discharge_percent, ev_priority)
+PROFILE_DEFAULTS = {
+    "conservative": (0.3, 0.20, 6.0, 50.0, "high"),
+    "moderate": (0.6, 0.10, 3.0, 70.0, "medium"),
+    "aggressive": (0.9, 0.05, 1.0, 90.0, "low"),
+}
+DEFAULT_ANNUAL_LOAD_KWH = 6200.0
+DEFAULT_KWH_PER_MILE = 0.30  # assumption for vehicles without a catalog figure
+EV_V2G_MIN_SOC = 0.2
+
+
+def _empty_table() -> FleetTable:
+    cols = {f.name: np.zeros(0) for f in attrs.fields(FleetTable)}
+    for name in ("prosumer_id", "bess_product", "ev_id", "ev_product"):
+        cols[name] = np.zeros(0, dtype=object)
+    return FleetTable(**cols)
+
+
+def _bess_figures(spec, where: str, problems: list[str]):
+    capacity, power = spec.capacity_kwh, spec.max_power_kw
+    if spec.product is not None:
+        from desim.catalog import lookup_battery
+        try:
+            product = lookup_battery(spec.product)
+        except CatalogError as exc:
+            problems.append(f"{where}.product: {exc}")
+            return None
+        capacity = capacity if capacity is not None else product.capacity_kwh
+        power = power if power is not None else product.max_power_kw
+    for name, value in (("capacity_kwh", capacity), ("max_power_kw", power)):
+        if value is None:
+            problems.append(f"{where}.{name}: expected a number (the catalog has no sourced "
+                            f"figure for {spec.product!r}), got nothing")
+    if spec.min_soc_percent >= spec.max_soc_percent:
+        problems.append(f"{where}.min_soc_percent: expected below max_soc_percent "
+                        f"({spec.max_soc_percent}), got {spec.min_soc_percent}")
+    return capacity, power
+
+
+def _ev_figures(spec, where: str, problems: list[str]):
+    capacity, power, per_mile = spec.capacity_kwh, spec.max_charge_power_kw, spec.kwh_per_mile
+    if spec.product is not None:
+        from desim.catalog import lookup_vehicle
+        try:
+            product = lookup_vehicle(spec.product)
+        except CatalogError as exc:
+            problems.append(f"{where}.product: {exc}")
+            return None
+        capacity = capacity if capacity is not None else product.battery_capacity_kwh
+        power = power if power is not None else product.max_charge_power_kw
+        per_mile = per_mile if per_mile is not None else product.kwh_per_mile
+    for name, value in (("capacity_kwh", capacity), ("max_charge_power_kw", power)):
+        if value is None:
+            problems.append(f"{where}.{name}: expected a number (the catalog has no sourced "
+                            f"figure for {spec.product!r}), got nothing")
+    return capacity, power, per_mile if per_mile is not None else DEFAULT_KWH_PER_MILE
+
+
+def explicit_table(prosumers, source: str = "<scenario>", start_index: int = 0) -> FleetTable:
+    """Rows for explicit prosumer specs (numbers or catalog names)."""
+    from desim.units import parse_hhmm
+
+    problems: list[str] = []
+    p_cols = {k: [] for k in ("prosumer_id", "annual_load_kwh", "participation_willingness",
+                              "min_compensation_per_kwh", "backup_power_hours", "max_discharge",
+                              "ev_priority", "profile")}
+    b_rows, e_rows, v_rows = [], [], []
+    for i, spec in enumerate(prosumers):
+        where = f"fleet.prosumers[{start_index + i}]"
+        prefs = spec.preferences
+        d = PROFILE_DEFAULTS[prefs.profile]
+
+        def pick(value, default):
+            return default if value is None else value
+
+        p_cols["prosumer_id"].append(spec.id)
+        p_cols["annual_load_kwh"].append(pick(spec.annual_load_kwh, DEFAULT_ANNUAL_LOAD_KWH))
+        p_cols["participation_willingness"].append(pick(prefs.participation_willingness, d[0]))
+        p_cols["min_compensation_per_kwh"].append(pick(prefs.min_compensation_per_kwh, d[1]))
+        p_cols["backup_power_hours"].append(pick(prefs.backup_power_hours, d[2]))
+        p_cols["max_discharge"].append(pick(prefs.max_discharge_percent, d[3]) / 100.0)
+        p_cols["ev_priority"].append(EV_PRIORITY_NAMES.index(pick(prefs.ev_priority, d[4])))
+        p_cols["profile"].append(PROFILE_NAMES.index(prefs.profile))
+        if spec.bess is not None:
+            figures = _bess_figures(spec.bess, f"{where}.bess", problems)
+            if figures is not None:
+                b = spec.bess
+                b_rows.append((i, *figures, b.efficiency, b.initial_soc_percent / 100,
+                               b.min_soc_percent / 100, b.max_soc_percent / 100,
+                               b.product or "custom"))
+        if spec.solar is not None:
+            s = spec.solar
+            v_rows.append((i, s.capacity_kw, s.tilt_deg, s.azimuth_deg))
+        for j, ev in enumerate(spec.evs):
+            figures = _ev_figures(ev, f"{where}.evs[{j}]", problems)
+            if figures is None:
+                continue
+            e_rows.append((i, f"{spec.id}-ev{j + 1}", *figures, ev.initial_soc_percent / 100,
+                           ev.departure_soc_percent / 100, parse_hhmm(ev.departure),
+                           parse_hhmm(ev.arrival), ev.daily_miles,
+                           getattr(ev, "v2g_max_kw", 0.0) or 0.0, ev.product or "custom"))
+    if problems:
+        raise ScenarioError(f"{source}: " + ("\n  ".join(problems) if len(problems) == 1 else
+                                             f"{len(problems)} problems:\n  "
+                                             + "\n  ".join(problems)))
+    base = start_index
+
+    def col(rows, k, dtype=float):
+        return np.array([r[k] for r in rows], dtype=dtype) if rows else np.zeros(0, dtype=dtype)
+
+    nb, ne, nv = len(b_rows), len(e_rows), len(v_rows)
+    try:
+        return FleetTable(
+            **{k: np.array(v, dtype=object if k == "prosumer_id" else float)
+               for k, v in p_cols.items()},
+            bess_prosumer_index=col(b_rows, 0, int), bess_capacity_kwh=col(b_rows, 1),
+            bess_max_charge_kw=col(b_rows, 2), bess_max_discharge_kw=col(b_rows, 2),
+            bess_charge_efficiency=col(b_rows, 3), bess_discharge_efficiency=col(b_rows, 3),
+            bess_soc=col(b_rows, 4), bess_min_soc=col(b_rows, 5), bess_max_soc=col(b_rows, 6),
+            bess_self_discharge_per_h=np.zeros(nb), bess_product=col(b_rows, 7, object),
+            ev_prosumer_index=col(e_rows, 0, int), ev_id=col(e_rows, 1, object),
+            ev_capacity_kwh=col(e_rows, 2), ev_max_charge_kw=col(e_rows, 3),
+            ev_charge_efficiency=np.full(ne, 0.92), ev_soc=col(e_rows, 5),
+            ev_departure_soc=col(e_rows, 6), ev_departure_hour=col(e_rows, 7),
+            ev_arrival_hour=col(e_rows, 8), ev_daily_miles=col(e_rows, 9),
+            ev_kwh_per_mile=col(e_rows, 4), ev_v2g_max_kw=col(e_rows, 10),
+            ev_v2g_min_soc=np.full(ne, EV_V2G_MIN_SOC), ev_product=col(e_rows, 11, object),
+            pv_prosumer_index=col(v_rows, 0, int), pv_capacity_kw=col(v_rows, 1),
+            pv_tilt_deg=col(v_rows, 2), pv_azimuth_deg=col(v_rows, 3),
+            pv_system_efficiency=np.full(nv, 0.86),
+        ) if base >= 0 else None
+    except ParameterError as exc:  # pragma: no cover - specs are validated on load
+        raise ScenarioError(f"{source}: {exc}") from exc
+
+
+def resolve_descriptions(prosumers, parser=None):
+    """Replace each prosumer's `description` by the specs a parser reads from it.
+
+    Numbers written in the file win over parsed ones. Returns (specs, configs)
+    where configs maps prosumer id to the parsed config (for writing beside the
+    run's outputs).
+    """
+    from desim.llm import get_parser
+    from desim.scenario.describe import spec_from_config
+
+    todo = [p for p in prosumers if p.description]
+    if not todo:
+        return list(prosumers), {}
+    parser = get_parser("rules") if parser is None else parser
+    configs = dict(zip((p.id for p in todo), parser.batch_parse_configs(
+        [p.description for p in todo]), strict=True)) if hasattr(
+        parser, "batch_parse_configs") else {p.id: parser.parse(p.description) for p in todo}
+    specs = [spec_from_config(p, configs[p.id]) if p.description else p for p in prosumers]
+    return specs, configs
+
+
+def build_fleet(scenario, seed, parser=None, resolved: dict | None = None) -> FleetTable:
+    """The scenario's whole fleet as one table (generated rows first)."""
+    parts = []
+    gen = scenario.fleet.generate
+    if gen is not None:
+        from desim.fleet import FleetConfig, generate_fleet_table
+        try:
+            config = FleetConfig.from_dict(dict(gen.overrides), path="fleet.generate.overrides",
+                                           base=gen.adoption)
+        except (ScenarioError, ParameterError) as exc:
+            raise ScenarioError(f"{scenario.source}: {exc}") from exc
+        parts.append(generate_fleet_table(gen.n, seed, config))
+    if scenario.fleet.prosumers:
+        specs, configs = resolve_descriptions(scenario.fleet.prosumers, parser)
+        if resolved is not None:
+            resolved.update(configs)
+        parts.append(explicit_table(specs, scenario.source))
+    if not parts:
+        return _empty_table()
+    return parts[0] if len(parts) == 1 else FleetTable.concat(parts)
