@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from attrs import define
+from attrs import define, field
 
 from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
@@ -44,7 +44,7 @@ class RunOutput:
     counterfactual: SimResult | None
     inputs: SimInputs
     fleet: FleetTable
-    resolved: dict = {}
+    resolved: dict = field(factory=dict)
 
 
 def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
@@ -214,7 +214,7 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
     what the fleet delivered. It doubles the run time, so it runs only when
     there are events (or when `counterfactual` says so).
     """
-    resolved: dict = {}
+    resolved: dict = field(factory=dict)
     inputs = build_inputs(scenario, fleet=fleet, parser=parser, resolved=resolved)
     result = run_inputs(inputs, progress)
     if counterfactual is None:
