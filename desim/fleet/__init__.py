@@ -7,6 +7,7 @@ lists of `desim.assets.Prosumer` objects.
 """
 
 from desim.fleet.config import FleetConfig
+from desim.fleet.convert import ProsumerFleet, prosumers_from_table, table_from_prosumers
 from desim.fleet.export import (
     export_fleet,
     export_fleet_csv,
@@ -17,6 +18,7 @@ from desim.fleet.export import (
     load_fleet,
 )
 from desim.fleet.generate import generate_fleet_table
+from desim.fleet.generator import FleetGenerator
 from desim.fleet.stats import fleet_statistics
 from desim.fleet.table import FleetTable
 
@@ -24,6 +26,10 @@ __all__ = [
     "FleetTable",
     "FleetConfig",
     "generate_fleet_table",
+    "FleetGenerator",
+    "ProsumerFleet",
+    "prosumers_from_table",
+    "table_from_prosumers",
     "fleet_statistics",
     "export_fleet",
     "export_fleet_csv",

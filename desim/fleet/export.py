@@ -217,7 +217,7 @@ def _csv_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def export_fleet_csv(table: FleetTable, path: str | os.PathLike) -> Path:
     """Write ``fleet_summary.csv``: one row per prosumer (see `fleet_to_frame`)."""
-    text = _csv_text(fleet_to_frame(table))
+    text = _csv_text(fleet_to_frame(_as_table(table)))
     return _atomic_write(path, lambda tmp: text.to_csv(tmp, index=False))
 
 
@@ -269,6 +269,7 @@ def _json_values(array: np.ndarray) -> list:
 
 def export_fleet_json(table: FleetTable, path: str | os.PathLike) -> Path:
     """Write ``prosumer_configs.json``: one record per prosumer with its assets."""
+    table = _as_table(table)
     n = table.n_prosumers
     base = {name: (list(np.asarray(_NAMED[name])[getattr(table, name)]) if name in _NAMED
                    else _json_values(getattr(table, name))) for name in PROSUMER_COLUMNS}
@@ -324,7 +325,7 @@ def _load_json(path: Path) -> FleetTable:
 
 def export_fleet_parquet(table: FleetTable, path: str | os.PathLike) -> Path:
     """Write the wide table (see `fleet_to_frame`) as Parquet, dtypes kept."""
-    arrow = pa.Table.from_pandas(fleet_to_frame(table), preserve_index=False)
+    arrow = pa.Table.from_pandas(fleet_to_frame(_as_table(table)), preserve_index=False)
     return _atomic_write(path, lambda tmp: pq.write_table(arrow, tmp))
 
 
@@ -354,9 +355,19 @@ def _format_of(path: Path, fmt: str | None) -> str:
 
 
 def export_fleet(table: FleetTable, path: str | os.PathLike, fmt: str | None = None) -> Path:
-    """Write `table` as csv, json or parquet (`fmt`, default from the suffix)."""
+    """Write `table` as csv, json or parquet (`fmt`, default from the suffix).
+
+    `table` may also be a list of `desim.assets.Prosumer` objects.
+    """
     path = Path(path)
-    return _WRITERS[_format_of(path, fmt)](table, path)
+    return _WRITERS[_format_of(path, fmt)](_as_table(table), path)
+
+
+def _as_table(fleet) -> FleetTable:
+    if isinstance(fleet, FleetTable):
+        return fleet
+    from desim.fleet.convert import table_from_prosumers
+    return table_from_prosumers(fleet)
 
 
 def load_fleet(path: str | os.PathLike, fmt: str | None = None) -> FleetTable:
