@@ -36,6 +36,12 @@ __all__ = [
 ]
 
 
+# Self-discharge rates below this (per hour) are treated as zero: over any
+# simulated horizon their effect is below float resolution, and dividing by a
+# subnormal rate would overflow.
+_K_NEGLIGIBLE_PER_H = 1e-12
+
+
 def _out(value):
     """Return a Python float for 0-d results, the array otherwise."""
     value = np.asarray(value)
@@ -74,10 +80,10 @@ def soc_after(soc, power_kw, duration_h, capacity_kwh, charge_efficiency=0.95,
     k = np.asarray(self_discharge_per_h, dtype=float)
     rate = np.asarray(stored_power_kw(power_kw, charge_efficiency, discharge_efficiency),
                       dtype=float) / capacity_kwh
-    safe_k = np.where(k > 0.0, k, 1.0)
+    safe_k = np.where(k > _K_NEGLIGIBLE_PER_H, k, 1.0)
     soc_eq = rate / safe_k
     decayed = soc_eq + (soc - soc_eq) * np.exp(-safe_k * duration_h)
-    return _out(np.where(k > 0.0, decayed, soc + rate * duration_h))
+    return _out(np.where(k > _K_NEGLIGIBLE_PER_H, decayed, soc + rate * duration_h))
 
 
 def time_to_soc(soc, target_soc, power_kw, capacity_kwh, charge_efficiency=0.95,
@@ -97,11 +103,11 @@ def time_to_soc(soc, target_soc, power_kw, capacity_kwh, charge_efficiency=0.95,
         # k == 0: linear.
         linear = np.where((rate != 0.0) & (gap * rate > 0.0), gap / rate, np.inf)
         # k > 0: exponential approach to soc_eq = rate / k.
-        safe_k = np.where(k > 0.0, k, 1.0)
+        safe_k = np.where(k > _K_NEGLIGIBLE_PER_H, k, 1.0)
         soc_eq = rate / safe_k
         ratio = (soc - soc_eq) / (target_soc - soc_eq)
         expo = np.where(np.isfinite(ratio) & (ratio > 1.0), np.log(ratio) / safe_k, np.inf)
-    result = np.where(k > 0.0, expo, linear)
+    result = np.where(k > _K_NEGLIGIBLE_PER_H, expo, linear)
     return _out(np.where(gap == 0.0, 0.0, result))
 
 

@@ -77,3 +77,12 @@ def test_max_discharge_power_respects_floor_and_rating():
     assert ph.max_discharge_power_kw(0.5, 10.0, 5.0, 4.0, 0.1, 0.95) == pytest.approx(0.95)
     assert ph.max_discharge_power_kw(0.9, 10.0, 5.0, 0.1, 0.1, 0.95) == 5.0
     assert ph.max_charge_power_kw(0.95, 10.0, 5.0, 1.0, 0.95) == 0.0
+
+
+@pytest.mark.parametrize("k", [5e-324, 1e-300, 1e-13])
+def test_negligible_self_discharge_behaves_as_none(k):
+    with_k = ph.hold_power(0.5, 2.0, 3.0, 10.0, 0.1, 0.95, 0.9, 0.9, k)
+    without = ph.hold_power(0.5, 2.0, 3.0, 10.0, 0.1, 0.95, 0.9, 0.9, 0.0)
+    assert with_k == pytest.approx(without)
+    assert ph.time_to_soc(0.5, 0.9, 2.0, 10.0, 0.9, 0.9, k) == pytest.approx(
+        ph.time_to_soc(0.5, 0.9, 2.0, 10.0, 0.9, 0.9, 0.0))
