@@ -190,6 +190,59 @@ def demo(price_per_mwh: float, duration_h: float, start_hour: float) -> None:
             f"{value:.3f}" if isinstance(value, float) else str(value))
         market.add_row(key, text)
     console.print(market)
+@cli.command("fleet")
+@click.option("--n", "n", type=click.IntRange(min=0), required=True,
+              help="Number of prosumers to draw.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
+              help="File to write (fleet_summary.csv, prosumer_configs.json, *.parquet).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default=None,
+              help="Output format [default: from the file suffix].")
+@click.option("--adoption", default="california", show_default=True,
+              help="Adoption preset (desim/fleet/data/<name>.toml).")
+@click.option("--overrides", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="TOML file of FleetConfig overrides (keys as in the preset).")
+def fleet_command(n: int, seed: int, output: str, fmt: str | None, adoption: str,
+                  overrides: str | None) -> None:
+    """Draw a fleet of N prosumers, print its statistics and write it."""
+    import tomllib
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from desim.errors import ScenarioError
+    from desim.fleet import FleetConfig, export_fleet, fleet_statistics, generate_fleet_table
+
+    raw = {}
+    if overrides is not None:
+        try:
+            with open(overrides, "rb") as fh:
+                raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{overrides}: expected TOML, got {exc}") from exc
+    try:
+        config = FleetConfig.from_dict(raw, path="fleet.generate.overrides", base=adoption)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{overrides}: {exc}" if overrides else str(exc)) from exc
+    table = generate_fleet_table(n, seed, config)
+    written = export_fleet(table, output, fmt)
+    stats = fleet_statistics(table)
+    view = Table(title=f"desim fleet: {n:,} prosumers, seed {seed}, {adoption}")
+    view.add_column("quantity")
+    view.add_column("value", justify="right")
+    for kind in ("bess", "ev", "solar"):
+        view.add_row(f"households with {kind}",
+                     f"{stats['asset_counts'][kind]:,} ({stats['asset_percentages'][kind]:.1f}%)")
+    view.add_row("EVs", f"{stats['asset_counts']['evs']:,}")
+    caps = stats["total_capacities"]
+    view.add_row("battery capacity", f"{caps['bess_kwh']:,.1f} kWh / {caps['bess_kw']:,.1f} kW")
+    view.add_row("EV battery capacity", f"{caps['ev_kwh']:,.1f} kWh")
+    view.add_row("PV capacity (DC)", f"{caps['solar_kw']:,.1f} kW")
+    for name, share in stats["profile_percentages"].items():
+        view.add_row(f"profile {name}", f"{share:.1f}%")
+    view.add_row("mean annual load", f"{stats['load']['mean_annual_load_kwh']:,.0f} kWh")
+    Console().print(view)
+    click.echo(f"wrote {written}")
 
 
 def main(argv: list[str] | None = None) -> None:

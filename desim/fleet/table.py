@@ -41,6 +41,10 @@ def _f64(value) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float64)
 
 
+def _opt_f64(value) -> np.ndarray | None:
+    return None if value is None else _f64(value)
+
+
 def _f32(value) -> np.ndarray:
     return np.ascontiguousarray(value, dtype=np.float32)
 
@@ -79,7 +83,8 @@ class FleetTable:
     ``ev_departure_hour`` (clock hour the driver leaves, the charge deadline),
     ``ev_arrival_hour`` (clock hour the car is usually back home),
     ``ev_daily_miles``, ``ev_kwh_per_mile``, ``ev_v2g_max_kw`` (0: no V2G),
-    ``ev_v2g_min_soc``, ``ev_product`` (str).
+    ``ev_v2g_min_soc``, ``ev_product`` (str), ``ev_home_charge_share`` (fraction
+    of the driving energy recharged at home; optional, default 1).
 
     Per PV system (length ``n_pv``): ``pv_prosumer_index``, ``pv_capacity_kw``
     (DC rating at STC), ``pv_tilt_deg``, ``pv_azimuth_deg`` (180 = south),
@@ -128,7 +133,12 @@ class FleetTable:
     pv_azimuth_deg: np.ndarray = field(converter=_f64)
     pv_system_efficiency: np.ndarray = field(converter=_f64)
 
+    # Added after the first release of the contract, hence last and optional.
+    ev_home_charge_share: np.ndarray | None = field(default=None, converter=_opt_f64)
+
     def __attrs_post_init__(self) -> None:
+        if self.ev_home_charge_share is None:
+            self.ev_home_charge_share = np.ones(self.n_evs)
         lengths = {"prosumer": self.n_prosumers, "bess": self.n_bess, "ev": self.n_evs,
                    "pv": self.n_pv}
         for f in fields(type(self)):

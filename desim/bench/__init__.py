@@ -1,0 +1,1 @@
+"""desim.bench: benchmarks the project ships (run them on the target machine)."""

@@ -1,0 +1,83 @@
+"""FleetTable <-> Prosumer objects."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
+from desim.errors import ParameterError
+from desim.fleet import (
+    FleetTable,
+    generate_fleet_table,
+    prosumers_from_table,
+    table_from_prosumers,
+)
+from desim.fleet.convert import DEFAULT_EV_MOBILITY
+from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES
+
+
+@pytest.fixture(scope="module")
+def table():
+    return generate_fleet_table(2000, 9)
+
+
+def test_table_to_objects_and_back_is_exact(table):
+    assert table_from_prosumers(prosumers_from_table(table)).equals(table)
+
+
+@settings(max_examples=20)
+@given(n=st.integers(0, 80), seed=st.integers(0, 10_000))
+def test_any_generated_table_survives_the_object_round_trip(n, seed):
+    t = generate_fleet_table(n, seed)
+    assert table_from_prosumers(prosumers_from_table(t)).equals(t)
+
+
+def test_objects_carry_the_table_values(table):
+    homes = prosumers_from_table(table)
+    assert len(homes) == table.n_prosumers
+    j = 0
+    i = int(table.bess_prosumer_index[j])
+    b = homes[i].bess
+    assert b.capacity_kwh == table.bess_capacity_kwh[j]
+    assert b.soc == table.bess_soc[j]
+    assert b.current_soc_percent == pytest.approx(100 * table.bess_soc[j])
+    k = int(table.ev_prosumer_index[0])
+    ev = homes[k].evs[0]
+    assert ev.ev_id == table.ev_id[0]
+    assert ev.min_departure_soc == table.ev_departure_soc[0]
+    assert ev.product.name == table.ev_product[0]
+    h = homes[5]
+    assert h.profile == PROFILE_NAMES[table.profile[5]]
+    assert h.ev_priority == EV_PRIORITY_NAMES[table.ev_priority[5]]
+    assert np.float32(h.participation_willingness) == table.participation_willingness[5]
+
+
+def test_homes_with_two_evs_get_both(table):
+    counts = np.bincount(table.ev_prosumer_index, minlength=table.n_prosumers)
+    i = int(np.flatnonzero(counts == 2)[0])
+    home = prosumers_from_table(table)[i]
+    assert len(home.evs) == 2 and home.ev is home.evs[0]
+
+
+def test_plain_object_lists_use_default_mobility():
+    ev = ElectricVehicle(battery_capacity_kwh=75, max_charge_power_kw=11.5,
+                         current_soc_percent=40, min_departure_soc_percent=80,
+                         charge_deadline="07:30")
+    home = Prosumer("home-1", bess=BESS(13.5, 5.0, 0.95, 50), ev=ev,
+                    solar=SolarPV(6.0, 0.86, 25, 200), max_discharge_percent=70)
+    t = table_from_prosumers([home])
+    assert isinstance(t, FleetTable)
+    assert (t.n_prosumers, t.n_bess, t.n_evs, t.n_pv) == (1, 1, 1, 1)
+    assert t.ev_id[0] == "home-1-ev1"
+    assert t.ev_departure_hour[0] == 7.5 and t.ev_soc[0] == 0.4
+    assert t.ev_arrival_hour[0] == DEFAULT_EV_MOBILITY["arrival_hour"]
+    assert t.max_discharge[0] == np.float32(0.7)
+    assert t.pv_azimuth_deg[0] == 200
+
+
+def test_two_batteries_for_one_prosumer_cannot_become_objects(table):
+    cols = {f.name: getattr(table, f.name) for f in table.__attrs_attrs__}
+    cols["bess_prosumer_index"] = np.zeros(table.n_bess, dtype=np.int32)
+    with pytest.raises(ParameterError, match=r"fleet.prosumers\[0\].bess"):
+        prosumers_from_table(FleetTable(**cols))
