@@ -10,6 +10,7 @@ tz-aware `pandas.Timestamp`) that the cattrs converter then structures.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import json
@@ -272,9 +273,6 @@ def _check_unique_ids(items: Any, path: str, ctx: Context) -> None:
 
 
 def _check_fleet(v: dict, path: str, ctx: Context) -> None:
-    if v["generate"] is None and not v["prosumers"]:
-        ctx.add(path, "expected [fleet.generate] or at least one [[fleet.prosumers]], got "
-                      "neither")
     _check_unique_ids(v["prosumers"], join(path, "prosumers"), ctx)
 
 
@@ -288,8 +286,33 @@ def _check_sessions(v: dict, path: str, ctx: Context) -> None:
         ctx.add(path, "expected exactly one of csv or acn_json, got "
                       + (" and ".join(given) if given else "neither"))
     for key in given:
-        if v[key] is not BAD:
-            _check_path(v[key], join(path, key), ctx)
+        if v[key] is not BAD and _check_path(v[key], join(path, key), ctx):
+            _check_sessions_file(v[key], key, join(path, key), ctx)
+
+
+SESSION_COLUMNS = ("ev_id", "arrival", "departure", "kwh_requested", "max_kw")
+
+
+def _check_sessions_file(file: str, kind: str, path: str, ctx: Context) -> None:
+    """Look at the header (CSV) or top level (ACN JSON) only; rows are read at run time."""
+    resolved = Path(file) if ctx.base_dir is None else ctx.base_dir / file
+    try:
+        if kind == "csv":
+            with resolved.open(encoding="utf-8", newline="") as handle:
+                header = next(csv.reader(handle), [])
+            missing = [c for c in SESSION_COLUMNS if c not in header]
+            if missing:
+                ctx.add(path, f"expected a CSV with columns {', '.join(SESSION_COLUMNS)}, got "
+                              f"{json.dumps(file)} without {', '.join(missing)}")
+            return
+        doc = json.loads(resolved.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+        ctx.add(path, f"expected a readable {kind} file, got {json.dumps(file)} ({exc})")
+        return
+    items = doc.get("_items") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        ctx.add(path, f'expected ACN-Data JSON (an "_items" array of sessions), got '
+                      f"{json.dumps(file)}")
 
 
 def _check_output(v: dict, path: str, ctx: Context) -> None:
@@ -304,6 +327,13 @@ def _check_output(v: dict, path: str, ctx: Context) -> None:
 
 
 def _check_scenario(v: dict, path: str, ctx: Context) -> None:
+    fleet = v["fleet"]
+    if isinstance(fleet, s.FleetSpec | dict) and v["sessions"] is None:
+        empty = (fleet.generate is None and not fleet.prosumers) if isinstance(
+            fleet, s.FleetSpec) else (fleet.get("generate") is None and not fleet.get("prosumers"))
+        if empty:
+            ctx.add("fleet", "expected [fleet.generate], at least one [[fleet.prosumers]] or "
+                             "a [sessions] file, got none")
     info, market = v["info"], v["market"]
     if not isinstance(info, dict) or not isinstance(market, dict):
         return

@@ -245,7 +245,10 @@ class GenerateSpec:
 
 @frozen
 class FleetSpec:
-    """``[fleet]``: a generated fleet, explicit prosumers, or both."""
+    """``[fleet]``: a generated fleet, explicit prosumers, or both.
+
+    A scenario without either must replay ``[sessions]``.
+    """
 
     generate: GenerateSpec | None = _f(None)
     prosumers: tuple[ProsumerSpec, ...] = _f(())
@@ -350,7 +353,7 @@ class Scenario:
 
     info: ScenarioInfo = _f(key="scenario")
     site: Site = _f()
-    fleet: FleetSpec = _f()
+    fleet: FleetSpec = _f(FleetSpec)
     profiles: ProfilesSpec = _f(ProfilesSpec)
     market: MarketSpec = _f(MarketSpec)
     control: ControlSpec = _f(ControlSpec)

@@ -24,7 +24,7 @@ def summarize(scenario: Scenario) -> str:
         n_evs = sum(len(p.evs) for p in fleet.prosumers)
         homes.append(f"{_plural(len(fleet.prosumers), 'explicit home')} "
                      f"with {_plural(n_evs, 'EV')}")
-    parts.append(" + ".join(homes))
+    parts.append(" + ".join(homes) if homes else "no homes (EVs from the sessions file)")
     parts.append(_plural(len(scenario.market.events), "dispatch event"))
     control = scenario.control
     parts.append(f"EV policy {control.ev_policy}, battery policy {control.bess_policy}")
