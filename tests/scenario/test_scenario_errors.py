@@ -273,3 +273,16 @@ def test_load_scenario_names_the_file(tmp_path):
     path.write_text(BASE.replace("capacity_kwh = 13.5", "capacity_kwh = -5"))
     with pytest.raises(ScenarioError, match=r"^evening_peak\.toml: fleet\.prosumers\[0\]"):
         load_scenario(path)
+
+
+def test_the_converter_itself_is_strict():
+    import cattrs
+
+    from desim.scenario import ControlSpec, GenerateSpec, converter
+
+    with pytest.raises(cattrs.BaseValidationError):
+        converter.structure({"n": 3.7}, GenerateSpec)
+    with pytest.raises(cattrs.BaseValidationError):
+        converter.structure({"departure_guard": "false"}, ControlSpec)
+    with pytest.raises(cattrs.BaseValidationError):
+        converter.structure({"n": 3, "colour": "red"}, GenerateSpec)
