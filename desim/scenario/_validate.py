@@ -103,6 +103,9 @@ def walk(value: Any, tp: Any, path: str, ctx: Context, meta: dict | None = None)
         return walk_class(value, tp, path, ctx)
     if tp is pd.Timestamp:
         return _timestamp(value, path, ctx)
+    if meta.get("check") is s.hhmm and isinstance(value, dt.time) and value.tzinfo is None \
+            and value.second == 0 and value.microsecond == 0:
+        value = value.strftime("%H:%M")  # a TOML local time such as 07:30:00
     cleaned = _primitive(value, tp, path, ctx)
     check = meta.get("check")
     if cleaned is not BAD and check is not None:

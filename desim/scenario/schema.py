@@ -107,7 +107,7 @@ def _policy(choices: tuple[str, ...]):
     return check
 
 
-def _hhmm(v: str) -> str | None:
+def hhmm(v: str) -> str | None:
     return None if _HHMM.match(v) else 'a 24 h time "HH:MM" (00:00-23:59)'
 
 
@@ -215,8 +215,8 @@ class EvSpec:
     kwh_per_mile: float | None = _f(None, check=_positive)
     initial_soc_percent: float = _f(40.0, check=_between(0, 100))
     departure_soc_percent: float = _f(80.0, check=_between(0, 100))
-    departure: str = _f("07:00", check=_hhmm)
-    arrival: str = _f("18:00", check=_hhmm)
+    departure: str = _f("07:00", check=hhmm)
+    arrival: str = _f("18:00", check=hhmm)
     daily_miles: float = _f(30.0, check=_nonneg)
     v2g_max_kw: float = _f(0.0, check=_nonneg)
 

@@ -286,3 +286,10 @@ def test_the_converter_itself_is_strict():
         converter.structure({"departure_guard": "false"}, ControlSpec)
     with pytest.raises(cattrs.BaseValidationError):
         converter.structure({"n": 3, "colour": "red"}, GenerateSpec)
+
+
+def test_a_toml_local_time_is_read_as_a_clock_time():
+    scenario = scenario_from_toml(BASE.replace('departure = "07:30"', "departure = 07:30:00"))
+    assert scenario.fleet.prosumers[0].evs[0].departure == "07:30"
+    msg = error_of(BASE.replace('departure = "07:30"', "departure = 07:30:15"))
+    assert "fleet.prosumers[0].evs[0].departure: expected a string" in msg
