@@ -353,15 +353,23 @@ def _check_scenario(v: dict, path: str, ctx: Context) -> None:
     events = market.get("events", [])
     if events is BAD:
         return
+    windows = []
     for i, event in enumerate(events):
         e_start, e_hours = event.get("start", BAD), event.get("duration_h", BAD)
         if not _ok(e_start, e_hours):
             continue
         e_end = e_start + pd.Timedelta(hours=e_hours)
+        windows.append((e_start, e_end, i))
         if e_start < start or e_end > end:
             ctx.add(f"market.events[{i}]",
                     f"expected inside the run {_fmt(start)} to {_fmt(end)}, got "
                     f"{_fmt(e_start)} to {_fmt(e_end)}")
+    windows.sort()
+    for (_, a_end, a), (b_start, b_end, b) in zip(windows, windows[1:], strict=False):
+        if b_start < a_end:
+            ctx.add(f"market.events[{b}]",
+                    f"expected no overlap with market.events[{a}] (ends {_fmt(a_end)}), got "
+                    f"{_fmt(b_start)} to {_fmt(b_end)}")
 
 
 def _fmt(ts: pd.Timestamp) -> str:

@@ -53,6 +53,7 @@ __all__ = [
     "PREFERENCE_PROFILES",
     "EV_PRIORITIES",
     "EVENT_DIRECTIONS",
+    "ALLOCATIONS",
 ]
 
 # Names the file may use. A policy may also be a "package.module:callable" reference.
@@ -63,11 +64,13 @@ SOLAR_MODELS = ("clearsky", "clearsky_markov")
 LOAD_MODELS = ("california",)
 PRICE_SOURCES = ("pge_e_tou_c", "day_ahead")
 OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
+# The event log's kinds (desim.sim.log.KINDS; kept equal by hand, the layers import downward).
 EVENT_KINDS = (
-    "ev_arrival", "ev_departure", "ev_plug_in", "ev_target_reached",
-    "bess_full", "bess_empty", "dispatch_signal", "offer", "award",
-    "setpoint", "clip", "settlement",
+    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "ev_departure", "ev_arrival",
+    "ev_plugged_in", "dispatch_end", "settlement", "price_update", "dispatch_start",
+    "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
+ALLOCATIONS = ("pro_rata", "merit")
 PREFERENCE_PROFILES = ("conservative", "moderate", "aggressive")
 EV_PRIORITIES = ("low", "medium", "high")
 EVENT_DIRECTIONS = ("discharge", "absorb")
@@ -299,8 +302,15 @@ class DispatchEventSpec:
 
 @frozen
 class MarketSpec:
-    """``[market]``: dispatch events."""
+    """``[market]``: how awards are split and paid, and the dispatch events.
 
+    ``allocation``: ``pro_rata`` gives every accepting prosumer the same fraction
+    of its offer; ``merit`` fills the target from the cheapest asks up.
+    ``prosumer_share`` is the fraction of event revenue paid on to prosumers.
+    """
+
+    allocation: str = _f("pro_rata", check=_one_of(ALLOCATIONS))
+    prosumer_share: float = _f(0.7, check=_between(0, 1))
     events: tuple[DispatchEventSpec, ...] = _f(())
 
 

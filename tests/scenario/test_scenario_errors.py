@@ -293,3 +293,18 @@ def test_a_toml_local_time_is_read_as_a_clock_time():
     assert scenario.fleet.prosumers[0].evs[0].departure == "07:30"
     msg = error_of(BASE.replace('departure = "07:30"', "departure = 07:30:15"))
     assert "fleet.prosumers[0].evs[0].departure: expected a string" in msg
+
+
+def test_overlapping_events_are_reported():
+    event = BASE[BASE.index("[[market.events]]"):BASE.index("[control]")]
+    second = event.replace('"dr-1"', '"dr-2"').replace("17:00", "19:00")
+    msg = error_of(BASE.replace("[control]", second + "[control]"))
+    assert "market.events[1]: expected no overlap with market.events[0]" in msg
+
+
+def test_market_allocation_and_share_are_checked():
+    msg = error_of(BASE.replace("[[market.events]]",
+                                '[market]\nallocation = "lottery"\nprosumer_share = 1.5\n'
+                                "[[market.events]]"))
+    assert 'market.allocation: expected one of "pro_rata", "merit", got "lottery"' in msg
+    assert "market.prosumer_share: expected 0-1, got 1.5" in msg

@@ -107,13 +107,17 @@ def scenarios(draw):
         seed=draw(st.integers(0, 2**63)), interval_min=draw(st.sampled_from([1, 5, 15, 30, 60])),
         description=draw(st.text(max_size=20)))
     events = []
-    for i in range(draw(st.integers(0, 3))):
-        begin = draw(st.integers(0, quarters - 1))
+    begin = 0
+    for i in range(draw(st.integers(0, 3))):  # events do not overlap
+        if begin >= quarters:
+            break
+        begin = draw(st.integers(begin, quarters - 1))
         length = draw(st.integers(1, quarters - begin))
         events.append(DispatchEventSpec(
             id=f"ev-{i}-{draw(text)}", start=start + pd.Timedelta(minutes=15 * begin),
             duration_h=length / 4, target_kw=draw(positive), price_per_mwh=draw(nonneg),
             direction=draw(st.sampled_from(["discharge", "absorb"]))))
+        begin += length
     fleet = FleetSpec(generate=draw(maybe(generate)),
                       prosumers=tuple(draw(st.lists(prosumer, max_size=3,
                                                     unique_by=lambda p: p.id))))
@@ -131,7 +135,8 @@ def scenarios(draw):
                                         FileSource("csv", "data/sessions.csv")])),
             load=draw(st.sampled_from(["california", FileSource("csv_dir", "data")])),
             prices=draw(st.sampled_from(["pge_e_tou_c", "day_ahead"]))),
-        market=MarketSpec(events=tuple(events)),
+        market=MarketSpec(allocation=draw(st.sampled_from(["pro_rata", "merit"])),
+                          prosumer_share=draw(st.floats(0, 1)), events=tuple(events)),
         control=ControlSpec(
             ev_policy=draw(st.sampled_from(["uncontrolled", "smart", "price_responsive"]) | policy),
             smart_order=draw(st.sampled_from(["edf", "llf"])),
