@@ -116,3 +116,31 @@ def _minimal() -> str:
         "[site]\nlatitude = 34.05\nlongitude = -118.25\n"
         "[fleet.generate]\nn = 10\n"
     )
+
+
+def test_sessions_csv_holds_about_fifty_plausible_sessions_over_two_days():
+    frame = pd.read_csv(SCENARIOS / "data" / "sessions.csv")
+    arrival = pd.to_datetime(frame["arrival"], format="ISO8601")
+    departure = pd.to_datetime(frame["departure"], format="ISO8601")
+    assert 40 <= len(frame) <= 60
+    assert (departure > arrival).all()
+    assert arrival.dt.date.nunique() == 2
+    assert (frame["kwh_requested"] > 0).all() and (frame["max_kw"] > 0).all()
+    scenario = load_scenario(SCENARIOS / "session_replay.toml")
+    local = departure.dt.tz_localize(scenario.tz)
+    assert (local <= scenario.end).all() and (arrival.dt.tz_localize(scenario.tz)
+                                              >= scenario.start).all()
+
+
+def test_acn_json_uses_acn_data_field_names_and_rfc_1123_dates():
+    import json
+
+    doc = json.loads((SCENARIOS / "data" / "acn_sessions.json").read_text())
+    rfc_1123 = "%a, %d %b %Y %H:%M:%S GMT"
+    for item in doc["_items"]:
+        connected = pd.to_datetime(item["connectionTime"], format=rfc_1123)
+        assert pd.to_datetime(item["disconnectTime"], format=rfc_1123) > connected
+        assert item["kWhDelivered"] >= 0
+        (inputs,) = item["userInputs"]
+        assert inputs["kWhRequested"] > 0
+        pd.to_datetime(inputs["requestedDeparture"], format=rfc_1123)
