@@ -245,6 +245,30 @@ def fleet_command(n: int, seed: int, output: str, fmt: str | None, adoption: str
     click.echo(f"wrote {written}")
 
 
+@cli.command("validate")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=str))
+def validate_command(files: tuple[str, ...]) -> None:
+    """Check scenario FILES; print "ok" and a summary for each valid one.
+
+    Every problem of every file is reported at once (exit status 2).
+    """
+    from desim.errors import ScenarioError
+    from desim.scenario import load_scenario
+    from desim.scenario.summary import summarize
+
+    failures: list[str] = []
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            failures.append(str(exc))
+            continue
+        click.echo(f"ok  {path}: {summarize(scenario)}")
+    if failures:
+        raise ScenarioError("\n".join(failures))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:

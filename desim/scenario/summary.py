@@ -1,0 +1,33 @@
+"""One-line summaries of scenarios (for `desim validate` and logs)."""
+
+from __future__ import annotations
+
+from desim.scenario.schema import Scenario
+
+__all__ = ["summarize"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def summarize(scenario: Scenario) -> str:
+    """A short description: horizon, fleet, events, policies, sessions."""
+    info, fleet = scenario.info, scenario.fleet
+    parts = [f'"{info.name}"',
+             f"{scenario.duration_h:g} h from {scenario.start:%Y-%m-%d %H:%M %Z} "
+             f"({info.time_zone}, {info.interval_min} min data, seed {info.seed})"]
+    homes = []
+    if fleet.generate is not None:
+        homes.append(f"{fleet.generate.n:,} generated ({fleet.generate.adoption})")
+    if fleet.prosumers:
+        n_evs = sum(len(p.evs) for p in fleet.prosumers)
+        homes.append(f"{_plural(len(fleet.prosumers), 'explicit home')} "
+                     f"with {_plural(n_evs, 'EV')}")
+    parts.append(" + ".join(homes) if homes else "no homes (EVs from the sessions file)")
+    parts.append(_plural(len(scenario.market.events), "dispatch event"))
+    control = scenario.control
+    parts.append(f"EV policy {control.ev_policy}, battery policy {control.bess_policy}")
+    if scenario.sessions is not None:
+        parts.append(f"sessions from {scenario.sessions.path}")
+    return "; ".join(parts)
