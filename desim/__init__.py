@@ -4,6 +4,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from desim.assets import (  # noqa: E402
+    BESS,
+    ElectricVehicle,
+    MarketEvaluation,
+    Prosumer,
+    SolarPV,
+)
+from desim.catalog import lookup_battery, lookup_vehicle  # noqa: E402
 from desim.errors import (  # noqa: E402
     CatalogError,
     DesimError,
@@ -23,4 +31,11 @@ __all__ = [
     "CatalogError",
     "ParseError",
     "OutputError",
+    "BESS",
+    "ElectricVehicle",
+    "SolarPV",
+    "Prosumer",
+    "MarketEvaluation",
+    "lookup_battery",
+    "lookup_vehicle",
 ]

@@ -21,6 +21,62 @@ def cli() -> None:
     """desim: discrete-event simulation of residential prosumers for VPP studies."""
 
 
+@cli.command("demo")
+@click.option("--price-per-mwh", type=float, default=250.0, show_default=True,
+              help="Offered price, $/MWh.")
+@click.option("--duration-h", type=float, default=3.0, show_default=True,
+              help="Event window, hours.")
+@click.option("--start-hour", type=float, default=17.0, show_default=True,
+              help="Window start, hours after midnight (for EV deferral).")
+def demo(price_per_mwh: float, duration_h: float, start_hour: float) -> None:
+    """A catalog prosumer (Powerwall 2, Model 3 Long Range, 8 kW solar) and its offer."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
+    from desim.units import format_hhmm
+
+    home = Prosumer(
+        "demo-home",
+        bess=BESS.from_catalog("Tesla Powerwall 2", current_soc_percent=80.0),
+        ev=ElectricVehicle.from_catalog("Tesla Model 3 Long Range", current_soc_percent=40.0,
+                                        charge_deadline="07:30", ev_id="demo-ev"),
+        solar=SolarPV(8.0),
+        participation_willingness=0.8, backup_power_hours=2.0, max_discharge_percent=80.0)
+    flex = home.get_available_flexibility_kw(duration_h, now_hour_of_day=start_hour)
+    offer = home.evaluate_market_opportunity(price_per_mwh=price_per_mwh,
+                                             duration_hours=duration_h,
+                                             now_hour_of_day=start_hour)
+    console = Console()
+    assets = Table(title="Prosumer demo-home")
+    for column in ("asset", "product", "size", "state"):
+        assets.add_column(column)
+    bess, ev = home.bess, home.ev
+    assets.add_row("battery", bess.product.name,
+                   f"{bess.capacity_kwh:g} kWh / {bess.max_power_kw:g} kW",
+                   f"SOC {bess.current_soc_percent:.1f} %")
+    assets.add_row("EV", ev.product.name,
+                   f"{ev.battery_capacity_kwh:g} kWh / {ev.max_charge_power_kw:g} kW",
+                   f"SOC {ev.current_soc_percent:.1f} %, needs "
+                   f"{ev.min_departure_soc_percent:.0f} % by {ev.charge_deadline}")
+    assets.add_row("solar", "-", f"{home.solar.capacity_kw:g} kWp", "-")
+    console.print(assets)
+    flex_table = Table(title=f"Flexibility for {duration_h:g} h from {format_hhmm(start_hour)} (kW)")
+    flex_table.add_column("part")
+    flex_table.add_column("kW", justify="right")
+    for key, value in flex.items():
+        flex_table.add_row(key, f"{value:.2f}")
+    console.print(flex_table)
+    market = Table(title=f"Market evaluation at {price_per_mwh:g} $/MWh")
+    market.add_column("field")
+    market.add_column("value", justify="right")
+    for key, value in offer.to_dict().items():
+        text = ("; ".join(value) or "-") if key == "reasons" else (
+            f"{value:.3f}" if isinstance(value, float) else str(value))
+        market.add_row(key, text)
+    console.print(market)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:
