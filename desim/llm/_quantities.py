@@ -123,8 +123,9 @@ class _Quantities:
         doc = self.doc
         items = [(float(m.group(1)), m.start(), m.end()) for m in _PERCENT.finditer(text)
                  if self._free(m)]
-        items += [(50.0, m.start(), m.end()) for m in re.finditer(r"\bhalf (?:full|charged)\b",
-                                                                   text)]
+        for m in re.finditer(r"\bhalf (?:full|charged)\b(?! by)", text):
+            if doc.nearest(m.start(), m.end(), ("bat", "ev")) != "ev":
+                self.bess_soc = 50.0
         for value, start, end in items:
             pre = text[max(0, start - 45):start]
             post = text[end:end + 40]

@@ -81,7 +81,7 @@ _TIME_PATTERNS = [
     re.compile(r"\b(?P<named>noon|midday|midnight)\b"),
     re.compile(r"\b(?P<frac>half|(?:a\s+)?quarter)\s+(?P<rel>past|after|to|before)\s+(?P<h>\d{1,2})\b"
                + _MERIDIEM),
-    re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)\b" + _MERIDIEM),
+    re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?!\d)" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2})\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock)(?![a-z])"),
     re.compile(r"\b(?:by|at|before|until|till|after|around|leaves?|leaving|departs?|departing)"
                r"\s+(?P<h>\d{1,2})\b(?!\s*(?:[.:,]\d|%|percent|kw|w\b|watt|hours?|h\b|days?|"

@@ -30,6 +30,7 @@ _BAT = {"battery", "batteries", "bess", "storage", "bank", "inverter", "powerwal
 _EV = {"ev", "evs", "car", "cars", "vehicle", "vehicles", "truck", "tesla", "teslas", "charger",
        "wallbox", "circuit", "amp", "amps", "onboard", "suv", "pack"}
 _SOLAR = {"solar", "pv", "panel", "panels", "array", "roof", "rooftop", "photovoltaic"}
+_UNIT = re.compile(r"^(\d|kw|kwh|w|watts?|kilowatts?)")
 _NEG = {"no", "not", "without", "none", "never", "zero", "don't", "dont", "doesn't", "didn't"}
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
                          r"battery electric|plug in hybrids?)\b")
@@ -103,6 +104,13 @@ class _Doc:
         first = self.token_at(start)
         last = max(first, bisect_right(self.starts, end - 1) - 1)
         sid = self.sentence_of[first]
+        for k in range(last + 1, min(last + 4, len(self.tokens))):
+            tok = self.tokens[k][0]
+            if tok in (",", ".", ";", "!", "?", "(", ")", "and") or _UNIT.match(tok):
+                break
+            kind = self.kind(tok)
+            if kind in kinds:
+                return kind  # "7.2 kW of solar", "10 kWh battery": the noun that follows
         best: tuple[float, str] | None = None
         for k, (tok, _) in enumerate(self.tokens):
             if self.sentence_of[k] != sid or first <= k <= last:
@@ -181,7 +189,6 @@ class RuleBasedParser:
             v["solar_efficiency"] = q.solar_eff
 
     def _evs(self, doc: _Doc, q: _Quantities, v: dict, prov: dict, warnings: list) -> None:
-        mentions = [p for p in doc.products if p.kind == "vehicle"]
         own = []
         for i, p in enumerate(doc.products):
             if p.kind != "vehicle":
