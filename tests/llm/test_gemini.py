@@ -5,12 +5,11 @@ import os
 
 import httpx2
 import pytest
+from gemini_fakes import FakeGemini, gemini_body
 
 from desim.errors import ParseError
 from desim.llm import GeminiParser, HybridParser, LLMProsumerParser, get_parser
 from desim.llm.gemini import build_prompt
-
-from gemini_fakes import FakeGemini, gemini_body
 
 ANSWER = {"bess_capacity_kwh": 13.5, "bess_max_power_kw": None, "has_ev": True, "ev_count": 1,
           "ev_charge_deadline": "07:00", "participation_profile": "conservative"}
