@@ -247,7 +247,7 @@ class GeminiParser:
                                                       config=self._config())
         except errors.APIError as exc:
             raise self._api_error(exc) from exc
-        except (OSError, RuntimeError) as exc:
+        except OSError as exc:
             raise self._api_error(exc) from exc
         except Exception as exc:  # transport errors of httpx/httpx2 (timeouts, refused)
             if type(exc).__module__.split(".")[0] in ("httpx", "httpx2", "httpcore"):
