@@ -269,6 +269,48 @@ def validate_command(files: tuple[str, ...]) -> None:
         raise ScenarioError("\n".join(failures))
 
 
+@cli.command("parse")
+@click.argument("text", required=False)
+@click.option("--file", "file_path", type=click.Path(dir_okay=False),
+              help="Read descriptions from a file, one per line.")
+@click.option("--parser", "parser_name", type=click.Choice(["rules", "gemini", "hybrid"]),
+              default="rules", show_default=True, help="Which parser reads the text.")
+@click.option("--model", default=None, help="Gemini model (default: $DESIM_GEMINI_MODEL).")
+@click.option("--base-url", default=None,
+              help="Gemini API base URL (default: $DESIM_GEMINI_BASE_URL).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+def parse_command(text: str | None, file_path: str | None, parser_name: str, model: str | None,
+                  base_url: str | None, no_cache: bool) -> None:
+    """Parse prosumer descriptions into configs (JSON with provenance and warnings)."""
+    import json
+    from pathlib import Path
+
+    from desim.errors import ParseError
+    from desim.llm import get_parser
+
+    if (text is None) == (file_path is None):
+        raise ParseError("desim parse: expected a description or --file, exactly one of the two")
+    if file_path is not None:
+        try:
+            lines = Path(file_path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParseError(f"{file_path}: could not read descriptions: {exc}") from exc
+        texts = [line.strip() for line in lines if line.strip()]
+        if not texts:
+            raise ParseError(f"{file_path}: expected one description per line, got none")
+    else:
+        texts = [text]
+        if not text.strip():
+            raise ParseError("desim parse: expected a non-empty description, got ''")
+    options = {} if parser_name == "rules" else {"model": model, "base_url": base_url,
+                                                 "cache": not no_cache}
+    if parser_name == "rules" and (model or base_url):
+        raise ParseError("desim parse: --model and --base-url apply to --parser gemini or hybrid")
+    configs = get_parser(parser_name, **options).parse_many(texts)
+    out = [dict(text=t, **c.to_json_dict()) for t, c in zip(texts, configs, strict=True)]
+    click.echo(json.dumps(out[0] if text is not None else out, indent=2))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:

@@ -1,0 +1,132 @@
+"""Text normalization for the rule parser: spelling, number words, clock times."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize", "words_to_numbers", "find_times", "TimeMention"]
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+          "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+          "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+          "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+         "eighty": 80, "ninety": 90}
+_UNIT_RE = "|".join(sorted(_UNITS, key=len, reverse=True))
+_TENS_RE = "|".join(_TENS)
+_NUMBER_WORDS = re.compile(
+    rf"\b(?:(?P<tens>{_TENS_RE})(?:\s+(?P<tu>{_UNIT_RE}))?|(?P<unit>{_UNIT_RE}))"
+    rf"(?:\s+hundred(?:\s+and)?(?:\s+(?P<h_tens>{_TENS_RE}))?(?:\s+(?P<h_unit>{_UNIT_RE}))?)?"
+    rf"(?P<half>\s+and\s+a\s+half)?\b")
+
+
+def normalize(text: str) -> str:
+    """Lower case, plain punctuation, one spelling per unit and maker.
+
+    Hyphens become spaces ("kilowatt-hours" -> "kilowatt hours", "F-150" ->
+    "f 150"); thousands separators go ("13,500" -> "13500"); "¢" becomes
+    " cents"; "chevy" becomes "chevrolet".
+    """
+    out = text.lower()
+    for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u2013", " - "), ("\u2014", " - "),
+                 ("\u00a2", " cents"), ("\u00d7", " x "), ("\u00a0", " ")):
+        out = out.replace(a, b)
+    out = re.sub(r"(?<=\d),(?=\d{3}\b)", "", out)
+    out = re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", out)
+    out = re.sub(r"\bchevy\b", "chevrolet", out)
+    out = re.sub(r"\ba\.m\.", "am", out)
+    out = re.sub(r"\bp\.m\.", "pm", out)
+    return re.sub(r"[ \t]+", " ", out)
+
+
+def _value(match: re.Match) -> str:
+    g = match.groupdict()
+    if g["tens"]:
+        value = _TENS[g["tens"]] + (_UNITS[g["tu"]] if g["tu"] else 0)
+    else:
+        value = _UNITS[g["unit"]]
+    if "hundred" in match.group(0):
+        value = value * 100 + (_TENS[g["h_tens"]] if g["h_tens"] else 0) + (
+            _UNITS[g["h_unit"]] if g["h_unit"] else 0)
+    if g["half"]:
+        return f"{value}.5"
+    return str(value)
+
+
+def words_to_numbers(text: str) -> str:
+    """Spelled numbers to digits: "thirteen and a half" -> "13.5", "twenty two" -> "22"."""
+    text = re.sub(r"\ba day and a half\b", "1.5 days", text)
+    text = re.sub(r"\ba (day|week)\b(?! and)", r"1 \1", text)
+    text = re.sub(r"\ba couple of\b", "2", text)
+    text = re.sub(r"\b(?:a\s+)?pair of\b", "2", text)
+    return _NUMBER_WORDS.sub(_value, text)
+
+
+class TimeMention:
+    """A clock time found in text: 24 h hour and minute and its span."""
+
+    __slots__ = ("hour", "minute", "start", "end", "explicit")
+
+    def __init__(self, hour: int, minute: int, start: int, end: int, explicit: bool):
+        self.hour, self.minute, self.start, self.end = hour, minute, start, end
+        self.explicit = explicit  # am/pm, 24 h form, noon: no guessing needed
+
+    @property
+    def hhmm(self) -> str:
+        return f"{self.hour:02d}:{self.minute:02d}"
+
+
+_MERIDIEM = r"\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock|in the morning|in the evening|at night|tonight)?"
+_TIME_PATTERNS = [
+    re.compile(r"\b(?P<named>noon|midday|midnight)\b"),
+    re.compile(r"\b(?P<frac>half|(?:a\s+)?quarter)\s+(?P<rel>past|after|to|before)\s+(?P<h>\d{1,2})\b"
+               + _MERIDIEM),
+    re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?!\d)" + _MERIDIEM),
+    re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2})\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock)(?![a-z])"),
+    re.compile(r"\b(?:by|at|before|until|till|after|around|leaves?|leaving|departs?|departing)"
+               r"\s+(?P<h>\d{1,2})\b(?!\s*(?:[.:,]\d|%|percent|kw|w\b|watt|hours?|h\b|days?|"
+               r"cents?|\$|am|pm|o'?clock|kilo|evs?|cars?|amp|a\b|x\b|panels?))" + _MERIDIEM),
+]
+
+
+def _hour24(hour: int, mer: str | None) -> tuple[int, bool]:
+    mer = (mer or "").replace(".", "")
+    if mer in ("pm", "in the evening", "at night", "tonight"):
+        return (hour % 12) + 12, True
+    if mer in ("am", "in the morning"):
+        return hour % 12, True
+    if hour >= 13 or hour == 0:
+        return hour, True
+    return hour, False  # bare hour: read as written (morning for 1-11)
+
+
+def find_times(text: str) -> list[TimeMention]:
+    """Clock times in normalized text, without overlaps, in text order."""
+    found: list[TimeMention] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in _TIME_PATTERNS:
+        for m in pattern.finditer(text):
+            start = m.start("h") if "h" in m.groupdict() and m.group("h") and \
+                pattern is _TIME_PATTERNS[-1] else m.start()
+            if any(a < m.end() and start < b for a, b in taken):
+                continue
+            g = m.groupdict()
+            if g.get("named"):
+                hour, minute, explicit = {"noon": 12, "midday": 12, "midnight": 0}[g["named"]], 0, True
+            else:
+                hour = int(g["h"])
+                if hour > 23:
+                    continue
+                minute = int(g["m"]) if g.get("m") else 0
+                if g.get("frac"):
+                    minute = 30 if g["frac"] == "half" else 15
+                    if g["rel"] in ("to", "before"):
+                        hour, minute = (hour - 1) % 24, 60 - minute
+                if minute > 59:
+                    continue
+                hour, explicit = _hour24(hour, g.get("mer"))
+                if hour > 23:
+                    continue
+            found.append(TimeMention(hour, minute, start, m.end(), explicit))
+            taken.append((start, m.end()))
+    return sorted(found, key=lambda t: t.start)
