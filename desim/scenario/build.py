@@ -168,9 +168,8 @@ def resolve_descriptions(prosumers, parser=None):
     if not todo:
         return list(prosumers), {}
     parser = get_parser("rules") if parser is None else parser
-    configs = dict(zip((p.id for p in todo), parser.batch_parse_configs(
-        [p.description for p in todo]), strict=True)) if hasattr(
-        parser, "batch_parse_configs") else {p.id: parser.parse(p.description) for p in todo}
+    configs = dict(zip((p.id for p in todo), parser.parse_many([p.description for p in todo]),
+                       strict=True))
     specs = [spec_from_config(p, configs[p.id]) if p.description else p for p in prosumers]
     return specs, configs
 

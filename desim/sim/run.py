@@ -141,7 +141,8 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         sessions = MobilitySessions(
             fleet.ev_departure_hour, fleet.ev_arrival_hour, fleet.ev_daily_miles,
             fleet.ev_kwh_per_mile, fleet.ev_capacity_kwh, fleet.ev_departure_soc,
-            start.hour + start.minute / 60.0, seeds["mobility"])
+            start.hour + start.minute / 60.0, seeds["mobility"],
+            home_share=fleet.ev_home_charge_share)
 
     site = scenario.site
     solar = scenario.profiles.solar
@@ -229,5 +230,5 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
 
 
 def _config_dict(config):
-    to_dict = getattr(config, "to_report", None) or getattr(config, "to_dict", None)
+    to_dict = getattr(config, "to_json_dict", None) or getattr(config, "to_dict", None)
     return to_dict() if to_dict is not None else config

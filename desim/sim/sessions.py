@@ -52,7 +52,7 @@ class MobilitySessions:
     target_soc: np.ndarray
     start_hour_of_day: float
     seed: np.random.SeedSequence
-    home_share: float = HOME_CHARGING_SHARE
+    home_share: np.ndarray | float = HOME_CHARGING_SHARE
     _day: np.ndarray = field(init=False)
     _cache: dict = field(init=False, factory=dict)
 
@@ -111,7 +111,9 @@ class MobilitySessions:
             dep_clock = np.clip(self.departure_hour[e] + draws["dep"][e], 3.0, 12.0)
             arr_clock = np.clip(self.arrival_hour[e] + draws["arr"][e], dep_clock + 1.0, 23.5)
             arr[m] = self._day_start_h(d) + arr_clock
-            drop[m] = (self.home_share * self.daily_miles[e] * draws["miles"][e]
+            share = np.broadcast_to(np.asarray(self.home_share, dtype=float),
+                                    self.departure_hour.shape)[e]
+            drop[m] = (share * self.daily_miles[e] * draws["miles"][e]
                        * self.kwh_per_mile[e])
         arrival_soc = np.maximum(np.asarray(soc) - drop / self.capacity_kwh[ev_index],
                                  np.minimum(MIN_ARRIVAL_SOC, soc))
