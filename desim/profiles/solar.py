@@ -32,6 +32,7 @@ __all__ = ["SOLAR_MODELS", "solar_kw_per_kwp", "orientation_buckets", "csv_solar
 SOLAR_MODELS = ("clearsky", "clearsky_markov", "weather_file", "csv")
 _TEMPERATURE_MODELS = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]
 _MAX_POINT_SPACING_MIN = 15.0  # sub-interval evaluation points at most this far apart
+_MONTH_START_DOY = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 _CHUNK_ELEMENTS = 2_000_000    # orientations x points evaluated at once (memory bound)
 
 
@@ -128,6 +129,7 @@ def _weather_on_points(path, points: pd.DatetimeIndex, latitude: float, longitud
     A typical-year file is matched by month, day and hour (in the file's own
     standard time); hourly rows hold over their hour (labelled at its end, as
     TMY3 and EPW do). 29 February uses 28 February.
+    Timestamps of the points are taken in the file's fixed UTC offset.
     """
     path_text = str(path)
     suffix = path_text.lower().rsplit(".", 1)[-1]
@@ -154,17 +156,15 @@ def _weather_on_points(path, points: pd.DatetimeIndex, latitude: float, longitud
         from desim.errors import warn
         warn(f"{path_text}: weather site at ({site_lat:.2f}, {site_lon:.2f}) is more than 1 deg "
              f"from the scenario site ({latitude:.2f}, {longitude:.2f})", stacklevel=4)
-    starts = data.index - pd.Timedelta(hours=1)
-    table = np.full((13, 32, 24), -1, dtype=np.intp)
-    table[starts.month, starts.day, starts.hour] = np.arange(len(data))
+    if len(data) != 8760:
+        raise ParameterError(f"{path_text}: expected a typical year of 8760 hourly rows, "
+                             f"got {len(data)}")
+    # Row r covers hour r of a 365-day year (hour-ending labels, in file order),
+    # whatever year each month came from.
     local = points.tz_convert(data.index.tz)
     month, day, hour = local.month.to_numpy(), local.day.to_numpy(), local.hour.to_numpy()
     day = np.where((month == 2) & (day == 29), 28, day)
-    rows = table[month, day, hour]
-    if np.any(rows < 0):
-        first = local[np.flatnonzero(rows < 0)[0]]
-        raise ParameterError(f"{path_text}: no weather row for {first.strftime('%m-%d %H:00')} "
-                             "(expected a full typical year of hourly rows)")
+    rows = (_MONTH_START_DOY[month - 1] + day - 1) * 24 + hour
     values = data[needed].to_numpy(float)[rows]
     bad = ~np.isfinite(values)
     if bad.any():
