@@ -53,7 +53,8 @@ _NOISE_SIGMA = 0.35
 _NOISE_TAU_MIN = 60.0
 _BANK_VALUES = 1 << 20        # noise bank: one AR(1) series, 4 MiB of float32
 _BANK_PAD = 4096
-_CHUNK_STEPS = 128             # intervals per internal chunk (<= _BANK_PAD)
+_CHUNK_STEPS = 128             # intervals per internal tile (<= _BANK_PAD)
+_CHUNK_HOMES = 4096            # homes per internal tile
 _AC_LEVELS = 15
 _HOURS_PER_YEAR = 8760.0
 
@@ -214,26 +215,27 @@ class LoadModel:
         """
         _check_block(start_index, n_steps, self.n_times)
         start, stop = int(start_index), int(start_index) + int(n_steps)
-        if stop - start <= _CHUNK_STEPS:
-            return self._chunk(start, stop)
         out = np.empty((stop - start, self.n_homes), dtype=np.float32)
-        for lo in range(start, stop, _CHUNK_STEPS):  # time chunks keep the transpose in cache
+        # Tiles of time x homes keep the final transpose in cache; every value
+        # depends only on (t, home), so tiling changes nothing in the result.
+        for lo in range(start, stop, _CHUNK_STEPS):
             hi = min(lo + _CHUNK_STEPS, stop)
-            out[lo - start:hi - start] = self._chunk(lo, hi)
+            table = self._table(lo, hi)
+            windows = sliding_window_view(self._bank_ext, hi - lo)
+            for h0 in range(0, self.n_homes, _CHUNK_HOMES):
+                homes = slice(h0, min(h0 + _CHUNK_HOMES, self.n_homes))
+                load_t = np.take(table, self._combo[homes], axis=0)        # (homes, n)
+                load_t *= windows[(self._noise_start[homes] + lo) % _BANK_VALUES]
+                load_t *= self._scale[homes, None]
+                out[lo - start:hi - start, homes] = load_t.T
         return out
 
-    def _chunk(self, start: int, stop: int) -> np.ndarray:
-        # Per-block table (n_combos, n_steps): shifted daily shape plus AC level x C(t).
+    def _table(self, start: int, stop: int) -> np.ndarray:
+        """(n_combos, n) shifted daily shape plus AC level x C(t) for intervals [start, stop)."""
         shape = self._shape_rows[self._row[start:stop]]                  # (n, n_shifts)
         table = (shape[:, :, None] + self._cool[start:stop, None, None]
                  * self._ac_levels[None, None, :])
-        table = np.ascontiguousarray(table.reshape(stop - start, -1).T)  # (n_combos, n)
-        load_t = np.take(table, self._combo, axis=0)                     # (n_homes, n)
-        if stop > start:
-            windows = sliding_window_view(self._bank_ext, stop - start)
-            load_t *= windows[(self._noise_start + start) % _BANK_VALUES]
-        load_t *= self._scale[:, None]
-        return np.ascontiguousarray(load_t.T)
+        return np.ascontiguousarray(table.reshape(stop - start, -1).T)
 
 
 def _noise_bank(size: int, interval_min: float, rng: np.random.Generator) -> np.ndarray:
