@@ -168,12 +168,14 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
             losses_percent=0.0)
 
     load_spec = scenario.profiles.load
-    if isinstance(load_spec, str):
+    if scenario.sessions is not None:
+        load = _NoLoad(fleet.n_prosumers)
+    elif isinstance(load_spec, str):
         load = profiles.LoadModel(fleet.annual_load_kwh, times,
                                   np.random.default_rng(seeds["load"]))
     else:
-        load = profiles.CsvLoadProfiles(_source_path(scenario, load_spec), times,
-                                        prosumer_ids=fleet.prosumer_id)
+        load = _LoadByIds(profiles.CsvLoadProfiles(_source_path(scenario, load_spec), times),
+                          fleet.prosumer_id, scenario.source)
 
     prices = scenario.profiles.prices
     if not isinstance(prices, str):
@@ -201,6 +203,33 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         event_kinds=tuple(scenario.output.event_kinds) or None)
 
 
+class _NoLoad:
+    """Replayed charging sessions carry no household load."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def block(self, start_index, n_steps):
+        return np.zeros((n_steps, self.n), dtype=np.float32)
+
+
+class _LoadByIds:
+    """Per-home CSV profiles matched to prosumers by id (file ``<prosumer_id>.csv``)."""
+
+    def __init__(self, profiles_, prosumer_ids, source):
+        index = {h: j for j, h in enumerate(profiles_.home_ids)}
+        missing = [str(p) for p in prosumer_ids if str(p) not in index]
+        if missing:
+            raise ScenarioError(f"{source}: profiles.load.csv_dir: expected a <prosumer_id>.csv "
+                                f"for every prosumer, missing {missing[:5]}"
+                                + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+        self._profiles = profiles_
+        self._columns = np.array([index[str(p)] for p in prosumer_ids], dtype=np.int64)
+
+    def block(self, start_index, n_steps):
+        return self._profiles.block(start_index, n_steps)[:, self._columns]
+
+
 class _Src:
     def __init__(self, path):
         self.path = path
@@ -215,7 +244,7 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
     what the fleet delivered. It doubles the run time, so it runs only when
     there are events (or when `counterfactual` says so).
     """
-    resolved: dict = field(factory=dict)
+    resolved: dict = {}
     inputs = build_inputs(scenario, fleet=fleet, parser=parser, resolved=resolved)
     result = run_inputs(inputs, progress)
     if counterfactual is None:
