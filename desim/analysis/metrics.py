@@ -118,7 +118,7 @@ def dispatch_metrics(series, cf_series, settlements: pd.DataFrame, interval_h: f
         item = dict(row)
         if cf_series is not None:
             cf_net = (cf_series["import_kw"] - cf_series["export_kw"]).to_numpy()
-            delivered = -direction * (net - cf_net)
+            delivered = direction * (net - cf_net)
             inside = (t + interval_h > s) & (t < e)
             mean_kw = _window_mean(t, delivered, interval_h, s, e)
             item.update({
@@ -130,7 +130,7 @@ def dispatch_metrics(series, cf_series, settlements: pd.DataFrame, interval_h: f
         base, days = like_day_baseline_kw(series, interval_h, s, e)
         actual = _window_mean(t, net, interval_h, s, e)
         item.update({"like_day_baseline_kw": base, "like_day_baseline_days": days,
-                     "delivered_vs_like_day_kw": -direction * (actual - base) if days else None})
+                     "delivered_vs_like_day_kw": direction * (actual - base) if days else None})
         out.append(item)
     return out
 

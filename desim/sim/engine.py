@@ -172,6 +172,7 @@ class Engine:
         t_stop = ev.t_last_h[idx] + physics.time_to_soc(
             ev.soc[idx], limit, p, ev.capacity_kwh[idx], ev.charge_efficiency[idx],
             ev.charge_efficiency[idx])
+        t_stop = np.where(p != 0.0, t_stop, np.inf)
         plugged = ev.plugged[idx]
         return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
 
