@@ -207,7 +207,8 @@ def configs_to_fleet_table(configs: Sequence[ProsumerConfig], prosumer_ids: Sequ
                 ev_departure_hour=parse_hhmm(c.ev_charge_deadline, f"{pid}.ev_charge_deadline"),
                 ev_arrival_hour=parse_hhmm(d["ev_arrival"], "defaults.ev_arrival"),
                 ev_daily_miles=d["ev_daily_miles"], ev_kwh_per_mile=d["ev_kwh_per_mile"],
-                ev_v2g_max_kw=0.0, ev_v2g_min_soc=0.0, ev_product="")
+                ev_v2g_max_kw=0.0, ev_v2g_min_soc=0.0, ev_product="",
+                ev_home_charge_share=1.0)
         if c.has_solar and c.solar_capacity_kw:
             add(s, pv_prosumer_index=index, pv_capacity_kw=c.solar_capacity_kw,
                 pv_tilt_deg=d["solar_tilt_deg"], pv_azimuth_deg=d["solar_azimuth_deg"],
