@@ -95,11 +95,11 @@ def like_day_baseline_kw(series: pd.DataFrame, interval_h: float, start_h: float
     net = (series["import_kw"] - series["export_kw"]).to_numpy()
     stamps = pd.DatetimeIndex(series["timestamp"])
     k0 = int(np.clip(np.searchsorted(t, start_h, side="right") - 1, 0, len(t) - 1))
-    weekend = stamps[k0].dayofweek >= 5
+    weekend = stamps[k0].day_of_week >= 5
     values, day = [], 1
     while len(values) < n_days and start_h - 24 * day >= 0:
         k = int(np.searchsorted(t, start_h - 24 * day, side="right") - 1)
-        if (stamps[k].dayofweek >= 5) == weekend:
+        if (stamps[k].day_of_week >= 5) == weekend:
             values.append(_window_mean(t, net, interval_h, start_h - 24 * day,
                                        end_h - 24 * day))
         day += 1

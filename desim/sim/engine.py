@@ -122,6 +122,8 @@ class Engine:
         self.tot = {k: np.zeros(n) for k in (
             "load_kwh", "pv_kwh", "ev_kwh", "bess_kwh", "import_kwh", "export_kwh",
             "delivered_kwh", "payment_usd", "import_cost_usd", "peak_import_kw")}
+        self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
+        self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
         self.settlement_rows: list[dict] = []
         self._init_sessions()
 
@@ -273,6 +275,8 @@ class Engine:
         hit = (active < dt) & (p != 0.0)
         b.soc[moving] = soc_end
         b.energy_step_kwh[moving] += energy
+        self.bess_in_kwh[moving] += np.maximum(energy, 0.0)
+        self.bess_out_kwh[moving] += np.maximum(-energy, 0.0)
         if self.active >= 0:
             self.bess_delta_kwh[moving] += self.bess_delta_kw[moving] * active
         if np.any(hit):
@@ -543,6 +547,11 @@ class Engine:
         series.insert(1, "timestamp", inp.start + pd.to_timedelta(t, unit="h"))
         series["net_kw"] = series["import_kw"] - series["export_kw"]
         totals = pd.DataFrame({"prosumer_id": self.fleet.prosumer_id.astype(str), **self.tot})
+        n = self.fleet.n_prosumers
+        totals["bess_charged_kwh"] = np.bincount(self.bess.prosumer_index, self.bess_in_kwh,
+                                                 minlength=n)
+        totals["bess_discharged_kwh"] = np.bincount(self.bess.prosumer_index,
+                                                    self.bess_out_kwh, minlength=n)
         settlements = pd.DataFrame(self.settlement_rows, columns=[
             "event_id", "start_h", "end_h", "direction", "target_kw", "price_per_mwh",
             "target_kwh", "delivered_kwh", "shortfall_kwh", "n_participants", "payments_usd",
