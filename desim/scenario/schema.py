@@ -62,7 +62,7 @@ BESS_POLICIES = ("self_consumption", "follow_dispatch")
 SMART_ORDERS = ("edf", "llf")
 SOLAR_MODELS = ("clearsky", "clearsky_markov")
 LOAD_MODELS = ("california",)
-PRICE_SOURCES = ("pge_e_tou_c", "day_ahead")
+PRICE_SOURCES = ("pge_e_tou_c", "flat_illustrative", "day_ahead")
 OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
 # The event log's kinds (desim.sim.log.KINDS; kept equal by hand, the layers import downward).
 EVENT_KINDS = (
