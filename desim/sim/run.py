@@ -56,6 +56,14 @@ def replay_fleet(frame: pd.DataFrame) -> tuple[FleetTable, RecordedSessions]:
     """A fleet of one EV per recorded vehicle id, and its sessions."""
     ids, ev_index = np.unique(frame["ev_id"].to_numpy(dtype=str), return_inverse=True)
     n = len(ids)
+    arr_h, dep_h = frame["arrival_h"].to_numpy(float), frame["departure_h"].to_numpy(float)
+    by_ev = np.lexsort((arr_h, ev_index))
+    same = ev_index[by_ev][1:] == ev_index[by_ev][:-1]
+    overlap = same & (arr_h[by_ev][1:] < dep_h[by_ev][:-1])
+    if overlap.any():
+        bad = ids[ev_index[by_ev][1:][overlap]]
+        raise ScenarioError(f"sessions: ev_id {bad[0]!r}: expected one vehicle's sessions not "
+                            f"to overlap, got {int(overlap.sum())} overlapping session(s)")
     kwh = frame["kwh_requested"].to_numpy(dtype=float)
     largest_kwh = np.zeros(n)
     np.maximum.at(largest_kwh, ev_index, kwh)
