@@ -125,6 +125,7 @@ class Engine:
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
         self.settlement_rows: list[dict] = []
+        self.delivered_step_kwh = 0.0   # estimated delivery against baselines, this interval
         self._init_sessions()
 
     # -- sessions -----------------------------------------------------------------
@@ -163,7 +164,9 @@ class Engine:
             ev.soc[idx] = ev.soc[idx] + np.where(moving, stored * dt / ev.capacity_kwh[idx], 0.0)
             ev.energy_step_kwh[idx] += p * dt
             if self.active >= 0:
-                self.ev_delta_kwh[idx] += self.ev_delta_kw[idx] * dt
+                delta = self.ev_delta_kw[idx] * dt
+                self.ev_delta_kwh[idx] += delta
+                self.delivered_step_kwh += float(delta.sum())
         ev.t_last_h[idx] = t_end
 
     def _ev_next(self, idx):
@@ -278,7 +281,9 @@ class Engine:
         self.bess_in_kwh[moving] += np.maximum(energy, 0.0)
         self.bess_out_kwh[moving] += np.maximum(-energy, 0.0)
         if self.active >= 0:
-            self.bess_delta_kwh[moving] += self.bess_delta_kw[moving] * active
+            delta = self.bess_delta_kw[moving] * active
+            self.bess_delta_kwh[moving] += delta
+            self.delivered_step_kwh += float(delta.sum())
         if np.any(hit):
             h = moving[hit]
             t_hit = self.t_h + active[hit]
@@ -523,6 +528,14 @@ class Engine:
         s["import_kw"][k] = imp.sum() / dt
         s["export_kw"][k] = exp.sum() / dt
         s["price_usd_per_kwh"][k] = inp.price_usd_per_kwh[k]
+        s["delivered_kw"][k] = self.delivered_step_kwh / dt
+        self.delivered_step_kwh = 0.0
+        ev_ = inp.events
+        if len(ev_) and inp.dispatch_enabled:
+            t0 = k * dt
+            overlap = np.clip(np.minimum(ev_.end_h, t0 + dt) - np.maximum(ev_.start_h, t0), 0,
+                              None)
+            s["target_kw"][k] = float((overlap * ev_.target_kw).sum() / dt)
         self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net.sum() / dt,
                         energy_kwh=net.sum(), price_usd_per_mwh=inp.price_usd_per_kwh[k] * 1000)
         self.ev.energy_step_kwh[:] = 0.0
