@@ -154,7 +154,7 @@ def explicit_table(prosumers, source: str = "<scenario>", start_index: int = 0) 
         raise ScenarioError(f"{source}: {exc}") from exc
 
 
-def resolve_descriptions(prosumers, parser=None):
+def resolve_descriptions(prosumers, parser=None, parser_name: str = "rules"):
     """Replace each prosumer's `description` by the specs a parser reads from it.
 
     Numbers written in the file win over parsed ones. Returns (specs, configs)
@@ -167,7 +167,7 @@ def resolve_descriptions(prosumers, parser=None):
     todo = [p for p in prosumers if p.description]
     if not todo:
         return list(prosumers), {}
-    parser = get_parser("rules") if parser is None else parser
+    parser = get_parser(parser_name) if parser is None else parser
     configs = dict(zip((p.id for p in todo), parser.parse_many([p.description for p in todo]),
                        strict=True))
     specs = [spec_from_config(p, configs[p.id]) if p.description else p for p in prosumers]
@@ -187,7 +187,8 @@ def build_fleet(scenario, seed, parser=None, resolved: dict | None = None) -> Fl
             raise ScenarioError(f"{scenario.source}: {exc}") from exc
         parts.append(generate_fleet_table(gen.n, seed, config))
     if scenario.fleet.prosumers:
-        specs, configs = resolve_descriptions(scenario.fleet.prosumers, parser)
+        specs, configs = resolve_descriptions(scenario.fleet.prosumers, parser,
+                                              getattr(scenario.fleet, "parser", "rules"))
         if resolved is not None:
             resolved.update(configs)
         parts.append(explicit_table(specs, scenario.source))

@@ -255,6 +255,7 @@ class FleetSpec:
 
     generate: GenerateSpec | None = _f(None)
     prosumers: tuple[ProsumerSpec, ...] = _f(())
+    parser: str = _f("rules", check=_one_of(("rules", "gemini", "hybrid")))
 
 
 # --- [profiles]

@@ -1,0 +1,45 @@
+"""Prosumers given as text in a scenario are resolved by a parser before the run."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from desim.cli import main
+from desim.scenario import load_scenario
+from desim.scenario.build import build_fleet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_descriptions_become_fleet_rows_and_file_numbers_win():
+    sc = load_scenario(ROOT / "scenarios" / "described_homes.toml")
+    resolved = {}
+    fleet = build_fleet(sc, np.random.SeedSequence(0), resolved=resolved)
+    assert list(fleet.prosumer_id) == ["sac-1", "sac-2", "sac-3"]
+    assert set(resolved) == {"sac-1", "sac-2", "sac-3"}
+    # sac-1: Powerwall 2 (13.5 kWh / 5 kW from the catalog), 8 kW PV, no EV
+    b = list(fleet.bess_prosumer_index).index(0)
+    assert fleet.bess_capacity_kwh[b] == 13.5 and fleet.bess_max_charge_kw[b] == 5.0
+    assert 0 not in fleet.ev_prosumer_index
+    # sac-2: two EVs; twenty 400 W panels = 8 kW; annual load from the file
+    assert (fleet.ev_prosumer_index == 1).sum() == 2
+    assert fleet.pv_capacity_kw[list(fleet.pv_prosumer_index).index(1)] == 8.0
+    assert fleet.annual_load_kwh[1] == 7800
+    # sac-3: renting, no panels, no battery, one Bolt EUV (65 kWh / 11 kW), 06:45 deadline
+    assert 2 not in fleet.pv_prosumer_index and 2 not in fleet.bess_prosumer_index
+    e = list(fleet.ev_prosumer_index).index(2)
+    assert fleet.ev_capacity_kwh[e] == 65.0 and fleet.ev_max_charge_kw[e] == 11.0
+    assert fleet.ev_departure_hour[e] == 6.75
+    assert abs(fleet.min_compensation_per_kwh[2] - 0.25) < 1e-6
+
+
+def test_run_writes_the_resolved_prosumers_beside_its_outputs(tmp_path):
+    try:
+        main(["run", str(ROOT / "scenarios" / "described_homes.toml"), "-o",
+              str(tmp_path / "r"), "-q"])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    resolved = json.loads((tmp_path / "r" / "resolved_prosumers.json").read_text())
+    assert resolved["sac-3"]["provenance"]["ev_battery_capacity_kwh"] == "catalog"
+    assert resolved["sac-1"]["config"]["participation_profile"] == "conservative"
