@@ -24,6 +24,8 @@ def test_descriptions_become_fleet_rows_and_file_numbers_win():
     assert 0 not in fleet.ev_prosumer_index
     # sac-2: two EVs; twenty 400 W panels = 8 kW; annual load from the file
     assert (fleet.ev_prosumer_index == 1).sum() == 2
+    assert np.all(fleet.ev_departure_hour[fleet.ev_prosumer_index == 1] == 7.5)
+    assert np.all(fleet.ev_departure_soc[fleet.ev_prosumer_index == 1] == 0.8)
     assert fleet.pv_capacity_kw[list(fleet.pv_prosumer_index).index(1)] == 8.0
     assert fleet.annual_load_kwh[1] == 7800
     # sac-3: renting, no panels, no battery, one Bolt EUV (65 kWh / 11 kW), 06:45 deadline
