@@ -283,26 +283,44 @@ def fig_revenue(by_profile: dict) -> Figure:
 
 
 def fig_sweep(frame: pd.DataFrame, x: str, y: str, group: list[str]) -> Figure:
-    """Shortfall against dispatch depth, one line per group; mean and min-max over seeds."""
-    fig = Figure(figsize=(WIDTH_IN * 0.75, 3.4), layout="constrained")
+    """Shortfall against dispatch depth, one line per group; mean over repeated runs
+    (e.g. seeds) with bars from minimum to maximum, groups nudged apart along x."""
+    fig = Figure(figsize=(WIDTH_IN * 0.75, 3.6), layout="constrained")
     ax = fig.add_subplot()
-    groups = frame.groupby(group, sort=True, dropna=False) if group else [((), frame)]
+    groups = list(frame.groupby(group, sort=True, dropna=False)) if group else [((), frame)]
+    xs = np.unique(frame[x].to_numpy(dtype=float))
+    step = float(np.min(np.diff(xs))) if len(xs) > 1 else 1.0
     for k, (key, sub) in enumerate(groups):
         key = key if isinstance(key, tuple) else (key,)
-        stats = sub.groupby(x, sort=True)[y].agg(["mean", "min", "max", "count"])
+        stats = sub.groupby(x, sort=True)[y].agg(["mean", "min", "max"])
         color = _SERIES_CYCLE[k % len(_SERIES_CYCLE)]
-        label = ", ".join(f"{g.split('.')[-1]} = {v}" for g, v in zip(group, key, strict=True))
-        ax.plot(stats.index, stats["mean"], marker="o", ms=4, color=color,
-                label=label or None)
-        if (stats["count"] > 1).any():
-            ax.fill_between(stats.index, stats["min"], stats["max"], color=color, alpha=0.15,
-                            lw=0)
+        nudge = (k - (len(groups) - 1) / 2) * 0.06 * step
+        px = stats.index.to_numpy(dtype=float) + nudge
+        err = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
+        ax.errorbar(px, stats["mean"], yerr=err, color=color, marker="o", ms=4.5, lw=1.6,
+                    capsize=2.5, elinewidth=0.9, label=_group_label(group, key) or None)
+    top = float(frame[y].max()) if len(frame) else 1.0
+    ax.set_ylim(-0.04 * max(top, 1e-9), None)
+    ax.axhline(0, color="#444444", lw=0.6, zorder=1)
+    ax.set_xticks(xs)
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))
-    ax.set_ylim(bottom=0)
     if group:
-        ax.legend(loc="upper left")
+        fig.legend(loc="outside lower center", ncols=min(len(groups), 3))
     return fig
+
+
+def _group_label(names, values) -> str:
+    parts = []
+    for name, value in zip(names, values, strict=True):
+        short = name.split(".")[-1]
+        if isinstance(value, bool | np.bool_):
+            parts.append(f"{short.replace('_', ' ')} {'on' if value else 'off'}")
+        elif short in ("ev_policy", "policy"):
+            parts.append(str(value))
+        else:
+            parts.append(f"{short.replace('_', ' ')} {value}")
+    return ", ".join(parts)
 
 
 def _axis_label(column: str) -> str:

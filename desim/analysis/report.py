@@ -254,7 +254,8 @@ def render_figures(data: RunData, sweep: SweepTable | None = None,
             f"Departure shortfall ({sweep.y}) against dispatch depth ({sweep.x}) from the "
             f"sweep in {sweep.path}"
             + (f", one line per {', '.join(sweep.group)}" if sweep.group else "")
-            + (f"; markers are means over up to {reps} runs, bands span minimum to maximum."
+            + (f"; markers are means over up to {reps} runs (e.g. seeds), bars span minimum to "
+               "maximum, and lines are nudged apart along x so they do not hide each other."
                if reps > 1 else "."),
             figs.render(figs.fig_sweep, frame, sweep.x, sweep.y, list(sweep.group), fmt=fmt)))
     else:
