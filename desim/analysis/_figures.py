@@ -138,7 +138,7 @@ def fig_power(series, cf_series, events, interval_h: float) -> Figure:
         handles += ax.plot(x, cf, drawstyle="steps-post", color=COLORS["counterfactual"],
                            ls="--", lw=1.3, label="without dispatch (counterfactual)")
     handles += ax.plot(x, net, drawstyle="steps-post", color=COLORS["net"], lw=1.8,
-                       label="with dispatch", zorder=3)
+                       label="with dispatch" if len(events) else "fleet net import", zorder=3)
     if cf_series is not None:
         for k, (_, ev) in enumerate(events.iterrows()):
             inside = (t_h + interval_h > ev["start_h"]) & (t_h < ev["end_h"])
@@ -238,6 +238,7 @@ def fig_shortfall(departures: pd.DataFrame, met_kwh: float = 1e-6) -> Figure:
     missed = short > met_kwh
     n, n_missed = len(short), int(missed.sum())
     if n_missed == 0:
+        fig.set_size_inches(WIDTH_IN * 0.62, 0.8)
         ax.text(0.5, 0.5, f"all {n} departures met their requirement", ha="center",
                 va="center", transform=ax.transAxes)
         ax.set_axis_off()

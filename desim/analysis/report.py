@@ -208,16 +208,25 @@ def render_figures(data: RunData, sweep: SweepTable | None = None,
     out, notes = [], []
     interval_h = float(data.summary["interval_h"])
     events = _events(data)
-    cf_note = ("" if data.counterfactual is not None else
-               " No counterfactual was run, so the target level cannot be drawn.")
+    if len(events) == 0:
+        power_caption = ("Fleet net grid import (blue) and the price (green, right axis). The "
+                         "scenario has no dispatch events. Values are interval means "
+                         f"({60 * interval_h:g} min); times are local.")
+    elif data.counterfactual is None:
+        power_caption = ("Fleet net grid import with dispatch (blue) and the price (green, right "
+                         "axis); event windows are shaded. No counterfactual was run, so the "
+                         "target level and delivered power cannot be drawn. Values are interval "
+                         f"means ({60 * interval_h:g} min); times are local.")
+    else:
+        power_caption = (
+            "Top: fleet net grid import with dispatch (blue) and without it (grey, dashed: the "
+            "counterfactual run with the same fleet and seed), the target level during each "
+            "dispatch event (the counterfactual moved by the event's target, orange, dotted), "
+            "and the price (green, right axis). Bottom: power delivered against the "
+            "counterfactual and the target. Event windows are shaded. Values are interval "
+            f"means ({60 * interval_h:g} min); times are local.")
     out.append(RenderedFigure(
-        "power",
-        "Top: fleet net grid import with dispatch (blue) and without it (grey, dashed: the "
-        "counterfactual run with the same fleet and seed), the target level during each "
-        "dispatch event (the counterfactual moved by the event's target, orange, dotted), "
-        "and the price (green, right axis). Bottom: power delivered against the "
-        "counterfactual and the target. Event windows are shaded. Values are interval means "
-        f"({60 * interval_h:g} min); times are local." + cf_note,
+        "power", power_caption,
         figs.render(figs.fig_power, data.series, data.counterfactual, events, interval_h,
                     fmt=fmt)))
     dep = data.departures
@@ -240,7 +249,9 @@ def render_figures(data: RunData, sweep: SweepTable | None = None,
         notes.append(f"No SOC-at-departure or shortfall figures: {data.events_file} holds no "
                      "ev_departure rows (no EV departed, or output.event_kinds left them out).")
     by_profile = data.summary["revenue"].get("by_profile", {})
-    if by_profile:
+    if not data.summary["dispatch"]:
+        notes.append("No payments figure: the scenario has no dispatch events.")
+    elif by_profile:
         out.append(RenderedFigure(
             "revenue",
             "Dispatch payments to prosumers by preference profile: total (left) and mean per "

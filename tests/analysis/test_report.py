@@ -191,3 +191,17 @@ def test_cli_report_writes_the_named_file(run_dir, tmp_path, capsys):
     assert out.is_file()
     assert str(out) in capsys.readouterr().out
     assert [p.name for p in out.parent.iterdir()] == ["page.html"]   # no temporary left
+
+
+def test_run_without_dispatch_events_reports_without_event_figures(tmp_path):
+    from desim.scenario import load_scenario
+
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "one_home_day.toml")
+    run = simulate(scenario)
+    assert run.counterfactual is None
+    out = write_run(tmp_path / "one", run, summarize(run))
+    page = write_report(out).read_text(encoding="utf-8")
+    figures = re.findall(r"<figure\b.*?</figure>", page, flags=re.S)
+    assert len(figures) == 3            # net power, SOC at departure, shortfall
+    assert "The scenario has no dispatch events." in page
+    assert "counterfactual moved by" not in page
