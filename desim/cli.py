@@ -311,6 +311,21 @@ def parse_command(text: str | None, file_path: str | None, parser_name: str, mod
     click.echo(json.dumps(out[0] if text is not None else out, indent=2))
 
 
+# -- desim report ------------------------------------------------------------------------
+@cli.command("report")
+@click.argument("run_dir", type=click.Path())
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="HTML file to write (default: RUN_DIR/report.html).")
+@click.option("--sweep", "sweep", type=click.Path(), default=None,
+              help="Sweep results (results.parquet or its directory): adds the shortfall "
+                   "against dispatch depth figure.")
+def report_command(run_dir: str, output: str | None, sweep: str | None) -> None:
+    """Write a self-contained HTML report (figures and key metrics) of RUN_DIR."""
+    from desim.analysis.report import write_report
+
+    click.echo(f"wrote {write_report(run_dir, output, sweep=sweep)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:
