@@ -163,10 +163,12 @@ class Engine:
             stored = np.where(p > 0, p * ev.charge_efficiency[idx], p / ev.charge_efficiency[idx])
             ev.soc[idx] = ev.soc[idx] + np.where(moving, stored * dt / ev.capacity_kwh[idx], 0.0)
             ev.energy_step_kwh[idx] += p * dt
-            if self.active >= 0:
-                delta = self.ev_delta_kw[idx] * dt
-                self.ev_delta_kwh[idx] += delta
-                self.delivered_step_kwh += float(delta.sum())
+        if self.active >= 0:
+            # delivery against the baseline accrues whether or not the EV is moving
+            # (a fully deferred EV delivers its whole baseline power)
+            delta = self.ev_delta_kw[idx] * dt
+            self.ev_delta_kwh[idx] += delta
+            self.delivered_step_kwh += float(delta.sum())
         ev.t_last_h[idx] = t_end
 
     def _ev_next(self, idx):
@@ -244,7 +246,10 @@ class Engine:
                            soc_percent=ev.soc[a] * 100,
                            required_soc_percent=ev.target_soc[a] * 100)
             self.ev_next_h[idx] = self._ev_next(idx)
-        moving = np.flatnonzero(ev.power_kw != 0.0)
+        if self.active >= 0:
+            moving = np.flatnonzero((ev.power_kw != 0.0) | (self.ev_delta_kw != 0.0))
+        else:
+            moving = np.flatnonzero(ev.power_kw != 0.0)
         self._ev_integrate(moving, t1)
         ev.t_last_h[:] = t1
 
@@ -264,7 +269,7 @@ class Engine:
         dt = t1 - self.t_h
         if b.n == 0 or dt <= 0:
             return
-        moving = np.flatnonzero(b.power_kw != 0.0)
+        moving = np.flatnonzero((b.power_kw != 0.0) | (self.bess_delta_kw != 0.0))
         if np.any(b.self_discharge_per_h > 0):
             moving = np.arange(b.n)
         if moving.size == 0:
