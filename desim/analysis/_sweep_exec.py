@@ -7,6 +7,7 @@ so the table does not depend on where or in which order points ran.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 
 from desim.analysis._sweep_run import run_point
@@ -25,6 +26,7 @@ def _report(progress: Progress, rows: list[dict], total: int) -> None:
 def run_local(tasks: Sequence[dict], progress: Progress = None) -> list[dict]:
     """Run every task here, one after the other."""
     rows: list[dict] = []
+    _report(progress, rows, len(tasks))
     for task in tasks:
         rows.append(run_point(task))
         _report(progress, rows, len(tasks))
@@ -68,11 +70,14 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
         raise DesimError(f"sweep --workers: expected >= 1, got {workers}")
     distributed = _import_distributed()
     cluster = None
+    # Workers' spill and lock files go to a folder of this sweep, removed afterwards.
+    scratch = tempfile.TemporaryDirectory(prefix="desim-sweep-dask-", ignore_cleanup_errors=True)
     try:
         if workers is not None:
             cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, host="127.0.0.1", scheduler_port=0)
+                dashboard_address=None, host="127.0.0.1", scheduler_port=0,
+                local_directory=scratch.name)
             client = distributed.Client(cluster)
         else:
             try:
@@ -84,6 +89,7 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
             futures = [client.submit(run_point, task, pure=False) for task in tasks]
             index_of = {f.key: task["index"] for f, task in zip(futures, tasks, strict=True)}
             rows: list[dict] = []
+            _report(progress, rows, len(tasks))
             for future in distributed.as_completed(futures):
                 try:
                     rows.append(future.result())
@@ -98,3 +104,4 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
     finally:
         if cluster is not None:
             cluster.close()
+        scratch.cleanup()

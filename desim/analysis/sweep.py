@@ -177,7 +177,8 @@ def run_sweep(scenario, sets: dict[str, Sequence] | None = None, seeds: int | Se
     scheduler : str, optional
         Run on an existing Dask cluster at this address.
     progress : callable, optional
-        Called after each finished point as ``progress(done, total, failed)``.
+        Called once before the first point and after each finished point as
+        ``progress(done, total, failed)``.
 
     Returns
     -------
