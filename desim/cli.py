@@ -411,7 +411,7 @@ def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, sch
         table = run_sweep(scenario_file, grid, seeds=seeds, workers=workers,
                           scheduler=scheduler, progress=progress)
     finally:
-        if bar is not None:
+        if "task" in state:
             bar.stop()
     write_sweep(table, out_dir, overwrite=overwrite)
     n_failed = int((table["status"] != "ok").sum())

@@ -74,10 +74,13 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
     scratch = tempfile.TemporaryDirectory(prefix="desim-sweep-dask-", ignore_cleanup_errors=True)
     try:
         if workers is not None:
-            cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, host="127.0.0.1", scheduler_port=0,
-                local_directory=scratch.name)
+            import dask
+
+            with dask.config.set({"temporary-directory": scratch.name}):
+                cluster = distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None, host="127.0.0.1", scheduler_port=0,
+                    local_directory=scratch.name)
             client = distributed.Client(cluster)
         else:
             try:

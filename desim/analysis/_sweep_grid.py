@@ -148,7 +148,8 @@ def set_path(raw: dict, path: str, value: Any) -> None:
                                     f"{_describe(node)}")
             if token >= len(node):
                 raise ScenarioError(f"--set {path}: expected an index 0-{len(node) - 1} into "
-                                    f"{walked} ({len(node)} entries), got {token}"
+                                    f"{walked} ({len(node)} {'entry' if len(node) == 1 else 'entries'}), "
+                                    f"got {token}"
                                     if node else f"--set {path}: {walked} is empty, got "
                                     f"index {token}")
             here = f"{walked}[{token}]"

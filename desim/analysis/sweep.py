@@ -102,7 +102,8 @@ def _validate(raw, sets, points, source, base_dir) -> list[dict]:
             except ScenarioError as exc:
                 problems.append(f"--set {path}={format_value(value)}: {exc}")
     if problems:
-        raise ScenarioError("\n".join(problems))
+        raise ScenarioError(problems[0] if len(problems) == 1 else
+                            f"{len(problems)} problems:\n  " + "\n  ".join(problems))
     tasks = []
     for point in points:
         point_raw = apply_point(raw, point.params, point.seed)
