@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 import textwrap
 
 import pandas as pd
@@ -18,6 +20,7 @@ from desim.analysis.sweep import (
 )
 from desim.cli import main
 from desim.errors import DesimError, ScenarioError
+from desim.scenario import load_scenario
 
 TINY = textwrap.dedent("""
     [scenario]
@@ -112,6 +115,29 @@ def test_grid_is_the_product_of_sets_times_seeds_first_set_slowest():
 def test_list_index_out_of_range_is_a_scenario_error_naming_the_path(tiny):
     with pytest.raises(ScenarioError, match=r"market\.events\[3\]\.target_kw.*got 3"):
         run_sweep(tiny, {"market.events[3].target_kw": [5]})
+
+
+@pytest.mark.parametrize(("path", "needle"), [
+    ("scenario.name.x", "expected a table at scenario.name"),
+    ("market[0].id", "expected an array at market"),
+    ("sessions[0].csv", "sessions is not in the scenario"),
+])
+def test_path_through_a_non_table_is_a_scenario_error_naming_it(tiny, path, needle):
+    with pytest.raises(ScenarioError, match=re.escape(f"--set {path}")) as err:
+        run_sweep(tiny, {path: [1]})
+    assert needle in str(err.value)
+
+
+def test_sweep_of_a_loaded_scenario_addresses_its_dict_keys(tiny):
+    table = run_sweep(load_scenario(tiny), {"market.events[0].target_kw": [5, 20]})
+    assert list(table["event.peak.target_kw"]) == [5.0, 20.0]
+    assert (table["status"] == "ok").all()
+
+
+def test_dask_missing_is_a_desim_error_naming_the_extra(tiny, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(DesimError, match=re.escape("desim[distributed]")):
+        run_sweep(tiny, {}, workers=2)
 
 
 def test_unknown_key_is_a_scenario_error_naming_path_and_value(tiny):
