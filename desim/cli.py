@@ -326,6 +326,120 @@ def report_command(run_dir: str, output: str | None, sweep: str | None) -> None:
     click.echo(f"wrote {write_report(run_dir, output, sweep=sweep)}")
 
 
+# -- desim sweep -------------------------------------------------------------------------
+def _sweep_table(table):
+    """A rich table of seed means per grid case (a few headline metrics)."""
+    from rich.table import Table
+
+    from desim.analysis.sweep import summarize_sweep
+
+    cases = summarize_sweep(table)
+    columns = list(table.columns)
+    params = columns[columns.index("seed") + 1:columns.index("status")]
+    headline = [("ev_met_share", "EVs met", "{:.1%}"),
+                ("ev_shortfall_p95_kwh", "p95 short kWh", "{:.2f}"),
+                ("ev_missed_feasible", "missed feas.", "{:.1f}"),
+                ("peak_import_kw", "peak kW", "{:,.0f}"),
+                ("payments_usd", "paid $", "{:,.0f}")]
+    headline += [(c, c.removeprefix("event.").removesuffix(".target_share") + " % target",
+                  "{:.1%}") for c in columns if c.endswith(".target_share")]
+    view = Table(title="Sweep: means over seeds", header_style="bold")
+    for p in params:
+        view.add_column(p.rpartition(".")[2])
+    for name in ["ok/failed"] + [h[1] for h in headline]:
+        view.add_column(name, justify="right")
+    for _, row in cases.iterrows():
+        cells = [_sweep_cell(row[p]) for p in params] + [f"{row['n_ok']}/{row['n_failed']}"]
+        cells += [fmt.format(row[c]) if c in row and row[c] == row[c] else "-"
+                  for c, _, fmt in headline]
+        view.add_row(*cells)
+    return view
+
+
+def _sweep_cell(value) -> str:
+    from desim.analysis._sweep_grid import format_value
+
+    return format_value(value.item() if hasattr(value, "item") else value)
+
+
+@cli.command("sweep")
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="PATH=V1,V2,...",
+              help="Sweep a scenario key over values, e.g. market.events[0].target_kw=200,400 "
+                   "(repeatable; the grid is the product of all --set).")
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=1), default=None,
+              help="Run seeds scenario.seed + 0 .. N-1 for every grid case [default: 1].")
+@click.option("--seed-list", default=None, metavar="S1,S2,...",
+              help="Run exactly these seeds for every grid case.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Output directory (results.parquet, sweep.json).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Run on a local Dask cluster with N worker processes.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, scheduler,
+                  overwrite, quiet):
+    """Run SCENARIO_FILE over a grid of --set values and seeds; write one results table.
+
+    Exits 0 when at least one point succeeded (failed points are rows with
+    status "failed"), 1 when every point failed.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from desim.analysis.outputs import check_output_dir
+    from desim.analysis.sweep import parse_set, run_sweep, write_sweep
+    from desim.errors import DesimError, ScenarioError
+
+    if n_seeds is not None and seed_list is not None:
+        raise DesimError("desim sweep: expected at most one of --seeds and --seed-list")
+    if workers is not None and scheduler is not None:
+        raise DesimError("desim sweep: expected at most one of --workers and --scheduler")
+    grid: dict[str, list] = {}
+    for text in sets:
+        path, values = parse_set(text)
+        if path in grid:
+            raise ScenarioError(f"--set {path}: given more than once")
+        grid[path] = values
+    seeds: int | list = n_seeds or 1
+    if seed_list is not None:
+        from desim.analysis._sweep_grid import parse_value
+        seeds = [parse_value(s.strip()) for s in seed_list.split(",")]
+    check_output_dir(out_dir, overwrite)
+    console = Console(stderr=True)
+    bar = None if quiet else Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        "{task.fields[failed]} failed", TimeElapsedColumn(), console=console, transient=True)
+    state: dict = {}
+
+    def progress(done: int, total: int, failed: int) -> None:
+        if bar is None:
+            return
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task("sweep", total=total, failed=0)
+        bar.update(state["task"], completed=done, failed=failed)
+
+    try:
+        table = run_sweep(scenario_file, grid, seeds=seeds, workers=workers,
+                          scheduler=scheduler, progress=progress)
+    finally:
+        if "task" in state:
+            bar.stop()
+    write_sweep(table, out_dir, overwrite=overwrite)
+    n_failed = int((table["status"] != "ok").sum())
+    if not quiet:
+        Console().print(_sweep_table(table))
+    for row in table[table["status"] != "ok"].head(5).itertuples():
+        click.echo(f"point {row.point} (seed {row.seed}) failed: {row.error}", err=True)
+    click.echo(f"{len(table)} points, {len(table) - n_failed} ok, {n_failed} failed; "
+               f"wrote {out_dir}/")
+    if n_failed == len(table):
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:
