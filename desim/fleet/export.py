@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from desim._io import atomic_write
 from desim.errors import OutputError, ParameterError
 from desim.fleet.table import (
     BESS_COLUMNS,
@@ -60,22 +60,7 @@ _JSON_FORMAT, _JSON_VERSION = "desim.fleet", 1
 
 def _atomic_write(path: str | os.PathLike, write) -> Path:
     """Call ``write(tmp_path)`` then rename the temporary file onto `path`."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path}: expected a file path, got an existing directory")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            write(tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        raise OutputError(f"{path}: could not write the fleet ({exc})") from exc
-    return path
+    return atomic_write(path, write, "the fleet")
 
 
 def _slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,13 +11,13 @@ row that caused it (a setpoint to its dispatch event, a clip to its setpoint).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from desim._io import atomic_write
 from desim.errors import OutputError
 
 __all__ = ["EventLog", "KINDS", "ASSET_TYPES", "LOG_COLUMNS", "write_table"]
@@ -177,34 +177,26 @@ def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") 
     OutputError
         If `fmt` is unknown or the file cannot be written.
     """
-    path = Path(path)
     if fmt not in ("parquet", "csv", "jsonl"):
         raise OutputError(f"output.formats: expected parquet, csv or jsonl, got {fmt!r}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            if fmt == "parquet":
-                import pyarrow.parquet as pq
-                pq.write_table(table, tmp, compression="zstd")
-            elif fmt == "csv":
-                import pyarrow.csv as pcsv
-                plain = table.cast(pa.schema([
-                    pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
-                    for f in table.schema]))
-                pcsv.write_csv(plain, tmp)
-            else:
-                df = table.to_pandas()
-                for col in df.columns:
-                    if isinstance(df[col].dtype, pd.CategoricalDtype):
-                        df[col] = df[col].astype(str)
+
+    def write(tmp: str) -> None:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            pq.write_table(table, tmp, compression="zstd")
+        elif fmt == "csv":
+            import pyarrow.csv as pcsv
+            plain = table.cast(pa.schema([
+                pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
+                for f in table.schema]))
+            pcsv.write_csv(plain, tmp)
+        else:
+            df = table.to_pandas()
+            for col in df.columns:
+                if isinstance(df[col].dtype, pd.CategoricalDtype):
+                    df[col] = df[col].astype(str)
+            if "timestamp" in df:
                 df["timestamp"] = df["timestamp"].map(lambda t: t.isoformat())
-                df.to_json(tmp, orient="records", lines=True, double_precision=15)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError as exc:
-        raise OutputError(f"{path}: could not write ({exc.strerror or exc})") from exc
-    return path
+            df.to_json(tmp, orient="records", lines=True, double_precision=15)
+
+    return atomic_write(path, write, f"the {fmt} table")
