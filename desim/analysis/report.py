@@ -45,8 +45,8 @@ __all__ = ["RunData", "SweepTable", "RenderedFigure", "read_run_dir", "read_swee
            "SWEEP_GROUPS"]
 
 SWEEP_X = ("target_kw", "dispatch_target_kw", "depth_kw", "depth", "target_share")
-SWEEP_Y = ("shortfall_caused_by_dispatch_kwh", "shortfall_kwh_total", "shortfall_total_kwh",
-           "shortfall_kwh", "shortfall_kwh_mean")
+SWEEP_Y = ("ev_shortfall_feasible_kwh", "shortfall_caused_by_dispatch_kwh",
+           "shortfall_kwh_total", "shortfall_total_kwh", "shortfall_kwh", "shortfall_kwh_mean")
 SWEEP_GROUPS = ("ev_policy", "departure_guard", "smart_order", "bess_policy")
 _REQUIRED = ("summary.json", "series.parquet", "settlements.csv")
 _EVENT_FILES = ("events.parquet", "events.jsonl", "events.csv")

@@ -339,7 +339,11 @@ class Engine:
             pb = np.where(((pb > 0) & (b.soc >= b.max_soc)) | ((pb < 0) & (b.soc <= b.min_soc)),
                           0.0, pb)
             if dispatching:
-                self.bess_delta_kw = direction * (pb - base_b)
+                # baseline the battery would really hold: nothing past its limits
+                base_eff = np.where(((base_b > 0) & (b.soc >= b.max_soc))
+                                    | ((base_b < 0) & (b.soc <= b.min_soc)), 0.0,
+                                    np.clip(base_b, -b.max_discharge_kw, b.max_charge_kw))
+                self.bess_delta_kw = direction * (pb - base_eff)
                 awarded = np.flatnonzero(self.bess_award_kw > 0)
                 log.record("setpoint", t, b.prosumer_index[awarded], "bess", awarded,
                            power_kw=pb[awarded], soc_percent=b.soc[awarded] * 100,
@@ -372,13 +376,22 @@ class Engine:
                                soc_percent=ev.soc[c] * 100,
                                required_soc_percent=ev.target_soc[c] * 100,
                                cause_id=ids[clipped], detail="departure_guard: laxity")
-            if np.isfinite(sig.site_limit_kw) and new_power.sum() > sig.site_limit_kw + 1e-9:
+            if (self._guarded() and np.isfinite(sig.site_limit_kw)
+                    and new_power.sum() > sig.site_limit_kw + 1e-9):
                 log.record("site_limit_exceeded", t, asset_type="fleet",
                            power_kw=new_power.sum(),
                            detail="guard minimum powers exceed the site limit")
-            self.ev_delta_kw = (np.where(active_ev | (new_power == 0.0),
-                                         direction * (new_power - base_ev), 0.0)
-                                if dispatching else np.zeros(ev.n))
+            if dispatching:
+                # baseline each EV would really draw: only while plugged and short of its
+                # target (or above its V2G floor), within its limits
+                base_eff = np.clip(base_ev, -ev.v2g_max_kw, ev.max_charge_kw)
+                base_eff = np.where(ev.plugged & (((base_eff > 0) & (ev.soc < ev.target_soc))
+                                                  | ((base_eff < 0)
+                                                     & (ev.soc > ev.v2g_min_soc))),
+                                    base_eff, 0.0)
+                self.ev_delta_kw = np.where(ev.plugged, direction * (new_power - base_eff), 0.0)
+            else:
+                self.ev_delta_kw = np.zeros(ev.n)
             ev.setpoint_kw = p
             ev.power_kw = new_power
             ev.t_last_h[:] = t
