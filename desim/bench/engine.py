@@ -365,6 +365,8 @@ def _checks(report: dict) -> dict:
     full_year = year["n_prosumers"] >= 10_000 and year["days"] >= 365
     full_million = million["n_prosumers"] >= 1_000_000
     states = [s["state_bytes_per_prosumer"] for s in report["scaling"]]
+    # Ratios at the quick mode's 100 prosumers measure fixed costs, not the design.
+    full_cmp = c["n_prosumers"] >= 1_000
 
     def row(measured, target, ok, applies=True):
         return {"measured": measured, "target": target, "met": bool(ok) if applies else None}
@@ -372,9 +374,9 @@ def _checks(report: dict) -> dict:
     return {
         "energy_totals_within_1pct": row(c["energy_agree"], True, c["energy_agree"]),
         "speedup_vs_simpy": row(c["speedup_vs_simpy"], TARGETS["speedup_vs_simpy"],
-                                (c["speedup_vs_simpy"] or 0) >= TARGETS["speedup_vs_simpy"]),
+                                (c["speedup_vs_simpy"] or 0) >= TARGETS["speedup_vs_simpy"], full_cmp),
         "speedup_vs_loop": row(c["speedup_vs_loop"], TARGETS["speedup_vs_loop"],
-                               (c["speedup_vs_loop"] or 0) >= TARGETS["speedup_vs_loop"]),
+                               (c["speedup_vs_loop"] or 0) >= TARGETS["speedup_vs_loop"], full_cmp),
         "year_10k_s": row(year["total_s"], TARGETS["year_10k_s"],
                           year["total_s"] < TARGETS["year_10k_s"], full_year),
         "million_day_s": row(million["total_s"], TARGETS["million_day_s"],
@@ -382,5 +384,5 @@ def _checks(report: dict) -> dict:
         "state_bytes_per_prosumer": row(max(states), TARGETS["state_bytes_per_prosumer"],
                                         max(states) < TARGETS["state_bytes_per_prosumer"]),
         "log_share": row(year["log_share"], TARGETS["log_share"],
-                         year["log_share"] < TARGETS["log_share"]),
+                         year["log_share"] < TARGETS["log_share"], full_year),
     }
