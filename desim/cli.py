@@ -440,6 +440,37 @@ def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, sch
         sys.exit(1)
 
 
+@cli.command("bench")
+@click.option("--quick", "mode", flag_value="quick",
+              help="Small sizes, under a minute (a smoke run).")
+@click.option("--full", "mode", flag_value="full",
+              help="Everything, with a week per scaling size and the sharded million.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Scenario seed.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report as JSON to this file.")
+def bench_command(mode: str | None, seed: int, json_path: str | None) -> None:
+    """Benchmark the engine against the baselines; check the project's figures."""
+    import json
+
+    from rich.console import Console
+
+    from desim.bench.engine import run_engine_benchmark
+    from desim.bench.report import report_tables
+    from desim.fleet.export import _atomic_write
+
+    console = Console(stderr=True)
+    report = run_engine_benchmark(mode or "default", seed,
+                                  progress=lambda text: console.print(f"[dim]bench:[/dim] {text}"))
+    out = Console()
+    for table in report_tables(report):
+        out.print(table)
+    if json_path:
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(report, fh, indent=2, default=float)
+        _atomic_write(json_path, write)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `desim` console command."""
     try:

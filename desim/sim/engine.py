@@ -175,11 +175,13 @@ class Engine:
         """Next event time of EVs `idx` from their current state (closed form)."""
         ev = self.ev
         p = ev.power_kw[idx]
-        limit = np.where(p > 0, ev.target_soc[idx], ev.v2g_min_soc[idx])
-        t_stop = ev.t_last_h[idx] + physics.time_to_soc(
-            ev.soc[idx], limit, p, ev.capacity_kwh[idx], ev.charge_efficiency[idx],
-            ev.charge_efficiency[idx])
-        t_stop = np.where(p != 0.0, t_stop, np.inf)
+        # Only the EVs that move can reach a limit: the closed form runs on those alone.
+        m = np.flatnonzero(p != 0.0)
+        mi, pm = idx[m], p[m]
+        t_stop = np.full(len(idx), np.inf)
+        t_stop[m] = ev.t_last_h[mi] + physics.time_to_soc(
+            ev.soc[mi], np.where(pm > 0, ev.target_soc[mi], ev.v2g_min_soc[mi]), pm,
+            ev.capacity_kwh[mi], ev.charge_efficiency[mi], ev.charge_efficiency[mi])
         plugged = ev.plugged[idx]
         return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
 

@@ -37,6 +37,14 @@ _FLOATS = ("power_kw", "energy_kwh", "soc_percent", "required_soc_percent", "sho
            "price_usd_per_mwh")
 LOG_COLUMNS = ("event_id", "t_h", "timestamp", "kind", "prosumer_id", "asset_id", "asset_type",
                *_FLOATS, "cause_id", "detail")
+_VALUE_COLUMNS = ("t_h", "prosumer_index", "asset_index", *_FLOATS, "cause_id")
+_DEFAULTS = (None, -1, -1, *(np.nan,) * len(_FLOATS), -1)
+_COLUMN_TYPES = {
+    "event_id": (np.int64, -1), "t_h": (np.float64, np.nan), "kind": (np.int16, 0),
+    "prosumer_index": (np.int64, -1), "asset_type": (np.int8, 0), "asset_index": (np.int64, -1),
+    **{k: (np.float64, np.nan) for k in _FLOATS}, "cause_id": (np.int64, -1),
+    "detail": (np.int32, 0),
+}
 
 
 class EventLog:
@@ -75,51 +83,54 @@ class EventLog:
 
         Returns the ``event_id`` array of the new rows (empty if the kind is not kept).
         """
-        args = (t_h, prosumer_index, asset_index, power_kw, energy_kwh, soc_percent,
-                required_soc_percent, shortfall_kwh, price_usd_per_mwh, cause_id)
-        n = np.broadcast_shapes(*(np.shape(a) for a in args), (1,))[0]
-        t_h = np.broadcast_to(np.asarray(t_h, dtype=np.float64), (n,))
+        values = (t_h, prosumer_index, asset_index, power_kw, energy_kwh, soc_percent,
+                  required_soc_percent, shortfall_kwh, price_usd_per_mwh, cause_id)
+        # Rows are stored as given (arrays or scalars) and expanded once, when the
+        # table is built: broadcasting every column here cost more than the engine.
+        n = 1
+        for a in values:
+            if isinstance(a, np.ndarray) and a.ndim:
+                if a.ndim != 1 or (n != 1 and len(a) not in (1, n)):
+                    raise RuntimeError(f"log.record({kind!r}): shapes do not broadcast")
+                n = max(n, len(a)) if n == 1 else n
+                if len(a) == 0:
+                    n = 0
+                    break
+        if not isinstance(detail, str) and n == 1:
+            n = len(detail)
         code = _KIND_CODE[kind]
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
         self._next_id += n
         if n == 0 or (self.kinds is not None and code not in self.kinds):
             return ids
-
-        def full(value, dtype):
-            return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
-
-        if isinstance(detail, str):
-            detail_codes = full(self.detail_code(detail), np.int32)
-        else:
-            detail_codes = np.asarray([self.detail_code(d) for d in detail], dtype=np.int32)
-        batch = {
-            "event_id": ids, "t_h": t_h, "kind": full(code, np.int16),
-            "prosumer_index": full(prosumer_index, np.int64),
-            "asset_type": full(_ASSET_CODE[asset_type], np.int8),
-            "asset_index": full(asset_index, np.int64),
-            "power_kw": full(power_kw, np.float64), "energy_kwh": full(energy_kwh, np.float64),
-            "soc_percent": full(soc_percent, np.float64),
-            "required_soc_percent": full(required_soc_percent, np.float64),
-            "shortfall_kwh": full(shortfall_kwh, np.float64),
-            "price_usd_per_mwh": full(price_usd_per_mwh, np.float64),
-            "cause_id": full(cause_id, np.int64), "detail": detail_codes,
-        }
-        self._batches.append(batch)
+        given = {name: value for name, value, default in zip(
+            _VALUE_COLUMNS, values, _DEFAULTS, strict=True) if value is not default}
+        if not isinstance(detail, str):
+            given["detail"] = np.asarray([self.detail_code(d) for d in detail], dtype=np.int32)
+        elif detail:
+            given["detail"] = self.detail_code(detail)
+        given["kind"] = code
+        given["asset_type"] = _ASSET_CODE[asset_type]
+        self._batches.append((int(ids[0]), n, given))
         self.n_rows += n
         return ids
 
     def _columns(self) -> dict[str, np.ndarray]:
-        if not self._batches:
-            empty = {"event_id": np.int64, "t_h": np.float64, "kind": np.int16,
-                     "prosumer_index": np.int64, "asset_type": np.int8, "asset_index": np.int64,
-                     "cause_id": np.int64, "detail": np.int32}
-            cols = {k: np.zeros(0, dtype=v) for k, v in empty.items()}
-            cols.update({k: np.zeros(0) for k in _FLOATS})
-            return cols
-        cols = {k: np.concatenate([b[k] for b in self._batches]) for k in self._batches[0]}
-        order = np.lexsort((cols["event_id"], cols["asset_index"], cols["asset_type"],
-                            cols["prosumer_index"], cols["kind"], cols["t_h"]))
-        return {k: v[order] for k, v in cols.items()}
+        total = self.n_rows
+        cols = {name: np.full(total, default, dtype=dtype)
+                for name, (dtype, default) in _COLUMN_TYPES.items()}
+        event_id = cols["event_id"]
+        pos = 0
+        for first_id, n, given in self._batches:
+            end = pos + n
+            event_id[pos:end] = np.arange(first_id, first_id + n)
+            for name, value in given.items():
+                cols[name][pos:end] = value
+            pos = end
+        if total:
+            order = _canonical_order(cols)
+            cols = {k: v[order] for k, v in cols.items()}
+        return cols
 
     def to_arrow(self, start: pd.Timestamp) -> pa.Table:
         """The log as a pyarrow table in canonical order (see module docstring)."""
@@ -167,6 +178,27 @@ class EventLog:
     def to_pandas(self, start: pd.Timestamp) -> pd.DataFrame:
         """The log as a DataFrame (categorical string columns)."""
         return self.to_arrow(start).to_pandas()
+
+
+def _canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
+    """Row order by (t_h, kind, prosumer, asset type, asset, event_id).
+
+    Rows are held in recording order, which is ``event_id`` order, and the
+    sort is stable, so event_id needs no key of its own; kind, prosumer, asset
+    type and asset are packed into one integer when the indices fit (two
+    sort keys instead of six give the same order, faster).
+    """
+    p_idx, a_idx = cols["prosumer_index"], cols["asset_index"]
+    in_order = len(cols["event_id"]) < 2 or bool(np.all(np.diff(cols["event_id"]) > 0))
+    if in_order and int(p_idx.max()) < _PACK and int(a_idx.max()) < _PACK:
+        packed = (((cols["kind"].astype(np.int64) << 3) | cols["asset_type"]) << 48
+                  | (p_idx + 1) << 24 | (a_idx + 1))
+        return np.lexsort((packed, cols["t_h"]))
+    return np.lexsort((cols["event_id"], a_idx, cols["asset_type"], p_idx, cols["kind"],
+                       cols["t_h"]))
+
+
+_PACK = (1 << 24) - 1
 
 
 def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") -> Path:

@@ -1,0 +1,388 @@
+"""Engine benchmark: desim's engine against the baselines, scaling, the year and the million.
+
+Everything is measured in one process on the benchmark scenario
+(`desim.bench.scenario`); ratios compare runs of the same process. Sections:
+
+- ``fleet_generation``: `desim.bench.fleet` (best of N).
+- ``comparison``: engine vs. one SimPy process per prosumer vs. a plain loop
+  over the same asset objects (`desim.bench.baseline`), same scenario; energy
+  totals must agree within 1 % before a ratio is reported.
+- ``scaling``: engine run time at several fleet sizes.
+- ``year``: 10,000 prosumers for 365 days, event log built and written to
+  Parquet; share of the time spent on the log; time per simulated day at the
+  start and at the end of the year.
+- ``million``: 1,000,000 prosumers for one day (log built and written).
+- ``sharded``: 1,000,000 prosumers for a week as shards (`run_sharded`), ``--full`` only.
+
+Targets (DESIGN.md, "Figures the project holds itself to") are in `TARGETS`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline
+from desim.bench.fleet import run_fleet_benchmark
+from desim.bench.scenario import bench_inputs, solar_profile
+from desim.sim.engine import Engine, SimInputs
+from desim.sim.log import write_table
+from desim.sim.state import state_nbytes
+
+__all__ = ["run_engine_benchmark", "run_engine", "TARGETS", "MODES", "machine_info"]
+
+TARGETS = {
+    "year_10k_s": 20.0,
+    "million_day_s": 10.0,
+    "speedup_vs_simpy": 100.0,
+    "speedup_vs_loop": 20.0,
+    "state_bytes_per_prosumer": 1024.0,
+    "log_share": 0.20,
+    "energy_rel_tol": 0.01,
+}
+
+#: Sizes per mode: (prosumers, days) for each section.
+MODES = {
+    "quick": {"fleet_sizes": (10_000,), "comparison": (100, 1), "scaling": ((1_000, 1),
+              (10_000, 1)), "year": (1_000, 14), "million": (50_000, 1), "sharded": None,
+              "repeats": 1},
+    "default": {"fleet_sizes": (100_000, 1_000_000), "comparison": (1_000, 7),
+                "scaling": ((1_000, 1), (10_000, 1), (100_000, 1)), "year": (10_000, 365),
+                "million": (1_000_000, 1), "sharded": None, "repeats": 3},
+    "full": {"fleet_sizes": (100_000, 1_000_000), "comparison": (1_000, 7),
+             "scaling": ((1_000, 7), (10_000, 7), (100_000, 7)), "year": (10_000, 365),
+             "million": (1_000_000, 1), "sharded": (1_000_000, 7, 10), "repeats": 3},
+}
+
+
+def machine_info() -> dict:
+    """CPU model, core count and memory of this machine."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = int(line.split()[1]) / 1024 ** 2
+    except OSError:
+        pass
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu_model": cpu, "nproc": nproc, "memory_gb": mem_gb,
+            "python": platform.python_version(), "numpy": np.__version__,
+            "platform": platform.platform()}
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _MeteredEngine(Engine):
+    """The engine plus charged and discharged energy split by sign (for the totals check)."""
+
+    def __init__(self, inputs):
+        super().__init__(inputs)
+        self.split = dict.fromkeys(("ev_charged_kwh", "ev_discharged_kwh", "bess_charged_kwh",
+                                    "bess_discharged_kwh"), 0.0)
+
+    def close_interval(self, k):
+        for key, e in (("ev", self.ev.energy_step_kwh), ("bess", self.bess.energy_step_kwh)):
+            self.split[f"{key}_charged_kwh"] += float(e[e > 0].sum())
+            self.split[f"{key}_discharged_kwh"] -= float(e[e < 0].sum())
+        super().close_interval(k)
+
+
+def _state_bytes(engine: Engine) -> int:
+    """Bytes of per-asset and per-prosumer arrays the engine holds while running
+    (state, setpoints, awards, running totals; not the fleet table, the profiles
+    or the per-interval series)."""
+    total = state_nbytes(engine.ev, engine.bess)
+    skip = {"series", "inp", "fleet", "ev", "bess", "log", "_load_block"}
+    for name, value in vars(engine).items():
+        if name in skip:
+            continue
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif isinstance(value, dict):
+            total += sum(v.nbytes for v in value.values() if isinstance(v, np.ndarray))
+    return total
+
+
+def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = False) -> dict:
+    """Run the engine on `inp`, timing the run, the log and (optionally) writing it.
+
+    Returns
+    -------
+    dict
+        ``run_s`` (engine, including the time spent recording log rows),
+        ``record_s`` (inside ``log.record``), ``to_arrow_s``, ``write_s``,
+        ``total_s``, ``log_s``, ``log_share``, ``log_rows``, ``rows_per_s``,
+        ``state_bytes``, ``day_marks`` (wall time at each progress call), totals.
+    """
+    engine = _MeteredEngine(inp) if metered else Engine(inp)
+    record = engine.log.record
+    spent = [0.0]
+
+    def timed_record(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return record(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    engine.log.record = timed_record
+    marks: list[tuple[float, float]] = []
+
+    def progress(fraction):
+        marks.append((fraction, time.perf_counter()))
+
+    t0 = time.perf_counter()
+    result = engine.run(progress)
+    run_s = time.perf_counter() - t0
+    state_bytes = _state_bytes(engine)
+    t = time.perf_counter()
+    table = result.log.to_arrow(inp.start)
+    to_arrow_s = time.perf_counter() - t
+    write_s = 0.0
+    if write_dir is not None:
+        t = time.perf_counter()
+        write_table(table, Path(write_dir) / "events.parquet")
+        write_s = time.perf_counter() - t
+    total_s = run_s + to_arrow_s + write_s
+    log_s = spent[0] + to_arrow_s + write_s
+    sums = result.totals.sum(numeric_only=True)
+    totals = {"load_kwh": float(sums["load_kwh"]), "pv_kwh": float(sums["pv_kwh"]),
+              "import_kwh": float(sums["import_kwh"]), "export_kwh": float(sums["export_kwh"]),
+              "ev_kwh": float(sums["ev_kwh"]), "bess_kwh": float(sums["bess_kwh"])}
+    if metered:
+        totals.update(engine.split)
+    n = inp.fleet.n_prosumers
+    out = {"n_prosumers": n, "days": inp.horizon_h / 24.0, "n_evs": inp.fleet.n_evs,
+           "n_bess": inp.fleet.n_bess, "n_pv": inp.fleet.n_pv, "run_s": run_s,
+           "record_s": spent[0], "to_arrow_s": to_arrow_s, "write_s": write_s,
+           "total_s": total_s, "log_s": log_s, "log_share": log_s / total_s if total_s else 0.0,
+           "log_rows": int(result.log.n_rows),
+           "rows_per_s": result.log.n_rows / run_s if run_s else 0.0,
+           "prosumer_steps": n * inp.n_steps,
+           "us_per_prosumer_step": run_s / max(n * inp.n_steps, 1) * 1e6,
+           "state_bytes": state_bytes, "state_bytes_per_prosumer": state_bytes / max(n, 1),
+           "totals": totals, "_marks": marks}
+    del table, result, engine
+    return out
+
+
+def _day_costs(marks, days: float, window_days: float) -> dict:
+    """Wall seconds per simulated day over the first and last `window_days`."""
+    if len(marks) < 4 or days <= 0:
+        return {}
+    frac = np.array([m[0] for m in marks])
+    wall = np.array([m[1] for m in marks])
+    w = min(window_days / days, 0.5)
+    first = frac <= w
+    last = frac >= 1.0 - w
+    def rate(mask):
+        f, t = frac[mask], wall[mask]
+        return float((t[-1] - t[0]) / ((f[-1] - f[0]) * days)) if f[-1] > f[0] else None
+    return {"window_days": window_days, "s_per_day_start": rate(first),
+            "s_per_day_end": rate(last)}
+
+
+def _best(fn, repeats: int) -> dict:
+    best = None
+    times = []
+    for _ in range(max(1, repeats)):
+        gc.collect()
+        r = fn()
+        times.append(r["run_s"])
+        if best is None or r["run_s"] < best["run_s"]:
+            best = r
+    best["times_s"] = times
+    return best
+
+
+def _comparison(n: int, days: int, seed: int, repeats: int) -> dict:
+    engine = _best(lambda: run_engine(bench_inputs(n, days, seed), metered=True), repeats)
+    simpy_ = run_simpy_baseline(bench_inputs(n, days, seed))
+    loop = run_loop_baseline(bench_inputs(n, days, seed))
+    e_tot = engine["totals"]
+    agreement = {}
+    ok = True
+    for key in TOTAL_KEYS:
+        want = e_tot[key]
+        row = {"engine": want}
+        for name, res in (("simpy", simpy_), ("loop", loop)):
+            got = res["totals"][key]
+            rel = abs(got - want) / abs(want) if want else abs(got)
+            row[name] = got
+            row[f"{name}_rel_diff"] = rel
+            ok &= bool(rel <= TARGETS["energy_rel_tol"] or abs(got - want) < 1e-6)
+        agreement[key] = row
+    steps = engine["prosumer_steps"]
+    out = {"n_prosumers": n, "days": days, "prosumer_steps": steps,
+           "engine_s": engine["run_s"], "engine_times_s": engine["times_s"],
+           "simpy_s": simpy_["run_s"], "loop_s": loop["run_s"],
+           "engine_us_per_prosumer_step": engine["run_s"] / steps * 1e6,
+           "simpy_us_per_prosumer_step": simpy_["run_s"] / steps * 1e6,
+           "loop_us_per_prosumer_step": loop["run_s"] / steps * 1e6,
+           "energy_agreement": agreement, "energy_agree": ok}
+    out["speedup_vs_simpy"] = simpy_["run_s"] / engine["run_s"] if ok else None
+    out["speedup_vs_loop"] = loop["run_s"] / engine["run_s"] if ok else None
+    return out
+
+
+def _strip(r: dict) -> dict:
+    return {k: v for k, v in r.items() if not k.startswith("_")}
+
+
+def _sharded(n: int, days: int, n_shards: int, seed: int, tmp: str) -> dict:
+    from desim.fleet.generate import generate_fleet_table
+    from desim.profiles import make_times
+    from desim.sim.shards import run_sharded
+
+    per = n // n_shards
+    start = "2026-01-01"
+    root = np.random.SeedSequence(seed)
+    shard_seeds = root.spawn(n_shards)
+    solar = {}
+
+    def factory(s, k):
+        fleet = generate_fleet_table(per, shard_seeds[s], id_prefix=f"s{s:03d}_p")
+        if "profile" not in solar:       # one weather draw for the whole region
+            times = make_times(start, days * 96, 15, "America/Los_Angeles")
+            solar["profile"] = solar_profile(fleet, times, root)[1]
+        from desim import profiles
+        bucket, _, _ = profiles.orientation_buckets(fleet.pv_tilt_deg, fleet.pv_azimuth_deg)
+        return bench_inputs(per, days, seed + s, start=start, fleet=fleet,
+                            solar_kw_per_kwp=(bucket, solar["profile"]))
+
+    _reset_peak_rss()
+    t = time.perf_counter()
+    res = run_sharded(factory, n_shards)
+    run_s = time.perf_counter() - t
+    t = time.perf_counter()
+    table = res.log.to_arrow(res.start)
+    arrow_s = time.perf_counter() - t
+    t = time.perf_counter()
+    write_table(table, Path(tmp) / "sharded_events.parquet")
+    write_s = time.perf_counter() - t
+    return {"n_prosumers": per * n_shards, "days": days, "n_shards": n_shards,
+            "run_s": run_s, "to_arrow_s": arrow_s, "write_s": write_s,
+            "total_s": run_s + arrow_s + write_s, "log_rows": int(res.log.n_rows),
+            "peak_rss_mb": _peak_rss_mb(),
+            "note": "run_s includes building each shard's inputs (fleet, load model)"}
+
+
+def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None) -> dict:
+    """Run the benchmark sections of `mode` (see `MODES`) and return the report dict."""
+    cfg = MODES[mode]
+    rep = cfg["repeats"]
+    say = progress or (lambda text: None)
+    report: dict = {"benchmark": "engine", "mode": mode, "seed": seed,
+                    "machine": machine_info(), "targets": TARGETS}
+    with tempfile.TemporaryDirectory(prefix="desim-bench-") as tmp:
+        say("fleet generation")
+        report["fleet_generation"] = run_fleet_benchmark(cfg["fleet_sizes"], seed, rep)["results"]
+
+        n, days = cfg["comparison"]
+        say(f"comparison: engine vs baselines, {n:,} prosumers x {days} days")
+        report["comparison"] = _comparison(n, days, seed, rep)
+
+        report["scaling"] = []
+        for n, days in cfg["scaling"]:
+            say(f"scaling: {n:,} prosumers x {days} days")
+            r = _best(lambda n=n, days=days: run_engine(bench_inputs(n, days, seed)),
+                      rep if n <= 10_000 else 1)
+            r["us_per_prosumer_day"] = r["run_s"] / (n * days) * 1e6
+            report["scaling"].append(_strip(r))
+
+        n, days = cfg["year"]
+        say(f"year: {n:,} prosumers x {days} days, log written")
+        t = time.perf_counter()
+        inp = bench_inputs(n, days, seed)
+        inputs_s = time.perf_counter() - t
+        _reset_peak_rss()
+        r = run_engine(inp, write_dir=tmp)
+        r["inputs_s"] = inputs_s
+        r["day_cost"] = _day_costs(r["_marks"], days, min(7.0, days / 4))
+        r["peak_rss_mb"] = _peak_rss_mb()
+        report["year"] = _strip(r)
+        del inp
+
+        n, days = cfg["million"]
+        say(f"million: {n:,} prosumers x {days} day, log written")
+        gc.collect()
+        t = time.perf_counter()
+        inp = bench_inputs(n, days, seed)
+        inputs_s = time.perf_counter() - t
+        _reset_peak_rss()
+        r = run_engine(inp, write_dir=tmp)
+        r["inputs_s"] = inputs_s
+        r["peak_rss_mb"] = _peak_rss_mb()
+        report["million"] = _strip(r)
+        del inp
+        gc.collect()
+
+        if cfg["sharded"] is not None:
+            n, days, shards = cfg["sharded"]
+            say(f"sharded: {n:,} prosumers x {days} days in {shards} shards")
+            report["sharded"] = _sharded(n, days, shards, seed, tmp)
+        else:
+            report["sharded"] = None
+    report["checks"] = _checks(report)
+    return report
+
+
+def _checks(report: dict) -> dict:
+    """Each target with the measured figure and whether it is met."""
+    c = report["comparison"]
+    year, million = report["year"], report["million"]
+    full_year = year["n_prosumers"] >= 10_000 and year["days"] >= 365
+    full_million = million["n_prosumers"] >= 1_000_000
+    states = [s["state_bytes_per_prosumer"] for s in report["scaling"]]
+    # Ratios at the quick mode's 100 prosumers measure fixed costs, not the design.
+    full_cmp = c["n_prosumers"] >= 1_000
+
+    def row(measured, target, ok, applies=True):
+        return {"measured": measured, "target": target, "met": bool(ok) if applies else None}
+
+    return {
+        "energy_totals_within_1pct": row(c["energy_agree"], True, c["energy_agree"]),
+        "speedup_vs_simpy": row(c["speedup_vs_simpy"], TARGETS["speedup_vs_simpy"],
+                                (c["speedup_vs_simpy"] or 0) >= TARGETS["speedup_vs_simpy"], full_cmp),
+        "speedup_vs_loop": row(c["speedup_vs_loop"], TARGETS["speedup_vs_loop"],
+                               (c["speedup_vs_loop"] or 0) >= TARGETS["speedup_vs_loop"], full_cmp),
+        "year_10k_s": row(year["total_s"], TARGETS["year_10k_s"],
+                          year["total_s"] < TARGETS["year_10k_s"], full_year),
+        "million_day_s": row(million["total_s"], TARGETS["million_day_s"],
+                             million["total_s"] < TARGETS["million_day_s"], full_million),
+        "state_bytes_per_prosumer": row(max(states), TARGETS["state_bytes_per_prosumer"],
+                                        max(states) < TARGETS["state_bytes_per_prosumer"]),
+        "log_share": row(year["log_share"], TARGETS["log_share"],
+                         year["log_share"] < TARGETS["log_share"], full_year),
+    }

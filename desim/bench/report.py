@@ -1,0 +1,71 @@
+"""Readable tables of an engine benchmark report (rich renderables; nothing is printed here)."""
+
+from __future__ import annotations
+
+__all__ = ["report_tables"]
+
+
+def _f(value, fmt="{:.3g}"):
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    return fmt.format(value)
+
+
+def report_tables(report: dict) -> list:
+    """Rich tables for `report` (from `run_engine_benchmark`): results, then targets."""
+    from rich.table import Table
+
+    m = report["machine"]
+    res = Table(title=f"desim engine benchmark ({report['mode']}, seed {report['seed']}) - "
+                      f"{m['cpu_model']}, {m['nproc']} cores, {m['memory_gb']:.0f} GB")
+    for col in ("what", "size", "time s", "per unit", "notes"):
+        res.add_column(col, justify="left" if col in ("what", "notes") else "right")
+    for r in report["fleet_generation"]:
+        res.add_row("fleet generation", f"{r['n_prosumers']:,}", _f(r["best_s"]),
+                    f"{r['bytes_per_prosumer']:.0f} B/prosumer", "best of repeats")
+    c = report["comparison"]
+    size = f"{c['n_prosumers']:,} x {c['days']} d"
+    res.add_row("engine", size, _f(c["engine_s"]),
+                f"{c['engine_us_per_prosumer_step']:.3g} us/step", "same scenario as below")
+    res.add_row("SimPy process per prosumer", size, _f(c["simpy_s"]),
+                f"{c['simpy_us_per_prosumer_step']:.3g} us/step",
+                f"engine {_f(c['speedup_vs_simpy'], '{:.0f}')}x faster")
+    res.add_row("plain loop", size, _f(c["loop_s"]),
+                f"{c['loop_us_per_prosumer_step']:.3g} us/step",
+                f"engine {_f(c['speedup_vs_loop'], '{:.0f}')}x faster")
+    worst = max(max(v["simpy_rel_diff"], v["loop_rel_diff"])
+                for v in c["energy_agreement"].values())
+    res.add_row("energy totals agree", "", "", f"max diff {worst:.2e}",
+                "yes (<1 %)" if c["energy_agree"] else "NO")
+    for r in report["scaling"]:
+        res.add_row("scaling", f"{r['n_prosumers']:,} x {r['days']:g} d", _f(r["run_s"]),
+                    f"{r['us_per_prosumer_day']:.3g} us/prosumer-day",
+                    f"{r['rows_per_s']:,.0f} log rows/s; {r['state_bytes_per_prosumer']:.0f} "
+                    "B state/prosumer")
+    for key, label in (("year", "year, log written"), ("million", "one day, log written")):
+        r = report[key]
+        extra = ""
+        if key == "year" and r.get("day_cost"):
+            d = r["day_cost"]
+            extra = (f"; s/day first {d['window_days']:g} d {_f(d['s_per_day_start'])}, "
+                     f"last {_f(d['s_per_day_end'])}")
+        res.add_row(label, f"{r['n_prosumers']:,} x {r['days']:g} d", _f(r["total_s"]),
+                    f"log {r['log_share']:.0%}",
+                    f"run {r['run_s']:.3g} s, table {r['to_arrow_s']:.3g} s, write "
+                    f"{r['write_s']:.3g} s, {r['log_rows']:,} rows, peak RSS "
+                    f"{r['peak_rss_mb']:.0f} MB{extra}")
+    s = report.get("sharded")
+    if s:
+        res.add_row("sharded", f"{s['n_prosumers']:,} x {s['days']} d / {s['n_shards']}",
+                    _f(s["total_s"]), f"{s['log_rows']:,} rows",
+                    f"run {s['run_s']:.3g} s (with inputs), table {s['to_arrow_s']:.3g} s, "
+                    f"write {s['write_s']:.3g} s")
+    tgt = Table(title="targets")
+    for col in ("target", "measured", "goal", "met"):
+        tgt.add_column(col, justify="left" if col == "target" else "right")
+    for name, row in report["checks"].items():
+        met = {None: "n/a (smaller run)", True: "yes", False: "NO"}[row["met"]]
+        tgt.add_row(name, _f(row["measured"]), _f(row["target"]), met)
+    return [res, tgt]

@@ -1,0 +1,58 @@
+"""The engine benchmark runs in quick mode and its report carries what it promises."""
+
+import json
+
+import numpy as np
+import pytest
+
+from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline
+from desim.bench.engine import run_engine, run_engine_benchmark
+from desim.bench.scenario import bench_inputs
+
+
+@pytest.fixture(scope="module")
+def quick_report():
+    return run_engine_benchmark("quick", seed=3)
+
+
+def test_quick_report_has_every_section_and_check(quick_report):
+    for key in ("machine", "targets", "fleet_generation", "comparison", "scaling", "year",
+                "million", "sharded", "checks"):
+        assert key in quick_report
+    assert {"cpu_model", "nproc", "memory_gb"} <= set(quick_report["machine"])
+    assert {"speedup_vs_simpy", "speedup_vs_loop", "year_10k_s", "million_day_s",
+            "state_bytes_per_prosumer", "log_share",
+            "energy_totals_within_1pct"} == set(quick_report["checks"])
+    assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
+    json.loads(json.dumps(quick_report, default=float))
+
+
+def test_quick_report_energy_totals_agree_within_one_percent(quick_report):
+    c = quick_report["comparison"]
+    assert set(c["energy_agreement"]) == set(TOTAL_KEYS)
+    assert c["energy_agree"]
+    for row in c["energy_agreement"].values():
+        assert row["simpy_rel_diff"] <= 0.01 and row["loop_rel_diff"] <= 0.01
+    assert c["speedup_vs_simpy"] is not None and c["speedup_vs_loop"] is not None
+
+
+def test_baselines_and_engine_give_the_same_energy_totals_with_dispatch():
+    n, days = 60, 2
+    engine = run_engine(bench_inputs(n, days, seed=11), metered=True)["totals"]
+    assert engine["ev_charged_kwh"] > 0 and engine["bess_discharged_kwh"] > 0
+    for run in (run_simpy_baseline, run_loop_baseline):
+        got = run(bench_inputs(n, days, seed=11))["totals"]
+        for key in TOTAL_KEYS:
+            assert got[key] == pytest.approx(engine[key], rel=0.01, abs=1e-6), key
+
+
+def test_the_two_baselines_step_identically():
+    a = run_simpy_baseline(bench_inputs(30, 1, seed=2))["totals"]
+    b = run_loop_baseline(bench_inputs(30, 1, seed=2))["totals"]
+    assert a == b
+
+
+def test_state_bytes_per_prosumer_counts_the_engine_arrays():
+    r = run_engine(bench_inputs(200, 1, seed=1))
+    assert 100 < r["state_bytes_per_prosumer"] < 1024
+    assert np.isclose(r["state_bytes"] / 200, r["state_bytes_per_prosumer"])
