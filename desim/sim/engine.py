@@ -146,7 +146,9 @@ class Engine:
         """Bring every asset up to time `t1`, handling each asset event on the way."""
         if t1 < self.t_h:
             raise RuntimeError(f"engine time went backwards: {t1} < {self.t_h}")
-        if self.dirty:
+        if self.dirty and t1 > self.t_h:
+            # setpoints are recomputed once per instant, after every process that
+            # wakes at this instant has updated the signals
             self._recompute()
         if t1 == self.t_h and not np.any(self.ev_next_h <= t1):
             return
@@ -346,7 +348,7 @@ class Engine:
                                     | ((base_b < 0) & (b.soc <= b.min_soc)), 0.0,
                                     np.clip(base_b, -b.max_discharge_kw, b.max_charge_kw))
                 self.bess_delta_kw = direction * (pb - base_eff)
-                awarded = np.flatnonzero(self.bess_award_kw > 0)
+                awarded = np.flatnonzero((self.bess_award_kw > 0) & (pb != b.power_kw))
                 log.record("setpoint", t, b.prosumer_index[awarded], "bess", awarded,
                            power_kw=pb[awarded], soc_percent=b.soc[awarded] * 100,
                            cause_id=self.award_ids[b.prosumer_index[awarded]])

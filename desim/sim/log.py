@@ -191,8 +191,8 @@ def _canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
     p_idx, a_idx = cols["prosumer_index"], cols["asset_index"]
     in_order = len(cols["event_id"]) < 2 or bool(np.all(np.diff(cols["event_id"]) > 0))
     if in_order and int(p_idx.max()) < _PACK and int(a_idx.max()) < _PACK:
-        packed = (((cols["kind"].astype(np.int64) << 3) | cols["asset_type"]) << 48
-                  | (p_idx + 1) << 24 | (a_idx + 1))
+        packed = ((((cols["kind"].astype(np.int64) << 24) | (p_idx + 1)) << 3
+                   | cols["asset_type"].astype(np.int64)) << 24) | (a_idx + 1)
         return np.lexsort((packed, cols["t_h"]))
     return np.lexsort((cols["event_id"], a_idx, cols["asset_type"], p_idx, cols["kind"],
                        cols["t_h"]))
