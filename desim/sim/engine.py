@@ -452,6 +452,20 @@ class Engine:
                                   cause_id=self.dispatch_row_id)
             self.award_ids[:] = -1
             self.award_ids[won] = ids
+        else:
+            # re-allocation: log the homes that join (an EV arrived, headroom appeared)
+            # or drop out (an EV left, a battery reached its floor)
+            prev = self._award_home
+            joined = np.flatnonzero((award > 0) & (prev <= 0))
+            left = np.flatnonzero((award <= 0) & (prev > 0))
+            ids = self.log.record("award", self.t_h, joined, "home", power_kw=award[joined],
+                                  price_usd_per_mwh=events.price_per_mwh[k],
+                                  cause_id=self.dispatch_row_id, detail="re-allocated")
+            self.award_ids[joined] = ids
+            self.log.record("award", self.t_h, left, "home", power_kw=0.0,
+                            price_usd_per_mwh=events.price_per_mwh[k],
+                            cause_id=self.dispatch_row_id, detail="dropped out")
+        self._award_home = award
 
     def end_dispatch(self, k: int) -> None:
         """Close dispatch event `k` and hand it to settlement."""

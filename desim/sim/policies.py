@@ -171,6 +171,12 @@ class PriceResponsive:
         return np.where(lax > signals.dt_h, 0.0, ev.max_charge_kw[index])
 
 
+# A full battery is not topped up for its own self-discharge until it has lost this
+# much SOC (a charger's float hysteresis); without it a battery with self-discharge
+# would log "full" at every interval of a sunny afternoon.
+TOP_UP_MARGIN_SOC = 0.005
+
+
 class SelfConsumption:
     """Charge from the home's PV surplus and cover its load (terminal power)."""
 
@@ -179,7 +185,10 @@ class SelfConsumption:
 
     def setpoints(self, bess, signals):
         net = signals.home_net_load_kw[bess.prosumer_index]
-        return np.clip(-net, -bess.max_discharge_kw, bess.max_charge_kw)
+        p = np.clip(-net, -bess.max_discharge_kw, bess.max_charge_kw)
+        topped = (p > 0) & (bess.soc > bess.max_soc - TOP_UP_MARGIN_SOC) & \
+            (bess.self_discharge_per_h > 0)
+        return np.where(topped, 0.0, p)
 
 
 class FollowDispatch(SelfConsumption):
