@@ -125,6 +125,7 @@ class Engine:
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
         self.settlement_rows: list[dict] = []
+        self._ev_dispatch_dirty = True
         self.delivered_step_kwh = 0.0   # estimated delivery against baselines, this interval
         self._init_sessions()
 
@@ -181,9 +182,13 @@ class Engine:
         m = np.flatnonzero(p != 0.0)
         mi, pm = idx[m], p[m]
         t_stop = np.full(len(idx), np.inf)
-        t_stop[m] = ev.t_last_h[mi] + physics.time_to_soc(
-            ev.soc[mi], np.where(pm > 0, ev.target_soc[mi], ev.v2g_min_soc[mi]), pm,
-            ev.capacity_kwh[mi], ev.charge_efficiency[mi], ev.charge_efficiency[mi])
+        # physics.time_to_soc without self-discharge (EVs have none), same operations
+        eff = ev.charge_efficiency[mi]
+        rate = np.where(pm > 0.0, pm * eff, pm / eff) / ev.capacity_kwh[mi]
+        gap = np.where(pm > 0, ev.target_soc[mi], ev.v2g_min_soc[mi]) - ev.soc[mi]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lin = np.where(gap * rate > 0.0, gap / rate, np.inf)
+        t_stop[m] = ev.t_last_h[mi] + np.where(gap == 0.0, 0.0, lin)
         plugged = ev.plugged[idx]
         return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
 
@@ -219,8 +224,9 @@ class Engine:
                 log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
                            energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
                            required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=shortfall,
-                           detail=np.where(ev.feasible_at_plugin[d], "feasible_at_plugin",
-                                           "infeasible_at_plugin").tolist())
+                           detail=np.where(ev.feasible_at_plugin[d],
+                                           log.detail_code("feasible_at_plugin"),
+                                           log.detail_code("infeasible_at_plugin")))
                 ev.plugged[d] = False
                 ev.power_kw[d] = 0.0
                 self.ev_delta_kw[d] = 0.0
@@ -273,18 +279,38 @@ class Engine:
         dt = t1 - self.t_h
         if b.n == 0 or dt <= 0:
             return
-        moving = np.flatnonzero((b.power_kw != 0.0) | (self.bess_delta_kw != 0.0))
-        if np.any(b.self_discharge_per_h > 0):
+        decaying = b.self_discharge_per_h > 0
+        any_decay = bool(decaying.any())
+        if any_decay:
             moving = np.arange(b.n)
-        if moving.size == 0:
-            return
+        else:
+            moving = np.flatnonzero((b.power_kw != 0.0) | (self.bess_delta_kw != 0.0))
+            if moving.size == 0:
+                return
         p = b.power_kw[moving]
-        limit_hi, limit_lo = b.max_soc[moving], b.min_soc[moving]
-        soc_end, energy, active = physics.hold_power(
-            b.soc[moving], p, dt, b.capacity_kwh[moving], limit_lo, limit_hi,
-            b.charge_efficiency[moving], b.discharge_efficiency[moving],
-            b.self_discharge_per_h[moving])
-        hit = (active < dt) & (p != 0.0)
+        soc = b.soc[moving]
+        hi, lo = b.max_soc[moving], b.min_soc[moving]
+        # Fast path: physics.soc_after's operations for the whole fleet; the few rows
+        # that reach a limit (or start beyond it) are redone by physics.hold_power.
+        rate = np.where(p > 0.0, p * b.charge_efficiency[moving],
+                        p / b.discharge_efficiency[moving]) / b.capacity_kwh[moving]
+        if any_decay:
+            k = b.self_discharge_per_h[moving]
+            safe_k = np.where(k > 0.0, k, 1.0)
+            soc_eq = rate / safe_k
+            soc_end = np.where(k > 0.0, soc_eq + (soc - soc_eq) * np.exp(-safe_k * dt),
+                               soc + rate * dt)
+        else:
+            soc_end = soc + rate * dt
+        edge = ((p > 0.0) & (soc_end >= hi)) | ((p < 0.0) & (soc_end <= lo))
+        energy = p * dt
+        active = np.full(len(moving), dt)
+        if edge.any():
+            e = np.flatnonzero(edge)
+            ri = moving[e]
+            soc_end[e], energy[e], active[e] = physics.hold_power(
+                soc[e], p[e], dt, b.capacity_kwh[ri], lo[e], hi[e], b.charge_efficiency[ri],
+                b.discharge_efficiency[ri], b.self_discharge_per_h[ri])
         b.soc[moving] = soc_end
         b.energy_step_kwh[moving] += energy
         self.bess_in_kwh[moving] += np.maximum(energy, 0.0)
@@ -293,6 +319,7 @@ class Engine:
             delta = self.bess_delta_kw[moving] * active
             self.bess_delta_kwh[moving] += delta
             self.delivered_step_kwh += float(delta.sum())
+        hit = (active < dt) & (p != 0.0)
         if np.any(hit):
             h = moving[hit]
             t_hit = self.t_h + active[hit]
@@ -332,8 +359,13 @@ class Engine:
         dispatching = self.active >= 0
         base_b = (np.asarray(self.inp.bess_policy.setpoints(b, sig), dtype=float) if b.n
                   else np.zeros(0))
-        base_ev = (np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float) if ev.n
-                   else np.zeros(0))
+        # A static policy (the same setpoint whatever the signals, e.g. uncontrolled)
+        # needs no EV recompute outside dispatch: plug-ins set their own power.
+        static = (getattr(self.inp.ev_policy, "static", False) and not dispatching
+                  and not self._ev_dispatch_dirty)
+        self._ev_dispatch_dirty = dispatching
+        base_ev = (np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float)
+                   if ev.n and not static else np.zeros(0))
         if dispatching:
             self._allocate(base_b, base_ev)
         # batteries
@@ -354,7 +386,7 @@ class Engine:
                            cause_id=self.award_ids[b.prosumer_index[awarded]])
             b.power_kw = pb
         # EVs
-        if ev.n:
+        if ev.n and not static:
             p = base_ev + direction * self.ev_award_kw if dispatching else base_ev
             p = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
             requested = p

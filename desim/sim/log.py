@@ -105,7 +105,9 @@ class EventLog:
             return ids
         given = {name: value for name, value, default in zip(
             _VALUE_COLUMNS, values, _DEFAULTS, strict=True) if value is not default}
-        if not isinstance(detail, str):
+        if isinstance(detail, np.ndarray) and detail.dtype.kind in "iu":
+            given["detail"] = detail.astype(np.int32)     # codes from `detail_code`
+        elif not isinstance(detail, str):
             given["detail"] = np.asarray([self.detail_code(d) for d in detail], dtype=np.int32)
         elif detail:
             given["detail"] = self.detail_code(detail)

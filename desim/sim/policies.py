@@ -89,6 +89,7 @@ class Uncontrolled:
 
     name = "uncontrolled"
     guards_departure = False
+    static = True   # setpoints never depend on the signals
 
     def setpoints(self, ev, signals):
         return ev.max_charge_kw.copy()
