@@ -217,7 +217,8 @@ def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") 
     def write(tmp: str) -> None:
         if fmt == "parquet":
             import pyarrow.parquet as pq
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, tmp, compression="zstd",
+                           use_dictionary=["kind", "asset_type", "detail"])
         elif fmt == "csv":
             import pyarrow.csv as pcsv
             plain = table.cast(pa.schema([
