@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desim.errors import OutputError
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "atomic_directory"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object],
@@ -39,3 +39,29 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object],
     except OSError as exc:
         raise OutputError(f"{path}: could not write {what} ({exc.strerror or exc})") from exc
     return path
+
+
+def atomic_directory(out: str | os.PathLike, write: Callable[[Path], object],
+                     what: str = "outputs") -> Path:
+    """Call ``write(tmp_dir)``, then put the finished directory in place of `out`.
+
+    Everything is written into a temporary directory beside `out`; an interrupted
+    or failed write leaves `out` as it was. An existing `out` is replaced only once
+    the new one is complete (callers decide beforehand whether that is allowed).
+    """
+    import shutil
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except OSError as exc:
+        raise OutputError(f"{out}: could not write {what} ({exc})") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from desim._io import atomic_directory
 from desim.errors import OutputError
 from desim.sim.log import write_table
 
@@ -55,9 +54,7 @@ def write_run(out_dir, run, summary: dict, formats=("parquet",), overwrite: bool
     prosumers).
     """
     out = check_output_dir(out_dir, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    def write(tmp: Path) -> None:
         res = run.result
         table = res.log.to_arrow(res.start)
         for fmt in formats:
@@ -73,12 +70,5 @@ def write_run(out_dir, run, summary: dict, formats=("parquet",), overwrite: bool
         (tmp / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2) + "\n")
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except OSError as exc:
-        raise OutputError(f"{out}: could not write outputs ({exc})") from exc
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+    return atomic_directory(out, write, "outputs")

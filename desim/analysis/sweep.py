@@ -13,8 +13,6 @@ See ``docs/sweeps.md`` for the columns of the table.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from desim._io import atomic_directory
 from desim.analysis._sweep_exec import run_dask, run_local
 from desim.analysis._sweep_grid import (
     SweepPoint,
@@ -34,7 +33,7 @@ from desim.analysis._sweep_grid import (
 )
 from desim.analysis._sweep_run import METRIC_COLUMNS
 from desim.analysis.outputs import check_output_dir, to_jsonable
-from desim.errors import OutputError, ScenarioError
+from desim.errors import ScenarioError
 
 __all__ = ["run_sweep", "parse_set", "expand_grid", "SweepPoint", "write_sweep",
            "summarize_sweep", "RESULTS_FILE", "SPEC_FILE"]
@@ -243,23 +242,14 @@ def write_sweep(table: pd.DataFrame, out_dir, overwrite: bool = False,
     """
     out = check_output_dir(out_dir, overwrite)
     spec = spec if spec is not None else table.attrs.get("sweep", {})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    def write(tmp: Path) -> None:
         plain = pd.DataFrame(table)
         plain.attrs = {}
         import pyarrow.parquet as pq
         pq.write_table(pa.Table.from_pandas(plain, preserve_index=False), tmp / RESULTS_FILE)
         (tmp / SPEC_FILE).write_text(json.dumps(to_jsonable(spec), indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except OSError as exc:
-        raise OutputError(f"{out}: could not write sweep results ({exc})") from exc
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+
+    return atomic_directory(out, write, "sweep results")
 
 
 def summarize_sweep(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
