@@ -87,10 +87,8 @@ class Engine:
         self.log = EventLog(
             fleet.prosumer_id,
             {"ev": fleet.ev_id,
-             "bess": np.asarray([f"{fleet.prosumer_id[i]}/bess"
-                                 for i in fleet.bess_prosumer_index], dtype=object),
-             "pv": np.asarray([f"{fleet.prosumer_id[i]}/pv"
-                               for i in fleet.pv_prosumer_index], dtype=object)},
+             "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
+             "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv")},
             kinds=inp.event_kinds)
         self.t_h = 0.0
         self.step = -1
@@ -638,6 +636,11 @@ class Engine:
             "target_kwh", "delivered_kwh", "shortfall_kwh", "n_participants", "payments_usd",
             "aggregator_revenue_usd", "aggregator_profit_usd"])
         return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess)
+
+
+def _suffixed(ids: np.ndarray, suffix: str) -> np.ndarray:
+    """Asset ids ``<prosumer_id><suffix>``, built without a Python loop."""
+    return np.char.add(ids.astype(str), suffix).astype(object)
 
 
 class _Subset:
