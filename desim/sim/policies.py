@@ -212,37 +212,31 @@ def _load_custom(spec: str, path: str):
     return factory()
 
 
-def get_ev_policy(spec, order: str = "edf"):
-    """An EV policy from a name, a ``"module:callable"`` string or a policy object."""
+def _resolve(spec, table: dict, path: str, protocol, needs: str, **kw):
+    """A policy from a built-in name, a ``"module:callable"`` string or a policy object."""
     if not isinstance(spec, str):
         policy = spec
-    elif spec == "smart":
-        policy = Smart(order)
-    elif spec in EV_POLICIES:
-        policy = EV_POLICIES[spec]()
+    elif spec in table:
+        policy = table[spec](**kw)
     elif ":" in spec:
-        policy = _load_custom(spec, "control.ev_policy")
+        policy = _load_custom(spec, path)
     else:
-        raise ScenarioError(f"control.ev_policy: expected one of {sorted(EV_POLICIES)} or "
-                            f"'module:callable', got {spec!r}")
-    if not isinstance(policy, EvPolicy):
-        raise ScenarioError(f"control.ev_policy: {spec!r} lacks name, guards_departure, "
-                            "setpoints() or plug_in_setpoints()")
+        raise ScenarioError(f"{path}: expected one of {sorted(table)} or 'module:callable', "
+                            f"got {spec!r}")
+    if not isinstance(policy, protocol):
+        raise ScenarioError(f"{path}: {spec!r} lacks {needs}")
     return policy
+
+
+def get_ev_policy(spec, order: str = "edf"):
+    """An EV policy from a name, a ``"module:callable"`` string or a policy object."""
+    if spec == "smart":
+        return _resolve(Smart(order), EV_POLICIES, "control.ev_policy", EvPolicy, "")
+    return _resolve(spec, EV_POLICIES, "control.ev_policy", EvPolicy,
+                    "name, guards_departure, setpoints() or plug_in_setpoints()")
 
 
 def get_bess_policy(spec):
     """A battery policy from a name, a ``"module:callable"`` string or a policy object."""
-    if not isinstance(spec, str):
-        policy = spec
-    elif spec in BESS_POLICIES:
-        policy = BESS_POLICIES[spec]()
-    elif ":" in spec:
-        policy = _load_custom(spec, "control.bess_policy")
-    else:
-        raise ScenarioError(f"control.bess_policy: expected one of {sorted(BESS_POLICIES)} "
-                            f"or 'module:callable', got {spec!r}")
-    if not isinstance(policy, BessPolicy):
-        raise ScenarioError(f"control.bess_policy: {spec!r} lacks name, follows_dispatch or "
-                            "setpoints()")
-    return policy
+    return _resolve(spec, BESS_POLICIES, "control.bess_policy", BessPolicy,
+                    "name, follows_dispatch or setpoints()")
