@@ -25,6 +25,7 @@ __all__ = [
     "stored_power_kw",
     "terminal_power_kw",
     "soc_after",
+    "decay_factors",
     "time_to_soc",
     "hold_power",
     "max_charge_power_kw",
@@ -66,24 +67,38 @@ def terminal_power_kw(stored_kw, charge_efficiency=0.95, discharge_efficiency=0.
                          stored_kw * discharge_efficiency))
 
 
+def decay_factors(self_discharge_per_h, duration_h):
+    """``(E, G)`` with ``soc_after = soc * E + rate * G`` (see `soc_after`).
+
+    ``E = exp(-k t)`` and ``G = (1 - E) / k`` (``G = t`` when k = 0), the exact
+    solution of ``dsoc/dt = rate - k soc`` over `duration_h`. They depend only on
+    the asset and the duration, so a fleet can compute them once per step length.
+    """
+    k = np.asarray(self_discharge_per_h, dtype=float)
+    duration_h = np.asarray(duration_h, dtype=float)
+    decays = k > _K_NEGLIGIBLE_PER_H
+    safe_k = np.where(decays, k, 1.0)
+    x = -safe_k * duration_h
+    e = np.where(decays, np.exp(x), 1.0)
+    g = np.where(decays, -np.expm1(x) / safe_k, duration_h)
+    return _out(e), _out(g)
+
+
 def soc_after(soc, power_kw, duration_h, capacity_kwh, charge_efficiency=0.95,
               discharge_efficiency=0.95, self_discharge_per_h=0.0):
     """SOC after holding a signed terminal power for `duration_h`, without limits.
 
     Exact solution of ``dsoc/dt = r - k soc`` with ``r = stored_kw / capacity_kwh``
     and ``k = self_discharge_per_h``: ``soc(t) = r t + soc0`` for k = 0, and
-    ``soc_eq + (soc0 - soc_eq) exp(-k t)`` with ``soc_eq = r / k`` otherwise.
-    Floors and ceilings are not applied here; see `hold_power`.
+    ``soc_eq + (soc0 - soc_eq) exp(-k t)`` with ``soc_eq = r / k`` otherwise,
+    written as ``soc0 E + r G`` (`decay_factors`). Floors and ceilings are not
+    applied here; see `hold_power`.
     """
     soc = np.asarray(soc, dtype=float)
-    duration_h = np.asarray(duration_h, dtype=float)
-    k = np.asarray(self_discharge_per_h, dtype=float)
     rate = np.asarray(stored_power_kw(power_kw, charge_efficiency, discharge_efficiency),
                       dtype=float) / capacity_kwh
-    safe_k = np.where(k > _K_NEGLIGIBLE_PER_H, k, 1.0)
-    soc_eq = rate / safe_k
-    decayed = soc_eq + (soc - soc_eq) * np.exp(-safe_k * duration_h)
-    return _out(np.where(k > _K_NEGLIGIBLE_PER_H, decayed, soc + rate * duration_h))
+    e, g = decay_factors(self_discharge_per_h, duration_h)
+    return _out(soc * e + rate * g)
 
 
 def time_to_soc(soc, target_soc, power_kw, capacity_kwh, charge_efficiency=0.95,
@@ -133,20 +148,19 @@ def hold_power(soc, power_kw, duration_h, capacity_kwh, min_soc=0.0, max_soc=1.0
     soc = np.asarray(soc, dtype=float)
     power_kw = np.asarray(power_kw, dtype=float)
     duration_h = np.asarray(duration_h, dtype=float)
-    limit = np.where(power_kw > 0.0, max_soc, min_soc)
-    beyond = np.where(power_kw > 0.0, soc >= max_soc, soc <= min_soc) & (power_kw != 0.0)
+    up = power_kw > 0.0
+    limit = np.where(up, max_soc, min_soc)
+    beyond = np.where(up, soc >= limit, soc <= limit) & (power_kw != 0.0)
     t_hit = np.where(beyond, 0.0, time_to_soc(soc, limit, power_kw, capacity_kwh,
                                               charge_efficiency, discharge_efficiency,
                                               self_discharge_per_h))
     active_h = np.minimum(duration_h, t_hit)
-    soc_at_stop = np.where(beyond, soc, np.where(t_hit <= duration_h, limit, 0.0))
-    soc_end = np.where(
-        t_hit <= duration_h,
-        soc_after(soc_at_stop, 0.0, duration_h - active_h, capacity_kwh, charge_efficiency,
-                  discharge_efficiency, self_discharge_per_h),
-        soc_after(soc, power_kw, duration_h, capacity_kwh, charge_efficiency,
-                  discharge_efficiency, self_discharge_per_h),
-    )
+    stops = t_hit <= duration_h
+    # after a stop: idle (self-discharge only) from the limit (or from where it
+    # started, if it was already beyond) for the rest of the duration
+    soc_end = soc_after(np.where(stops & ~beyond, limit, soc), np.where(stops, 0.0, power_kw),
+                        duration_h - np.where(stops, active_h, 0.0), capacity_kwh,
+                        charge_efficiency, discharge_efficiency, self_discharge_per_h)
     return _out(soc_end), _out(power_kw * active_h), _out(active_h)
 
 

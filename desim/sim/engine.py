@@ -97,6 +97,7 @@ class Engine:
         self._load_block_start = -1
         self.load_kw = np.zeros(n, dtype=np.float32)
         self.pv_kw = np.zeros(n)
+        self.home_net_kw = np.zeros(n)
         self.price = 0.0
         self.ev_next_h = np.full(self.ev.n, np.inf)
         # dispatch
@@ -122,7 +123,13 @@ class Engine:
             "delivered_kwh", "payment_usd", "import_cost_usd", "peak_import_kw")}
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
+        b = self.bess
+        self._bess_kc = b.charge_efficiency / b.capacity_kwh          # stored SOC/h per kW in
+        self._bess_kd = 1.0 / (b.discharge_efficiency * b.capacity_kwh)  # per kW out
+        self._bess_decays = bool(np.any(b.self_discharge_per_h > 0))
+        self._bess_cache: dict[float, tuple] = {}
         self.settlement_rows: list[dict] = []
+        self._init_profiles()
         self._ev_dispatch_dirty = True
         self.delivered_step_kwh = 0.0   # estimated delivery against baselines, this interval
         self._init_sessions()
@@ -272,56 +279,81 @@ class Engine:
         return bool(self.inp.departure_guard and getattr(self.inp.ev_policy,
                                                          "guards_departure", False))
 
+    def _bess_factors(self, dt: float):
+        """Per-battery constants of one step of length `dt` (cached by length)."""
+        f = self._bess_cache.get(dt)
+        if f is None:
+            if len(self._bess_cache) > 64:
+                self._bess_cache.clear()
+            f = self._bess_cache[dt] = physics.decay_factors(self.bess.self_discharge_per_h, dt)
+        return f
+
     def _advance_bess(self, t1: float) -> None:
         b = self.bess
         dt = t1 - self.t_h
         if b.n == 0 or dt <= 0:
             return
-        decaying = b.self_discharge_per_h > 0
-        any_decay = bool(decaying.any())
-        if any_decay:
-            moving = np.arange(b.n)
-        else:
+        if not self._bess_decays:
             moving = np.flatnonzero((b.power_kw != 0.0) | (self.bess_delta_kw != 0.0))
             if moving.size == 0:
                 return
-        p = b.power_kw[moving]
-        soc = b.soc[moving]
-        hi, lo = b.max_soc[moving], b.min_soc[moving]
-        # Fast path: physics.soc_after's operations for the whole fleet; the few rows
-        # that reach a limit (or start beyond it) are redone by physics.hold_power.
-        rate = np.where(p > 0.0, p * b.charge_efficiency[moving],
-                        p / b.discharge_efficiency[moving]) / b.capacity_kwh[moving]
-        if any_decay:
-            k = b.self_discharge_per_h[moving]
-            safe_k = np.where(k > 0.0, k, 1.0)
-            soc_eq = rate / safe_k
-            soc_end = np.where(k > 0.0, soc_eq + (soc - soc_eq) * np.exp(-safe_k * dt),
-                               soc + rate * dt)
-        else:
-            soc_end = soc + rate * dt
-        edge = ((p > 0.0) & (soc_end >= hi)) | ((p < 0.0) & (soc_end <= lo))
+            if moving.size < b.n:
+                self._advance_bess_rows(moving, dt)
+                return
+        self._advance_bess_rows(None, dt)
+
+    def _advance_bess_rows(self, rows, dt: float) -> None:
+        """Advance batteries `rows` (None: all) by `dt` at their current power.
+
+        ``physics.soc_after`` for every row (``soc E + rate G``); the few rows that
+        reach a limit within the step are redone by ``physics.hold_power``.
+        """
+        b = self.bess
+        e, g = self._bess_factors(dt)
+        kc, kd = self._bess_kc, self._bess_kd
+        soc, p, hi, lo = b.soc, b.power_kw, b.max_soc, b.min_soc
+        delta_kw = self.bess_delta_kw
+        if rows is not None:
+            e, g, kc, kd = e[rows], g[rows], kc[rows], kd[rows]
+            soc, p, hi, lo, delta_kw = soc[rows], p[rows], hi[rows], lo[rows], delta_kw[rows]
+        rate = np.where(p > 0.0, p * kc, p * kd)
+        soc_end = soc * e
+        soc_end += rate * g
+        edge = np.flatnonzero(np.where(p > 0.0, soc_end >= hi, soc_end <= lo) & (p != 0.0))
         energy = p * dt
-        active = np.full(len(moving), dt)
-        if edge.any():
-            e = np.flatnonzero(edge)
-            ri = moving[e]
-            soc_end[e], energy[e], active[e] = physics.hold_power(
-                soc[e], p[e], dt, b.capacity_kwh[ri], lo[e], hi[e], b.charge_efficiency[ri],
-                b.discharge_efficiency[ri], b.self_discharge_per_h[ri])
-        b.soc[moving] = soc_end
-        b.energy_step_kwh[moving] += energy
-        self.bess_in_kwh[moving] += np.maximum(energy, 0.0)
-        self.bess_out_kwh[moving] += np.maximum(-energy, 0.0)
+        active = None
+        if edge.size:
+            ri = edge if rows is None else rows[edge]
+            soc_end[edge], energy[edge], active = physics.hold_power(
+                soc[edge], p[edge], dt, b.capacity_kwh[ri], lo[edge], hi[edge],
+                b.charge_efficiency[ri], b.discharge_efficiency[ri], b.self_discharge_per_h[ri])
+        charged = np.maximum(energy, 0.0)
+        if rows is None:
+            b.soc = soc_end
+            b.energy_step_kwh += energy
+            self.bess_in_kwh += charged
+            self.bess_out_kwh += charged - energy
+        else:
+            b.soc[rows] = soc_end
+            b.energy_step_kwh[rows] += energy
+            self.bess_in_kwh[rows] += charged
+            self.bess_out_kwh[rows] += charged - energy
         if self.active >= 0:
-            delta = self.bess_delta_kw[moving] * active
-            self.bess_delta_kwh[moving] += delta
+            delta = delta_kw * dt
+            if active is not None:
+                delta[edge] = delta_kw[edge] * active
+            if rows is None:
+                self.bess_delta_kwh += delta
+            else:
+                self.bess_delta_kwh[rows] += delta
             self.delivered_step_kwh += float(delta.sum())
-        hit = (active < dt) & (p != 0.0)
+        if active is None:
+            return
+        hit = active < dt
         if np.any(hit):
-            h = moving[hit]
+            h = edge[hit] if rows is None else rows[edge[hit]]
             t_hit = self.t_h + active[hit]
-            full = p[hit] > 0
+            full = p[edge[hit]] > 0
             self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
                             power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
             self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
@@ -345,7 +377,7 @@ class Engine:
         return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, 1e-12), interval_h=inp.interval_h,
                        price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
                        site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
-                       home_net_load_kw=self.load_kw.astype(np.float64) - self.pv_kw)
+                       home_net_load_kw=self.home_net_kw)
 
     def _recompute(self) -> None:
         """New setpoints for the whole fleet at the current time (vectorized)."""
@@ -543,21 +575,69 @@ class Engine:
         })
 
     # -- profile intervals ---------------------------------------------------------------
+    def _init_profiles(self) -> None:
+        """Per-run constants of the profile updates and the interval accounting."""
+        inp, fleet = self.inp, self.fleet
+        n = fleet.n_prosumers
+        scale = fleet.pv_capacity_kw * (fleet.pv_system_efficiency if inp.pv_derate else 1.0)
+        pv_bucket = np.asarray(inp.pv_bucket, dtype=np.int64)
+        self._pv_scale = np.asarray(scale, dtype=float)
+        self._pv_bucket = pv_bucket
+        # (n_steps, n_buckets): one interval's row is contiguous
+        self._pv_unit_t = np.ascontiguousarray(np.asarray(inp.pv_kw_per_kwp).T)
+        self._pv_home = np.asarray(fleet.pv_prosumer_index, dtype=np.int64)
+        # one PV system per home (the usual case): a gather instead of a bincount
+        self._pv_one_per_home = bool(fleet.n_pv == 0 or np.bincount(
+            fleet.pv_prosumer_index, minlength=n).max() <= 1)
+        steps = inp.n_steps
+        dt = inp.interval_h
+        if fleet.n_pv and steps:
+            per_bucket = np.bincount(pv_bucket, self._pv_scale,
+                                     minlength=inp.pv_kw_per_kwp.shape[0])
+            self.series["pv_kw"][:] = per_bucket @ np.asarray(inp.pv_kw_per_kwp, dtype=float)
+        self.series["price_usd_per_kwh"][:] = inp.price_usd_per_kwh[:steps]
+        ev_ = inp.events
+        if len(ev_) and inp.dispatch_enabled and steps:
+            t0 = np.arange(steps) * dt
+            target = self.series["target_kw"]
+            for j in range(len(ev_)):
+                lo = max(0, int(np.floor(ev_.start_h[j] / dt)))
+                hi = min(steps, int(np.ceil(ev_.end_h[j] / dt)) + 1)
+                overlap = np.clip(np.minimum(ev_.end_h[j], t0[lo:hi] + dt)
+                                  - np.maximum(ev_.start_h[j], t0[lo:hi]), 0.0, None)
+                target[lo:hi] += overlap * ev_.target_kw[j] / dt
+        self._peak_import_kwh = np.zeros(n)  # largest per-interval import (kWh)
+
+    def _next_load_block(self, k: int) -> None:
+        inp = self.inp
+        n_block = min(int(round(24 / inp.interval_h)), inp.n_steps - k)
+        block = inp.load.block(k, n_block)
+        self._load_block = block
+        self._load_block_start = k
+        # per-home load totals and the fleet load series, once per block
+        self.tot["load_kwh"] += block.sum(axis=0, dtype=np.float64) * inp.interval_h
+        self.series["load_kw"][k:k + n_block] = block.sum(axis=1, dtype=np.float64)
+
     def open_interval(self, k: int) -> None:
         """Switch solar, load and price to interval `k`; log a price change."""
         inp = self.inp
         self.step = k
         if inp.n_steps and (self._load_block is None or
                             k >= self._load_block_start + len(self._load_block)):
-            n_block = min(int(round(24 / inp.interval_h)), inp.n_steps - k)
-            self._load_block = inp.load.block(k, n_block)
-            self._load_block_start = k
+            self._next_load_block(k)
         self.load_kw = self._load_block[k - self._load_block_start]
         fleet = self.fleet
-        pv_unit = inp.pv_kw_per_kwp[inp.pv_bucket, k] if fleet.n_pv else np.zeros(0)
-        scale = fleet.pv_capacity_kw * (fleet.pv_system_efficiency if inp.pv_derate else 1.0)
-        self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_unit * scale,
-                                 minlength=fleet.n_prosumers)
+        if fleet.n_pv:
+            pv_sys = self._pv_unit_t[k][self._pv_bucket] * self._pv_scale
+            if self._pv_one_per_home:
+                self.pv_kw = np.zeros(fleet.n_prosumers)
+                self.pv_kw[self._pv_home] = pv_sys
+            else:
+                self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_sys,
+                                         minlength=fleet.n_prosumers)
+        else:
+            self.pv_kw = np.zeros(fleet.n_prosumers)
+        self.home_net_kw = self.load_kw - self.pv_kw
         price = float(inp.price_usd_per_kwh[k])
         if k == 0 or price != self.price:
             self.log.record("price_update", self.t_h, asset_type="market",
@@ -566,46 +646,42 @@ class Engine:
         self.dirty = True
 
     def close_interval(self, k: int) -> None:
-        """Account interval `k`: per-home energies, import/export at meter resolution."""
+        """Account interval `k`: per-home energies, import/export at meter resolution.
+
+        Import and export are netted per home over the interval (a meter with the
+        data interval's resolution); ``import - export`` is the net, so only the
+        net and the import are accumulated.
+        """
         inp, fleet = self.inp, self.fleet
         dt = inp.interval_h
         n = fleet.n_prosumers
-        ev_kwh = np.bincount(self.ev.prosumer_index, self.ev.energy_step_kwh, minlength=n)
-        bess_kwh = np.bincount(self.bess.prosumer_index, self.bess.energy_step_kwh, minlength=n)
-        load_kwh = self.load_kw.astype(np.float64) * dt
-        pv_kwh = self.pv_kw * dt
-        net = load_kwh - pv_kwh + ev_kwh + bess_kwh
-        imp = np.maximum(net, 0.0)
-        exp = np.maximum(-net, 0.0)
+        ev_step, bess_step = self.ev.energy_step_kwh, self.bess.energy_step_kwh
+        ev_kwh = np.bincount(self.ev.prosumer_index, ev_step, minlength=n)
+        bess_kwh = np.bincount(self.bess.prosumer_index, bess_step, minlength=n)
         tot = self.tot
-        tot["load_kwh"] += load_kwh
-        tot["pv_kwh"] += pv_kwh
         tot["ev_kwh"] += ev_kwh
         tot["bess_kwh"] += bess_kwh
+        net = self.home_net_kw * dt
+        net += ev_kwh
+        net += bess_kwh
+        imp = np.maximum(net, 0.0)
         tot["import_kwh"] += imp
-        tot["export_kwh"] += exp
-        tot["import_cost_usd"] += (imp - exp) * inp.price_usd_per_kwh[k]
-        np.maximum(tot["peak_import_kw"], imp / dt, out=tot["peak_import_kw"])
+        tot["export_kwh"] += imp - net             # exactly max(-net, 0)
+        price = inp.price_usd_per_kwh[k]
+        tot["import_cost_usd"] += net * price      # (import - export) x price
+        np.maximum(self._peak_import_kwh, imp, out=self._peak_import_kwh)
+        net_sum, imp_sum = float(net.sum()), float(imp.sum())
         s = self.series
-        s["load_kw"][k] = load_kwh.sum() / dt
-        s["pv_kw"][k] = pv_kwh.sum() / dt
-        s["ev_kw"][k] = ev_kwh.sum() / dt
-        s["bess_kw"][k] = bess_kwh.sum() / dt
-        s["import_kw"][k] = imp.sum() / dt
-        s["export_kw"][k] = exp.sum() / dt
-        s["price_usd_per_kwh"][k] = inp.price_usd_per_kwh[k]
+        s["ev_kw"][k] = ev_step.sum() / dt
+        s["bess_kw"][k] = bess_step.sum() / dt
+        s["import_kw"][k] = imp_sum / dt
+        s["export_kw"][k] = (imp_sum - net_sum) / dt
         s["delivered_kw"][k] = self.delivered_step_kwh / dt
         self.delivered_step_kwh = 0.0
-        ev_ = inp.events
-        if len(ev_) and inp.dispatch_enabled:
-            t0 = k * dt
-            overlap = np.clip(np.minimum(ev_.end_h, t0 + dt) - np.maximum(ev_.start_h, t0), 0,
-                              None)
-            s["target_kw"][k] = float((overlap * ev_.target_kw).sum() / dt)
-        self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net.sum() / dt,
-                        energy_kwh=net.sum(), price_usd_per_mwh=inp.price_usd_per_kwh[k] * 1000)
-        self.ev.energy_step_kwh[:] = 0.0
-        self.bess.energy_step_kwh[:] = 0.0
+        self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net_sum / dt,
+                        energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
+        ev_step[:] = 0.0
+        bess_step[:] = 0.0
 
     # -- run ---------------------------------------------------------------------------
     def run(self, progress=None) -> SimResult:
@@ -619,14 +695,26 @@ class Engine:
         env.run(until=self.inp.horizon_h + 1e-9)
         return self.result()
 
+    def _pv_totals_kwh(self) -> np.ndarray:
+        """PV energy per home over the run (kWh)."""
+        inp, fleet = self.inp, self.fleet
+        if not fleet.n_pv or not inp.n_steps:
+            return np.zeros(fleet.n_prosumers)
+        unit_kwh = np.asarray(inp.pv_kw_per_kwp, dtype=float)[:, :inp.n_steps].sum(axis=1)
+        per_pv = unit_kwh[self._pv_bucket] * self._pv_scale * inp.interval_h
+        return np.bincount(fleet.pv_prosumer_index, per_pv, minlength=fleet.n_prosumers)
+
     def result(self) -> SimResult:
         inp = self.inp
         t = np.arange(inp.n_steps) * inp.interval_h
         series = pd.DataFrame({"t_h": t, **self.series})
         series.insert(1, "timestamp", inp.start + pd.to_timedelta(t, unit="h"))
         series["net_kw"] = series["import_kw"] - series["export_kw"]
-        totals = pd.DataFrame({"prosumer_id": self.fleet.prosumer_id.astype(str), **self.tot})
         n = self.fleet.n_prosumers
+        tot = dict(self.tot)
+        tot["peak_import_kw"] = self._peak_import_kwh / inp.interval_h
+        tot["pv_kwh"] = self._pv_totals_kwh()
+        totals = pd.DataFrame({"prosumer_id": self.fleet.prosumer_id.astype(str), **tot})
         totals["bess_charged_kwh"] = np.bincount(self.bess.prosumer_index, self.bess_in_kwh,
                                                  minlength=n)
         totals["bess_discharged_kwh"] = np.bincount(self.bess.prosumer_index,
