@@ -106,16 +106,13 @@ def _peak_rss_mb() -> float:
 class _MeteredEngine(Engine):
     """The engine plus charged and discharged energy split by sign (for the totals check)."""
 
-    def __init__(self, inputs):
-        super().__init__(inputs)
-        self.split = dict.fromkeys(("ev_charged_kwh", "ev_discharged_kwh", "bess_charged_kwh",
-                                    "bess_discharged_kwh"), 0.0)
-
-    def close_interval(self, k):
-        for key, e in (("ev", self.ev.energy_step_kwh), ("bess", self.bess.energy_step_kwh)):
-            self.split[f"{key}_charged_kwh"] += float(e[e > 0].sum())
-            self.split[f"{key}_discharged_kwh"] -= float(e[e < 0].sum())
-        super().close_interval(k)
+    def result(self):
+        self.split = {
+            "ev_charged_kwh": float(self.ev.charged_kwh.sum()),
+            "ev_discharged_kwh": float(self.ev.discharged_kwh.sum()),
+            "bess_charged_kwh": float(self.bess_in_kwh.sum()),
+            "bess_discharged_kwh": float(self.bess_out_kwh.sum())}
+        return super().result()
 
 
 def _state_bytes(engine: Engine) -> int:

@@ -98,6 +98,9 @@ class Engine:
         self.load_kw = np.zeros(n, dtype=np.float32)
         self.pv_kw = np.zeros(n)
         self.home_net_kw = np.zeros(n)
+        self._ev_interval_kwh = np.zeros(n)   # the EV meter (see `_meter_add`)
+        self._meter_kw = np.zeros(n)
+        self._ev_queue: list[list] = []
         self.price = 0.0
         self.ev_next_h = np.full(self.ev.n, np.inf)
         # dispatch
@@ -132,6 +135,8 @@ class Engine:
         self._init_profiles()
         self._ev_dispatch_dirty = True
         self.delivered_step_kwh = 0.0   # estimated delivery against baselines, this interval
+        self._ev_independent = bool(getattr(inp.ev_policy, "static", False)
+                                    and not self._guarded())
         self._init_sessions()
 
     # -- sessions -----------------------------------------------------------------
@@ -163,14 +168,24 @@ class Engine:
         self.t_h = t1
 
     def _ev_integrate(self, idx, t_end):
+        """Bring EVs `idx` from their own ``t_last_h`` to `t_end` at their current power.
+
+        Outside dispatch events EVs are brought up to date lazily: at their own
+        events, before a policy that reads them, and at the end of the run; the
+        meter does not need it (`_set_ev_power`).
+        """
         ev = self.ev
         dt = t_end - ev.t_last_h[idx]
         p = ev.power_kw[idx]
-        moving = p != 0.0
-        if np.any(moving):
-            stored = np.where(p > 0, p * ev.charge_efficiency[idx], p / ev.charge_efficiency[idx])
-            ev.soc[idx] = ev.soc[idx] + np.where(moving, stored * dt / ev.capacity_kwh[idx], 0.0)
-            ev.energy_step_kwh[idx] += p * dt
+        m = np.flatnonzero(p != 0.0)
+        if m.size:
+            mi, pm, dm = idx[m], p[m], dt[m] if np.ndim(dt) else dt
+            eff = ev.charge_efficiency[mi]
+            stored = np.where(pm > 0, pm * eff, pm / eff)
+            ev.soc[mi] += stored * dm / ev.capacity_kwh[mi]
+            energy = pm * dm
+            ev.charged_kwh[mi] += np.maximum(energy, 0.0)
+            ev.discharged_kwh[mi] += np.maximum(-energy, 0.0)
         if self.active >= 0:
             # delivery against the baseline accrues whether or not the EV is moving
             # (a fully deferred EV delivers its whole baseline power)
@@ -178,6 +193,87 @@ class Engine:
             self.ev_delta_kwh[idx] += delta
             self.delivered_step_kwh += float(delta.sum())
         ev.t_last_h[idx] = t_end
+
+    def _sync_evs(self, t_h: float) -> None:
+        """Bring every EV up to time `t_h` (see `_ev_integrate`)."""
+        behind = np.flatnonzero(self.ev.t_last_h < t_h)
+        if behind.size:
+            self._ev_integrate(behind, t_h)
+
+    # -- the EV meter ----------------------------------------------------------------
+    # Per home, the meter holds the EV power at the start of the current interval
+    # (`_meter_kw`) and the EV energy of the interval so far (`_ev_interval_kwh`).
+    # A power change ``dp`` at ``t`` adds ``dp * (interval end - t)`` to the energy
+    # of the interval holding ``t`` and ``dp`` to the power of every later one:
+    # exact for piecewise constant power, with no pass over the EVs at each boundary.
+    # Changes at later intervals (EVs handled ahead, `_ev_horizon`) wait in a
+    # time-sorted queue until their interval closes.
+    def _meter_add(self, homes, dp, t_h) -> None:
+        end_h = (self.step + 1) * self.inp.interval_h
+        if homes.size > self.fleet.n_prosumers // 8:
+            n = self.fleet.n_prosumers
+            self._ev_interval_kwh += np.bincount(homes, dp * (end_h - t_h), minlength=n)
+            self._meter_kw += np.bincount(homes, dp, minlength=n)
+        else:
+            np.add.at(self._ev_interval_kwh, homes, dp * (end_h - t_h))
+            np.add.at(self._meter_kw, homes, dp)
+            # sums of cancelling powers leave rounding residue: a home whose EVs
+            # all stopped holds exactly zero
+            kw = self._meter_kw[homes]
+            self._meter_kw[homes] = np.where(np.abs(kw) < 1e-9, 0.0, kw)
+
+    def _set_fleet_ev_power(self, power_kw, t_h: float) -> None:
+        """`_set_ev_power` for the whole fleet at one time (every EV current at `t_h`)."""
+        ev = self.ev
+        change = power_kw - ev.power_kw
+        ev.power_kw = np.asarray(power_kw, dtype=float)
+        c = np.flatnonzero(change != 0.0)
+        if c.size:
+            self._meter_add(ev.prosumer_index[c], change[c], t_h)
+
+    def _set_ev_power(self, idx, power_kw, t_h) -> None:
+        """Set the power of EVs `idx` from time(s) `t_h` on (see the EV meter above)."""
+        ev = self.ev
+        change = power_kw - ev.power_kw[idx]
+        ev.power_kw[idx] = power_kw
+        c = np.flatnonzero(change != 0.0)
+        if not c.size:
+            return
+        homes, dp = ev.prosumer_index[idx[c]], change[c]
+        t = np.broadcast_to(t_h, idx.shape)[c]
+        end_h = (self.step + 1) * self.inp.interval_h
+        if t.max() < end_h:
+            self._meter_add(homes, dp, t)
+        else:
+            order = np.argsort(t, kind="stable")
+            self._ev_queue.append([t[order], homes[order], dp[order], 0])
+
+    def _meter_due(self, end_h: float) -> None:
+        """Apply queued EV power changes before `end_h` to the interval ending there."""
+        keep = []
+        for item in self._ev_queue:
+            t, homes, dp, pos = item
+            j = int(np.searchsorted(t, end_h, side="left"))
+            if j > pos:
+                self._meter_add(homes[pos:j], dp[pos:j], t[pos:j])
+                item[3] = j
+            if j < len(t):
+                keep.append(item)
+        self._ev_queue = keep
+
+    def _ev_horizon(self, t1: float) -> float:
+        """How far EVs can be handled now: past `t1` while nothing but their own
+        events can change their power (a static policy without the guard, outside
+        dispatch events), up to the next event start, a day ahead at most."""
+        if not self._ev_independent or self.active >= 0 or self._ev_dispatch_dirty:
+            return t1
+        limit = min(self.t_h + 24.0, self.inp.horizon_h)
+        ev_ = self.inp.events
+        if self.inp.dispatch_enabled and len(ev_):
+            j = int(np.searchsorted(ev_.start_h, self.t_h, side="left"))
+            if j < len(ev_):
+                limit = min(limit, float(ev_.start_h[j]))
+        return max(t1, limit)
 
     def _ev_next(self, idx):
         """Next event time of EVs `idx` from their current state (closed form)."""
@@ -199,8 +295,9 @@ class Engine:
 
     def _advance_evs(self, t1: float) -> None:
         ev, log = self.ev, self.log
+        t_ev = self._ev_horizon(t1)
         while True:
-            idx = np.flatnonzero(self.ev_next_h <= t1)
+            idx = np.flatnonzero(self.ev_next_h <= t_ev)
             if idx.size == 0:
                 break
             te = self.ev_next_h[idx]
@@ -219,12 +316,12 @@ class Engine:
                            required_soc_percent=ev.target_soc[s[up]] * 100)
                 log.record("ev_v2g_floor", ts[~up], ev.prosumer_index[s[~up]], "ev", s[~up],
                            power_kw=0.0, soc_percent=ev.soc[s[~up]] * 100)
-                ev.power_kw[s] = 0.0
+                self._set_ev_power(s, 0.0, ts)
                 self.ev_delta_kw[s] = 0.0
             if np.any(departing):
                 d = idx[departing]
                 td = te[departing]
-                shortfall = ev.needed_kwh()[d]
+                shortfall = ev.needed_kwh_at(d)
                 shortfall = np.where(shortfall <= _MET_TOL_KWH, 0.0, shortfall)
                 log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
                            energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
@@ -233,7 +330,7 @@ class Engine:
                                            log.detail_code("feasible_at_plugin"),
                                            log.detail_code("infeasible_at_plugin")))
                 ev.plugged[d] = False
-                ev.power_kw[d] = 0.0
+                self._set_ev_power(d, 0.0, td)
                 self.ev_delta_kw[d] = 0.0
                 arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
                 ev.arrival_h[d] = arr
@@ -245,7 +342,7 @@ class Engine:
                 ta = te[arriving]
                 ev.soc[a] = ev.next_arrival_soc[a]
                 ev.plugged[a] = True
-                ev.feasible_at_plugin[a] = ev.needed_kwh()[a] <= (
+                ev.feasible_at_plugin[a] = ev.needed_kwh_at(a) <= (
                     ev.max_charge_kw[a] * ev.charge_efficiency[a] * (ev.departure_h[a] - ta)
                     + _MET_TOL_KWH)
                 log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
@@ -255,18 +352,17 @@ class Engine:
                 if self._guarded():
                     p = np.maximum(p, self._guard_at(a, ta))
                 p = np.where(ev.soc[a] < ev.target_soc[a], np.minimum(p, ev.max_charge_kw[a]), 0.0)
-                ev.power_kw[a] = p
+                self._set_ev_power(a, p, ta)
                 ev.setpoint_kw[a] = p
                 log.record("ev_plugged_in", ta, ev.prosumer_index[a], "ev", a, power_kw=p,
                            soc_percent=ev.soc[a] * 100,
                            required_soc_percent=ev.target_soc[a] * 100)
             self.ev_next_h[idx] = self._ev_next(idx)
         if self.active >= 0:
+            # during an event delivery accrues continuously: keep every EV current
             moving = np.flatnonzero((ev.power_kw != 0.0) | (self.ev_delta_kw != 0.0))
-        else:
-            moving = np.flatnonzero(ev.power_kw != 0.0)
-        self._ev_integrate(moving, t1)
-        ev.t_last_h[:] = t1
+            self._ev_integrate(moving, t1)
+            ev.t_last_h[:] = t1
 
     def _guard_at(self, idx, t_h):
         """Guard minimum power for EVs `idx` at their own times `t_h` until the next boundary."""
@@ -394,6 +490,8 @@ class Engine:
         static = (getattr(self.inp.ev_policy, "static", False) and not dispatching
                   and not self._ev_dispatch_dirty)
         self._ev_dispatch_dirty = dispatching
+        if ev.n and not static:
+            self._sync_evs(t)     # policies read the SOC of the whole fleet
         base_ev = (np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float)
                    if ev.n and not static else np.zeros(0))
         if dispatching:
@@ -459,8 +557,7 @@ class Engine:
             else:
                 self.ev_delta_kw = np.zeros(ev.n)
             ev.setpoint_kw = p
-            ev.power_kw = new_power
-            ev.t_last_h[:] = t
+            self._set_fleet_ev_power(new_power, t)
             self.ev_next_h = self._ev_next(np.arange(ev.n))
 
     # -- dispatch -------------------------------------------------------------------
@@ -468,6 +565,7 @@ class Engine:
         """Open dispatch event `k`: log it, decide participants, collect offers."""
         ev_ = self.inp.events
         t = self.t_h
+        self._sync_evs(t)   # delivery accrues from here on
         self.active = k
         self.dispatch_row_id = int(self.log.record(
             "dispatch_start", t, asset_type="market", power_kw=ev_.target_kw[k],
@@ -638,6 +736,8 @@ class Engine:
         else:
             self.pv_kw = np.zeros(fleet.n_prosumers)
         self.home_net_kw = self.load_kw - self.pv_kw
+        # EV energy of the interval if nothing changes (see the EV meter)
+        self._ev_interval_kwh = self._meter_kw * inp.interval_h
         price = float(inp.price_usd_per_kwh[k])
         if k == 0 or price != self.price:
             self.log.record("price_update", self.t_h, asset_type="market",
@@ -655,8 +755,9 @@ class Engine:
         inp, fleet = self.inp, self.fleet
         dt = inp.interval_h
         n = fleet.n_prosumers
-        ev_step, bess_step = self.ev.energy_step_kwh, self.bess.energy_step_kwh
-        ev_kwh = np.bincount(self.ev.prosumer_index, ev_step, minlength=n)
+        bess_step = self.bess.energy_step_kwh
+        self._meter_due((k + 1) * dt)
+        ev_kwh = self._ev_interval_kwh
         bess_kwh = np.bincount(self.bess.prosumer_index, bess_step, minlength=n)
         tot = self.tot
         tot["ev_kwh"] += ev_kwh
@@ -672,7 +773,7 @@ class Engine:
         np.maximum(self._peak_import_kwh, imp, out=self._peak_import_kwh)
         net_sum, imp_sum = float(net.sum()), float(imp.sum())
         s = self.series
-        s["ev_kw"][k] = ev_step.sum() / dt
+        s["ev_kw"][k] = ev_kwh.sum() / dt
         s["bess_kw"][k] = bess_step.sum() / dt
         s["import_kw"][k] = imp_sum / dt
         s["export_kw"][k] = (imp_sum - net_sum) / dt
@@ -680,7 +781,6 @@ class Engine:
         self.delivered_step_kwh = 0.0
         self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net_sum / dt,
                         energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
-        ev_step[:] = 0.0
         bess_step[:] = 0.0
 
     # -- run ---------------------------------------------------------------------------
@@ -693,6 +793,7 @@ class Engine:
             env.process(dispatch(env, self, ended))
             env.process(settlement(env, self, ended))
         env.run(until=self.inp.horizon_h + 1e-9)
+        self._sync_evs(self.t_h)
         return self.result()
 
     def _pv_totals_kwh(self) -> np.ndarray:
@@ -738,7 +839,7 @@ class _Subset:
         self.departure_h = ev.departure_h[idx]
         self.max_charge_kw = ev.max_charge_kw[idx]
         self.charge_efficiency = ev.charge_efficiency[idx]
-        self._need = ev.needed_kwh()[idx]
+        self._need = ev.needed_kwh_at(idx)
 
     def needed_kwh(self):
         return self._need

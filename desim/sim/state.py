@@ -26,7 +26,7 @@ class EvState:
     v2g_max_kw: np.ndarray
     v2g_min_soc: np.ndarray
     soc: np.ndarray
-    t_last_h: np.ndarray
+    t_last_h: np.ndarray            # time up to which soc (and the energy totals) are current
     plugged: np.ndarray
     arrival_h: np.ndarray           # next arrival (away) or the current session's arrival
     departure_h: np.ndarray         # departure of the current (or next) session
@@ -36,7 +36,8 @@ class EvState:
     power_kw: np.ndarray            # current power (>0 charging, <0 V2G)
     setpoint_kw: np.ndarray         # policy setpoint (power while plugged and below target)
     setpoint_id: np.ndarray         # event id of the setpoint row in force (-1: none)
-    energy_step_kwh: np.ndarray     # terminal energy since the start of the current interval
+    charged_kwh: np.ndarray         # terminal energy charged so far (kWh, >= 0)
+    discharged_kwh: np.ndarray      # terminal energy discharged so far (V2G, kWh, >= 0)
 
     @classmethod
     def from_table(cls, fleet: FleetTable) -> EvState:
@@ -51,7 +52,7 @@ class EvState:
             arrival_h=z.copy(), departure_h=z.copy(), target_soc=fleet.ev_departure_soc.copy(),
             next_arrival_soc=fleet.ev_soc.copy(), feasible_at_plugin=np.ones(n, dtype=bool),
             power_kw=z.copy(), setpoint_kw=z.copy(), setpoint_id=np.full(n, -1, dtype=np.int64),
-            energy_step_kwh=z.copy(),
+            charged_kwh=z.copy(), discharged_kwh=z.copy(),
         )
 
     @property
@@ -62,6 +63,10 @@ class EvState:
         """Stored energy each EV still needs to reach its target (>= 0)."""
         soc = self.soc if soc is None else soc
         return np.maximum(0.0, (self.target_soc - soc) * self.capacity_kwh)
+
+    def needed_kwh_at(self, idx):
+        """`needed_kwh` for EVs `idx` only."""
+        return np.maximum(0.0, (self.target_soc[idx] - self.soc[idx]) * self.capacity_kwh[idx])
 
     def laxity_h(self, now_h):
         """Time left minus time needed at full power (h); see `physics.laxity_h`."""
