@@ -21,6 +21,7 @@ from desim.assets import physics
 from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
 from desim.sim import dispatch as dsp
+from desim.sim import kernels
 from desim.sim.log import EventLog
 from desim.sim.policies import Signals, guard_min_power_kw
 from desim.sim.state import BessState, EvState
@@ -129,8 +130,10 @@ class Engine:
         b = self.bess
         self._bess_kc = b.charge_efficiency / b.capacity_kwh          # stored SOC/h per kW in
         self._bess_kd = 1.0 / (b.discharge_efficiency * b.capacity_kwh)  # per kW out
-        self._bess_decays = bool(np.any(b.self_discharge_per_h > 0))
         self._bess_cache: dict[float, tuple] = {}
+        self._edge = np.zeros(b.n, dtype=np.int64)      # scratch for kernels.battery_step
+        self._empty = np.zeros(0)
+        self._scratch = np.zeros(n)                     # scratch for kernels.account_interval
         self.settlement_rows: list[dict] = []
         self._init_profiles()
         self._ev_dispatch_dirty = True
@@ -209,18 +212,10 @@ class Engine:
     # Changes at later intervals (EVs handled ahead, `_ev_horizon`) wait in a
     # time-sorted queue until their interval closes.
     def _meter_add(self, homes, dp, t_h) -> None:
-        end_h = (self.step + 1) * self.inp.interval_h
-        if homes.size > self.fleet.n_prosumers // 8:
-            n = self.fleet.n_prosumers
-            self._ev_interval_kwh += np.bincount(homes, dp * (end_h - t_h), minlength=n)
-            self._meter_kw += np.bincount(homes, dp, minlength=n)
-        else:
-            np.add.at(self._ev_interval_kwh, homes, dp * (end_h - t_h))
-            np.add.at(self._meter_kw, homes, dp)
-            # sums of cancelling powers leave rounding residue: a home whose EVs
-            # all stopped holds exactly zero
-            kw = self._meter_kw[homes]
-            self._meter_kw[homes] = np.where(np.abs(kw) < 1e-9, 0.0, kw)
+        kernels.meter_add(self._ev_interval_kwh, self._meter_kw, homes,
+                          np.ascontiguousarray(dp, dtype=float),
+                          np.atleast_1d(np.asarray(t_h, dtype=float)),
+                          (self.step + 1) * self.inp.interval_h)
 
     def _set_fleet_ev_power(self, power_kw, t_h: float) -> None:
         """`_set_ev_power` for the whole fleet at one time (every EV current at `t_h`)."""
@@ -385,71 +380,41 @@ class Engine:
         return f
 
     def _advance_bess(self, t1: float) -> None:
+        """Advance every battery to `t1` at its current power (`kernels.battery_step`);
+        the few that reach a limit inside the step are redone by `physics.hold_power`
+        and logged at the exact time they got there."""
         b = self.bess
         dt = t1 - self.t_h
         if b.n == 0 or dt <= 0:
             return
-        if not self._bess_decays:
-            moving = np.flatnonzero((b.power_kw != 0.0) | (self.bess_delta_kw != 0.0))
-            if moving.size == 0:
-                return
-            if moving.size < b.n:
-                self._advance_bess_rows(moving, dt)
-                return
-        self._advance_bess_rows(None, dt)
-
-    def _advance_bess_rows(self, rows, dt: float) -> None:
-        """Advance batteries `rows` (None: all) by `dt` at their current power.
-
-        ``physics.soc_after`` for every row (``soc E + rate G``); the few rows that
-        reach a limit within the step are redone by ``physics.hold_power``.
-        """
-        b = self.bess
         e, g = self._bess_factors(dt)
-        kc, kd = self._bess_kc, self._bess_kd
-        soc, p, hi, lo = b.soc, b.power_kw, b.max_soc, b.min_soc
-        delta_kw = self.bess_delta_kw
-        if rows is not None:
-            e, g, kc, kd = e[rows], g[rows], kc[rows], kd[rows]
-            soc, p, hi, lo, delta_kw = soc[rows], p[rows], hi[rows], lo[rows], delta_kw[rows]
-        rate = np.where(p > 0.0, p * kc, p * kd)
-        soc_end = soc * e
-        soc_end += rate * g
-        edge = np.flatnonzero(np.where(p > 0.0, soc_end >= hi, soc_end <= lo) & (p != 0.0))
-        energy = p * dt
-        active = None
-        if edge.size:
-            ri = edge if rows is None else rows[edge]
-            soc_end[edge], energy[edge], active = physics.hold_power(
-                soc[edge], p[edge], dt, b.capacity_kwh[ri], lo[edge], hi[edge],
-                b.charge_efficiency[ri], b.discharge_efficiency[ri], b.self_discharge_per_h[ri])
-        charged = np.maximum(energy, 0.0)
-        if rows is None:
-            b.soc = soc_end
-            b.energy_step_kwh += energy
-            self.bess_in_kwh += charged
-            self.bess_out_kwh += charged - energy
-        else:
-            b.soc[rows] = soc_end
-            b.energy_step_kwh[rows] += energy
-            self.bess_in_kwh[rows] += charged
-            self.bess_out_kwh[rows] += charged - energy
-        if self.active >= 0:
-            delta = delta_kw * dt
-            if active is not None:
-                delta[edge] = delta_kw[edge] * active
-            if rows is None:
-                self.bess_delta_kwh += delta
-            else:
-                self.bess_delta_kwh[rows] += delta
-            self.delivered_step_kwh += float(delta.sum())
-        if active is None:
+        dispatching = self.active >= 0
+        delta_kw = self.bess_delta_kw if dispatching else self._empty
+        n_edge, delivered = kernels.battery_step(
+            b.soc, b.power_kw, self._bess_kc, self._bess_kd, e, g, b.min_soc, b.max_soc, dt,
+            b.energy_step_kwh, self.bess_in_kwh, self.bess_out_kwh, delta_kw,
+            self.bess_delta_kwh, self._edge)
+        self.delivered_step_kwh += delivered
+        if not n_edge:
             return
+        h = self._edge[:n_edge].copy()
+        p = b.power_kw[h]
+        soc_end, energy, active = np.empty(n_edge), np.empty(n_edge), np.empty(n_edge)
+        kernels.battery_edges(h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
+                              b.charge_efficiency, b.discharge_efficiency,
+                              b.self_discharge_per_h, dt, soc_end, energy, active)
+        b.soc[h] = soc_end
+        b.energy_step_kwh[h] += energy
+        self.bess_in_kwh[h] += np.maximum(energy, 0.0)
+        self.bess_out_kwh[h] += np.maximum(-energy, 0.0)
+        if dispatching:
+            delta = self.bess_delta_kw[h] * active
+            self.bess_delta_kwh[h] += delta
+            self.delivered_step_kwh += float(delta.sum())
         hit = active < dt
         if np.any(hit):
-            h = edge[hit] if rows is None else rows[edge[hit]]
-            t_hit = self.t_h + active[hit]
-            full = p[edge[hit]] > 0
+            h, p, t_hit = h[hit], p[hit], self.t_h + active[hit]
+            full = p > 0
             self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
                             power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
             self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
@@ -466,9 +431,10 @@ class Engine:
         next_boundary = (k + 1) * inp.interval_h
         if self.active >= 0:
             next_boundary = min(next_boundary, inp.events.end_h[self.active])
-        upcoming = inp.events.start_h[inp.events.start_h > t_h + 1e-12]
-        if upcoming.size:
-            next_boundary = min(next_boundary, upcoming.min())
+        starts = inp.events.start_h                 # in time order (see `dispatch`)
+        j = int(np.searchsorted(starts, t_h + 1e-12, side="right"))
+        if j < len(starts):
+            next_boundary = min(next_boundary, float(starts[j]))
         direction = int(inp.events.direction[self.active]) if self.active >= 0 else 0
         return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, 1e-12), interval_h=inp.interval_h,
                        price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
@@ -498,10 +464,9 @@ class Engine:
             self._allocate(base_b, base_ev)
         # batteries
         if b.n:
-            pb = base_b + direction * self.bess_award_kw if dispatching else base_b
-            pb = np.clip(pb, -b.max_discharge_kw, b.max_charge_kw)
-            pb = np.where(((pb > 0) & (b.soc >= b.max_soc)) | ((pb < 0) & (b.soc <= b.min_soc)),
-                          0.0, pb)
+            pb = base_b + direction * self.bess_award_kw if dispatching else base_b.copy()
+            kernels.battery_limits(pb, b.soc, b.min_soc, b.max_soc, b.max_charge_kw,
+                                   b.max_discharge_kw)
             if dispatching:
                 # baseline the battery would really hold: nothing past its limits
                 base_eff = np.where(((base_b > 0) & (b.soc >= b.max_soc))
@@ -682,17 +647,15 @@ class Engine:
         self._pv_scale = np.asarray(scale, dtype=float)
         self._pv_bucket = pv_bucket
         # (n_steps, n_buckets): one interval's row is contiguous
-        self._pv_unit_t = np.ascontiguousarray(np.asarray(inp.pv_kw_per_kwp).T)
+        self._pv_unit_t = np.ascontiguousarray(np.asarray(inp.pv_kw_per_kwp, dtype=float).T)
         self._pv_home = np.asarray(fleet.pv_prosumer_index, dtype=np.int64)
-        # one PV system per home (the usual case): a gather instead of a bincount
-        self._pv_one_per_home = bool(fleet.n_pv == 0 or np.bincount(
-            fleet.pv_prosumer_index, minlength=n).max() <= 1)
         steps = inp.n_steps
         dt = inp.interval_h
         if fleet.n_pv and steps:
             per_bucket = np.bincount(pv_bucket, self._pv_scale,
                                      minlength=inp.pv_kw_per_kwp.shape[0])
-            self.series["pv_kw"][:] = per_bucket @ np.asarray(inp.pv_kw_per_kwp, dtype=float)
+            self.series["pv_kw"][:] = per_bucket @ np.asarray(inp.pv_kw_per_kwp,
+                                                              dtype=float)[:, :steps]
         self.series["price_usd_per_kwh"][:] = inp.price_usd_per_kwh[:steps]
         ev_ = inp.events
         if len(ev_) and inp.dispatch_enabled and steps:
@@ -724,18 +687,9 @@ class Engine:
                             k >= self._load_block_start + len(self._load_block)):
             self._next_load_block(k)
         self.load_kw = self._load_block[k - self._load_block_start]
-        fleet = self.fleet
-        if fleet.n_pv:
-            pv_sys = self._pv_unit_t[k][self._pv_bucket] * self._pv_scale
-            if self._pv_one_per_home:
-                self.pv_kw = np.zeros(fleet.n_prosumers)
-                self.pv_kw[self._pv_home] = pv_sys
-            else:
-                self.pv_kw = np.bincount(fleet.pv_prosumer_index, pv_sys,
-                                         minlength=fleet.n_prosumers)
-        else:
-            self.pv_kw = np.zeros(fleet.n_prosumers)
-        self.home_net_kw = self.load_kw - self.pv_kw
+        kernels.home_pv_and_net(self._pv_unit_t[k] if self._pv_unit_t.size else self._empty,
+                                self._pv_bucket, self._pv_scale, self._pv_home, self.load_kw,
+                                self.pv_kw, self.home_net_kw)
         # EV energy of the interval if nothing changes (see the EV meter)
         self._ev_interval_kwh = self._meter_kw * inp.interval_h
         price = float(inp.price_usd_per_kwh[k])
@@ -752,36 +706,25 @@ class Engine:
         data interval's resolution); ``import - export`` is the net, so only the
         net and the import are accumulated.
         """
-        inp, fleet = self.inp, self.fleet
+        inp = self.inp
         dt = inp.interval_h
-        n = fleet.n_prosumers
-        bess_step = self.bess.energy_step_kwh
         self._meter_due((k + 1) * dt)
-        ev_kwh = self._ev_interval_kwh
-        bess_kwh = np.bincount(self.bess.prosumer_index, bess_step, minlength=n)
         tot = self.tot
-        tot["ev_kwh"] += ev_kwh
-        tot["bess_kwh"] += bess_kwh
-        net = self.home_net_kw * dt
-        net += ev_kwh
-        net += bess_kwh
-        imp = np.maximum(net, 0.0)
-        tot["import_kwh"] += imp
-        tot["export_kwh"] += imp - net             # exactly max(-net, 0)
-        price = inp.price_usd_per_kwh[k]
-        tot["import_cost_usd"] += net * price      # (import - export) x price
-        np.maximum(self._peak_import_kwh, imp, out=self._peak_import_kwh)
-        net_sum, imp_sum = float(net.sum()), float(imp.sum())
+        price = float(inp.price_usd_per_kwh[k])
+        net_sum, imp_sum, ev_sum, bess_sum = kernels.account_interval(
+            self.home_net_kw, self._ev_interval_kwh, self.bess.prosumer_index,
+            self.bess.energy_step_kwh, dt, price, tot["ev_kwh"], tot["bess_kwh"],
+            tot["import_kwh"], tot["export_kwh"], tot["import_cost_usd"],
+            self._peak_import_kwh, self._scratch)
         s = self.series
-        s["ev_kw"][k] = ev_kwh.sum() / dt
-        s["bess_kw"][k] = bess_step.sum() / dt
+        s["ev_kw"][k] = ev_sum / dt
+        s["bess_kw"][k] = bess_sum / dt
         s["import_kw"][k] = imp_sum / dt
         s["export_kw"][k] = (imp_sum - net_sum) / dt
         s["delivered_kw"][k] = self.delivered_step_kwh / dt
         self.delivered_step_kwh = 0.0
         self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net_sum / dt,
                         energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
-        bess_step[:] = 0.0
 
     # -- run ---------------------------------------------------------------------------
     def run(self, progress=None) -> SimResult:

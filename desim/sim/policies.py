@@ -185,11 +185,15 @@ class SelfConsumption:
     follows_dispatch = False
 
     def setpoints(self, bess, signals):
-        net = signals.home_net_load_kw[bess.prosumer_index]
-        p = np.clip(-net, -bess.max_discharge_kw, bess.max_charge_kw)
-        topped = (p > 0) & (bess.soc > bess.max_soc - TOP_UP_MARGIN_SOC) & \
-            (bess.self_discharge_per_h > 0)
-        return np.where(topped, 0.0, p)
+        p = np.take(signals.home_net_load_kw, bess.prosumer_index)
+        np.negative(p, out=p)
+        np.minimum(p, bess.max_charge_kw, out=p)
+        np.maximum(p, -bess.max_discharge_kw, out=p)
+        topped = bess.soc > bess.max_soc - TOP_UP_MARGIN_SOC
+        topped &= p > 0
+        topped &= bess.self_discharge_per_h > 0
+        p[topped] = 0.0
+        return p
 
 
 class FollowDispatch(SelfConsumption):

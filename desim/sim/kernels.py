@@ -1,0 +1,193 @@
+"""Fused passes over the fleet for the engine's per-interval work (numba).
+
+At every data interval the engine updates every battery and accounts every
+home. Written as numpy expressions each of these is a dozen whole-fleet passes
+with a temporary array each; here each is one compiled loop (numba, compiled
+once per install and cached beside this file). The physics is the closed form
+of `desim.assets.physics.soc_after`, ``soc E + rate G`` with
+`desim.assets.physics.decay_factors` computed once per step length by the
+caller; a battery that reaches a limit inside the step is left to
+`desim.assets.physics.hold_power` (the kernel reports it and leaves it alone).
+Arithmetic is the same IEEE operations in the same order as the numpy form (no
+fast-math), so results do not depend on which form ran.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from desim.assets.physics import _K_NEGLIGIBLE_PER_H
+
+__all__ = ["battery_step", "battery_edges", "account_interval", "home_pv_and_net",
+           "battery_limits", "meter_add"]
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_step_kwh,
+                 charged_kwh, discharged_kwh, delta_kw, delta_kwh, edge):
+    """Advance every battery by `dt_h` at its current power, in place.
+
+    ``rate = p kc`` (charging) or ``p kd`` (discharging), SOC ``soc e + rate g``.
+    A battery whose SOC would pass its limit in the direction of travel is not
+    touched; its index goes into `edge` (the caller redoes it exactly). With
+    `delta_kw` non-empty (a dispatch event), ``delta_kw dt_h`` is added to
+    `delta_kwh`. Returns ``(number of edge rows, sum of the delta energy)``.
+    """
+    n_edge = 0
+    delivered = 0.0
+    track = delta_kw.size > 0
+    for i in range(soc.size):
+        p = power_kw[i]
+        if p > 0.0:
+            rate = p * kc[i]
+        else:
+            rate = p * kd[i]
+        s = soc[i] * e[i]
+        s += rate * g[i]
+        if (p > 0.0 and s >= max_soc[i]) or (p < 0.0 and s <= min_soc[i]):
+            edge[n_edge] = i
+            n_edge += 1
+            continue
+        soc[i] = s
+        energy = p * dt_h
+        energy_step_kwh[i] += energy
+        if energy > 0.0:
+            charged_kwh[i] += energy
+        else:
+            discharged_kwh[i] -= energy
+        if track:
+            d = delta_kw[i] * dt_h
+            delta_kwh[i] += d
+            delivered += d
+    return n_edge, delivered
+
+
+@_jit
+def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_efficiency,
+                  discharge_efficiency, self_discharge_per_h, dt_h, soc_end, energy_kwh,
+                  active_h):
+    """`desim.assets.physics.hold_power` for batteries `rows`, into the output arrays.
+
+    Runs at the power until the limit in the direction of travel (closed-form
+    time from `physics.time_to_soc`), then idles with self-discharge only for the
+    rest of the step; a battery already beyond its limit does not move.
+    """
+    for j in range(rows.size):
+        i = rows[j]
+        s0 = soc[i]
+        p = power_kw[i]
+        k = self_discharge_per_h[i]
+        decays = k > _K_NEGLIGIBLE_PER_H
+        if p > 0.0:
+            limit = max_soc[i]
+            rate = p * charge_efficiency[i] / capacity_kwh[i]
+            beyond = s0 >= limit
+        else:
+            limit = min_soc[i]
+            rate = p / discharge_efficiency[i] / capacity_kwh[i]
+            beyond = s0 <= limit and p != 0.0
+        gap = limit - s0
+        if beyond or gap == 0.0:
+            t_hit = 0.0
+        elif decays:
+            eq = rate / k
+            ratio = (s0 - eq) / (limit - eq)
+            t_hit = math.log(ratio) / k if (math.isfinite(ratio) and ratio > 1.0) else math.inf
+        elif rate != 0.0 and gap * rate > 0.0:
+            t_hit = gap / rate
+        else:
+            t_hit = math.inf
+        if t_hit <= dt_h:
+            start = s0 if beyond else limit
+            rest = dt_h - t_hit
+            soc_end[j] = start * math.exp(-k * rest) if decays else start
+            active_h[j] = t_hit
+        else:
+            if decays:
+                x = -k * dt_h
+                soc_end[j] = s0 * math.exp(x) + rate * (-math.expm1(x) / k)
+            else:
+                soc_end[j] = s0 + rate * dt_h
+            active_h[j] = dt_h
+        energy_kwh[j] = p * active_h[j]
+
+
+@_jit
+def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
+    """Power changes `dp_kw` at times `t_h` (broadcast if length 1) into the EV meter:
+    ``dp (end_h - t)`` to the interval's energy and ``dp`` to the power of each home
+    (a home whose EVs all stopped is snapped to exactly zero)."""
+    one_t = t_h.size == 1
+    for j in range(homes.size):
+        h = homes[j]
+        t = t_h[0] if one_t else t_h[j]
+        interval_kwh[h] += dp_kw[j] * (end_h - t)
+        kw = meter_kw[h] + dp_kw[j]
+        meter_kw[h] = 0.0 if abs(kw) < 1e-9 else kw
+
+
+@_jit
+def account_interval(home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price, tot_ev,
+                     tot_bess, tot_import, tot_export, tot_cost, peak_import_kwh, scratch):
+    """One interval of the per-home meter, in place; resets `bess_step_kwh`.
+
+    Per home: ``net = (load - pv) dt + ev + bess`` (kWh), import ``max(net, 0)``,
+    export ``import - net``, cost ``net x price``, the largest import so far.
+    Returns ``(net, import, ev, bess)`` summed over the fleet (kWh).
+    """
+    scratch[:] = 0.0
+    bess_sum = 0.0
+    for j in range(bess_step_kwh.size):
+        b = bess_step_kwh[j]
+        scratch[bess_home[j]] += b
+        bess_sum += b
+        bess_step_kwh[j] = 0.0
+    net_sum = 0.0
+    imp_sum = 0.0
+    ev_sum = 0.0
+    for h in range(home_net_kw.size):
+        b = scratch[h]
+        ev = ev_kwh[h]
+        tot_bess[h] += b
+        tot_ev[h] += ev
+        net = home_net_kw[h] * dt_h + ev + b
+        imp = net if net > 0.0 else 0.0
+        tot_import[h] += imp
+        tot_export[h] += imp - net
+        tot_cost[h] += net * price
+        if imp > peak_import_kwh[h]:
+            peak_import_kwh[h] = imp
+        net_sum += net
+        imp_sum += imp
+        ev_sum += ev
+    return net_sum, imp_sum, ev_sum, bess_sum
+
+
+@_jit
+def home_pv_and_net(unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, load_kw, pv_kw, net_kw):
+    """PV of every home (``sum of unit[bucket] x scale`` over its systems) and
+    ``load - pv``, into `pv_kw` and `net_kw` (kW)."""
+    pv_kw[:] = 0.0
+    for i in range(pv_bucket.size):
+        pv_kw[pv_home[i]] += unit_kw_per_kwp[pv_bucket[i]] * pv_scale[i]
+    for h in range(load_kw.size):
+        net_kw[h] = np.float64(load_kw[h]) - pv_kw[h]
+
+
+@_jit
+def battery_limits(power_kw, soc, min_soc, max_soc, max_charge_kw, max_discharge_kw):
+    """Clip setpoints to the power ratings and stop batteries at their limits, in place."""
+    for i in range(power_kw.size):
+        p = power_kw[i]
+        if p > max_charge_kw[i]:
+            p = max_charge_kw[i]
+        elif p < -max_discharge_kw[i]:
+            p = -max_discharge_kw[i]
+        if (p > 0.0 and soc[i] >= max_soc[i]) or (p < 0.0 and soc[i] <= min_soc[i]):
+            p = 0.0
+        power_kw[i] = p
