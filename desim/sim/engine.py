@@ -675,9 +675,6 @@ class Engine:
         block = inp.load.block(k, n_block)
         self._load_block = block
         self._load_block_start = k
-        # per-home load totals and the fleet load series, once per block
-        self.tot["load_kwh"] += block.sum(axis=0, dtype=np.float64) * inp.interval_h
-        self.series["load_kw"][k:k + n_block] = block.sum(axis=1, dtype=np.float64)
 
     def open_interval(self, k: int) -> None:
         """Switch solar, load and price to interval `k`; log a price change."""
@@ -711,12 +708,13 @@ class Engine:
         self._meter_due((k + 1) * dt)
         tot = self.tot
         price = float(inp.price_usd_per_kwh[k])
-        net_sum, imp_sum, ev_sum, bess_sum = kernels.account_interval(
-            self.home_net_kw, self._ev_interval_kwh, self.bess.prosumer_index,
-            self.bess.energy_step_kwh, dt, price, tot["ev_kwh"], tot["bess_kwh"],
+        load_sum, net_sum, imp_sum, ev_sum, bess_sum = kernels.account_interval(
+            self.load_kw, self.home_net_kw, self._ev_interval_kwh, self.bess.prosumer_index,
+            self.bess.energy_step_kwh, dt, price, tot["load_kwh"], tot["ev_kwh"], tot["bess_kwh"],
             tot["import_kwh"], tot["export_kwh"], tot["import_cost_usd"],
             self._peak_import_kwh, self._scratch)
         s = self.series
+        s["load_kw"][k] = load_sum
         s["ev_kw"][k] = ev_sum / dt
         s["bess_kw"][k] = bess_sum / dt
         s["import_kw"][k] = imp_sum / dt
@@ -758,11 +756,15 @@ class Engine:
         tot = dict(self.tot)
         tot["peak_import_kw"] = self._peak_import_kwh / inp.interval_h
         tot["pv_kwh"] = self._pv_totals_kwh()
-        totals = pd.DataFrame({"prosumer_id": self.fleet.prosumer_id.astype(str), **tot})
-        totals["bess_charged_kwh"] = np.bincount(self.bess.prosumer_index, self.bess_in_kwh,
+        tot["bess_charged_kwh"] = np.bincount(self.bess.prosumer_index, self.bess_in_kwh,
+                                              minlength=n)
+        tot["bess_discharged_kwh"] = np.bincount(self.bess.prosumer_index, self.bess_out_kwh,
                                                  minlength=n)
-        totals["bess_discharged_kwh"] = np.bincount(self.bess.prosumer_index,
-                                                    self.bess_out_kwh, minlength=n)
+        # ids as Python strings (object column): no conversion of a million strings;
+        # the arrays are taken as they are (the engine is done with them)
+        ids = pd.Series(np.asarray(self.fleet.prosumer_id, dtype=object), dtype=object,
+                        copy=False)
+        totals = pd.DataFrame({"prosumer_id": ids, **tot}, copy=False)
         settlements = pd.DataFrame(self.settlement_rows, columns=[
             "event_id", "start_h", "end_h", "direction", "target_kw", "price_per_mwh",
             "target_kwh", "delivered_kwh", "shortfall_kwh", "n_participants", "payments_usd",

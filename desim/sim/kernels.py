@@ -132,13 +132,15 @@ def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
 
 
 @_jit
-def account_interval(home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price, tot_ev,
-                     tot_bess, tot_import, tot_export, tot_cost, peak_import_kwh, scratch):
+def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price,
+                     tot_load, tot_ev, tot_bess, tot_import, tot_export, tot_cost,
+                     peak_import_kwh, scratch):
     """One interval of the per-home meter, in place; resets `bess_step_kwh`.
 
-    Per home: ``net = (load - pv) dt + ev + bess`` (kWh), import ``max(net, 0)``,
-    export ``import - net``, cost ``net x price``, the largest import so far.
-    Returns ``(net, import, ev, bess)`` summed over the fleet (kWh).
+    Per home: load ``load dt``, ``net = (load - pv) dt + ev + bess`` (kWh), import
+    ``max(net, 0)``, export ``import - net``, cost ``net x price``, the largest
+    import so far. Returns ``(load kW, net, import, ev, bess)`` summed over the
+    fleet (energies in kWh).
     """
     scratch[:] = 0.0
     bess_sum = 0.0
@@ -147,10 +149,14 @@ def account_interval(home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price,
         scratch[bess_home[j]] += b
         bess_sum += b
         bess_step_kwh[j] = 0.0
+    load_sum = 0.0
     net_sum = 0.0
     imp_sum = 0.0
     ev_sum = 0.0
     for h in range(home_net_kw.size):
+        load = np.float64(load_kw[h])
+        tot_load[h] += load * dt_h
+        load_sum += load
         b = scratch[h]
         ev = ev_kwh[h]
         tot_bess[h] += b
@@ -165,7 +171,7 @@ def account_interval(home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price,
         net_sum += net
         imp_sum += imp
         ev_sum += ev
-    return net_sum, imp_sum, ev_sum, bess_sum
+    return load_sum, net_sum, imp_sum, ev_sum, bess_sum
 
 
 @_jit
