@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
+from numba import njit
 
 from desim.errors import ParameterError, check_all
 from desim.profiles import _csv
@@ -52,9 +52,7 @@ _MAX_SHIFT_MIN = 60.0
 _NOISE_SIGMA = 0.35
 _NOISE_TAU_MIN = 60.0
 _BANK_VALUES = 1 << 20        # noise bank: one AR(1) series, 4 MiB of float32
-_BANK_PAD = 4096
-_CHUNK_STEPS = 128             # intervals per internal tile (<= _BANK_PAD)
-_CHUNK_HOMES = 4096            # homes per internal tile
+_CHUNK_HOMES = 256             # homes per tile of `_fill_block` (their noise stays in L1)
 _AC_LEVELS = 15
 _HOURS_PER_YEAR = 8760.0
 
@@ -190,7 +188,6 @@ class LoadModel:
         self._combo = (shift * (_AC_LEVELS + 1) + level).astype(np.intp)
         self._noise_start = rng.integers(0, _BANK_VALUES, size=n_home).astype(np.int64)
         self._bank = _noise_bank(_BANK_VALUES, interval, rng)
-        self._bank_ext = np.concatenate([self._bank, self._bank[:_BANK_PAD]])
 
         # Scale: expected energy over a 365-day year (5/7 weekdays) equals annual_kwh.
         mean_shape = (5.0 * weekday_shape.mean() + 2.0 * weekend_shape.mean()) / 7.0
@@ -216,18 +213,11 @@ class LoadModel:
         _check_block(start_index, n_steps, self.n_times)
         start, stop = int(start_index), int(start_index) + int(n_steps)
         out = np.empty((stop - start, self.n_homes), dtype=np.float32)
-        # Tiles of time x homes keep the final transpose in cache; every value
-        # depends only on (t, home), so tiling changes nothing in the result.
-        for lo in range(start, stop, _CHUNK_STEPS):
-            hi = min(lo + _CHUNK_STEPS, stop)
-            table = self._table(lo, hi)
-            windows = sliding_window_view(self._bank_ext, hi - lo)
-            for h0 in range(0, self.n_homes, _CHUNK_HOMES):
-                homes = slice(h0, min(h0 + _CHUNK_HOMES, self.n_homes))
-                load_t = np.take(table, self._combo[homes], axis=0)        # (homes, n)
-                load_t *= windows[(self._noise_start[homes] + lo) % _BANK_VALUES]
-                load_t *= self._scale[homes, None]
-                out[lo - start:hi - start, homes] = load_t.T
+        if stop > start:
+            # compiled: load[t, h] = table[combo[h], t] x noise[(start[h] + t) mod bank]
+            # x scale[h], float32 in the same order as the array form
+            _fill_block(out, self._table(start, stop), self._combo, self._noise_start,
+                        self._bank, self._scale, start)
         return out
 
     def _table(self, start: int, stop: int) -> np.ndarray:
@@ -304,3 +294,24 @@ class CsvLoadProfiles:
         """Load of every home over a range of intervals: float32 (n_steps, n_homes), kW."""
         _check_block(start_index, n_steps, self.n_times)
         return self._data[int(start_index):int(start_index) + int(n_steps)].copy()
+
+
+@njit(cache=True, nogil=True)
+def _fill_block(out, table, combo, noise_start, bank, scale, start):
+    """``out[t, h] = table[combo[h], t] * bank[(noise_start[h] + start + t) % len(bank)]
+    * scale[h]`` (float32), in tiles of homes."""
+    n_t, n_h = out.shape
+    n_bank = bank.size
+    table_t = np.ascontiguousarray(table.T)          # (n_t, n_combos): one row per step
+    first = np.empty(n_h, dtype=np.int64)
+    for h in range(n_h):
+        first[h] = (noise_start[h] + start) % n_bank
+    for h0 in range(0, n_h, _CHUNK_HOMES):
+        h1 = min(h0 + _CHUNK_HOMES, n_h)
+        for t in range(n_t):
+            row = table_t[t]
+            for h in range(h0, h1):
+                i = first[h] + t
+                if i >= n_bank:
+                    i -= n_bank
+                out[t, h] = row[combo[h]] * bank[i] * scale[h]
