@@ -165,3 +165,17 @@ def test_csv_load_profiles_empty_directory(tmp_path):
     times = make_times("2026-07-15", 8, 15, "America/Los_Angeles")
     with pytest.raises(ParameterError, match="found none"):
         CsvLoadProfiles(tmp_path, times)
+
+
+@given(st.integers(0, 600), st.integers(1, 100), st.integers(1, 1100))
+def test_block_equals_the_array_form_of_its_definition(start, n_steps, n_homes):
+    """load[t, h] = daily-shape-and-AC table[combo[h], t] x noise bank[(start[h] + t)
+    mod bank] x scale[h], float32, whatever the tiling of the compiled fill."""
+    times = make_times("2026-07-10", 700, 15, "America/Los_Angeles")
+    model = LoadModel(np.linspace(2000, 12000, n_homes), times, np.random.default_rng(5))
+    n_steps = min(n_steps, 700 - start)
+    table = model._table(start, start + n_steps)                       # (combos, n)
+    t = np.arange(start, start + n_steps)
+    noise = model._bank[(model._noise_start[None, :] + t[:, None]) % len(model._bank)]
+    want = table[model._combo].T * noise * model._scale[None, :]
+    assert np.array_equal(model.block(start, n_steps), want.astype(np.float32))

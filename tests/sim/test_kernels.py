@@ -1,0 +1,103 @@
+"""The compiled fleet passes agree with the physics functions and the array forms."""
+
+import numpy as np
+from helpers import events, make_fleet, make_inputs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from desim.assets import physics
+from desim.sim import kernels
+from desim.sim.engine import run_inputs
+
+seeds = st.integers(0, 2**31 - 1)
+
+
+def _batteries(rng, n):
+    cap = rng.uniform(2.0, 20.0, n)
+    lo = rng.uniform(0.0, 0.2, n)
+    hi = rng.uniform(0.8, 1.0, n)
+    soc = rng.uniform(0.0, 1.0, n)
+    # some rows exactly at a limit, some idle
+    soc[rng.random(n) < 0.1] = hi[0]
+    p = rng.normal(0.0, 4.0, n)
+    p[rng.random(n) < 0.2] = 0.0
+    k = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.05, n), 0.0)
+    ec = rng.uniform(0.85, 1.0, n)
+    ed = rng.uniform(0.85, 1.0, n)
+    return soc, p, cap, lo, hi, ec, ed, k
+
+
+@settings(max_examples=60)
+@given(seeds, st.integers(1, 60), st.floats(1e-3, 2.0))
+def test_battery_step_and_edges_equal_hold_power(seed, n, dt):
+    rng = np.random.default_rng(seed)
+    soc, p, cap, lo, hi, ec, ed, k = _batteries(rng, n)
+    want_soc, want_energy, want_active = physics.hold_power(soc, p, dt, cap, lo, hi, ec, ed, k)
+
+    e, g = physics.decay_factors(k, dt)
+    got_soc = soc.copy()
+    step, charged, discharged = np.zeros(n), np.zeros(n), np.zeros(n)
+    delta_kw = rng.normal(0.0, 1.0, n)
+    delta_kwh = np.zeros(n)
+    edge = np.zeros(n, dtype=np.int64)
+    n_edge, delivered = kernels.battery_step(got_soc, p, ec / cap, 1.0 / (ed * cap), e, g, lo,
+                                             hi, dt, step, charged, discharged, delta_kw,
+                                             delta_kwh, edge)
+    rows = edge[:n_edge]
+    out_soc, out_energy, out_active = np.empty(n_edge), np.empty(n_edge), np.empty(n_edge)
+    kernels.battery_edges(rows, soc, p, cap, lo, hi, ec, ed, k, dt, out_soc, out_energy,
+                          out_active)
+    got_soc[rows] = out_soc
+    step[rows] = out_energy
+    active = np.full(n, dt)
+    active[rows] = out_active
+    np.testing.assert_allclose(got_soc, want_soc, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(step, want_energy, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(active, want_active, rtol=1e-12, atol=1e-12)
+    # rows that stay inside their limits: the plain closed form, and only those
+    inside = np.setdiff1d(np.arange(n), rows)
+    np.testing.assert_allclose(got_soc[inside], physics.soc_after(
+        soc, p, dt, cap, ec, ed, k)[inside], rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(charged[inside] - discharged[inside], step[inside])
+    np.testing.assert_allclose(delivered, (delta_kw[inside] * dt).sum(), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(1, 50), st.integers(0, 30))
+def test_interval_accounting_equals_the_array_form(seed, n_homes, n_bess):
+    rng = np.random.default_rng(seed)
+    dt, price = 0.25, 0.31
+    load = rng.uniform(0.0, 3.0, n_homes).astype(np.float32)
+    net_kw = load - rng.uniform(0.0, 5.0, n_homes)
+    ev = rng.uniform(0.0, 2.0, n_homes)
+    home = rng.integers(0, n_homes, n_bess)
+    bess_step = rng.normal(0.0, 1.0, n_bess)
+    tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(7)]
+    got = [t.copy() for t in tots]
+    sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, *got,
+                                    np.zeros(n_homes))
+    b = np.bincount(home, bess_step, minlength=n_homes)
+    net = net_kw * dt + ev + b
+    imp = np.maximum(net, 0.0)
+    want = [tots[0] + load.astype(float) * dt, tots[1] + ev, tots[2] + b, tots[3] + imp,
+            tots[4] + np.maximum(-net, 0.0), tots[5] + net * price, np.maximum(tots[6], imp)]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sums, (load.astype(float).sum(), net.sum(), imp.sum(), ev.sum(),
+                                      bess_step.sum()), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=20)
+@given(seeds, st.integers(1, 6), st.booleans())
+def test_ev_meter_equals_each_evs_own_energy(seed, n, v2g):
+    """The per-home EV meter (corrected at each power change) and each EV's own
+    integrated energy are computed independently; they must agree."""
+    fleet = make_fleet(n, rng=np.random.default_rng(seed), v2g=v2g)
+    for ev_policy, kw in (("uncontrolled", {}), ("smart", {"events": events(
+            ("e1", 17.0, 3.0, 4.0 * n, -1, 400.0))})):
+        res = run_inputs(make_inputs(fleet, days=2, seed=seed, ev_policy=ev_policy,
+                                     bess_policy="follow_dispatch", **kw))
+        own = np.bincount(res.ev.prosumer_index, res.ev.charged_kwh - res.ev.discharged_kwh,
+                          minlength=fleet.n_prosumers)
+        np.testing.assert_allclose(res.totals["ev_kwh"], own, rtol=1e-9, atol=1e-9)
+        assert abs(res.series["ev_kw"].sum() * 0.25 - own.sum()) < 1e-6 * max(1.0, own.sum())
