@@ -22,6 +22,11 @@ def report_tables(report: dict) -> list:
                       f"{m['cpu_model']}, {m['nproc']} cores, {m['memory_gb']:.0f} GB")
     for col in ("what", "size", "time s", "per unit", "notes"):
         res.add_column(col, justify="left" if col in ("what", "notes") else "right")
+    w = report.get("warmup")
+    if w:
+        res.add_row("warm-up (compiled passes)", f"{w['n_prosumers']:,} x {w['days']} d",
+                    _f(w["s"]), "", "first run in the process: loads the compiled passes "
+                    "(compiles them after install); not in the figures below")
     for r in report["fleet_generation"]:
         res.add_row("fleet generation", f"{r['n_prosumers']:,}", _f(r["best_s"]),
                     f"{r['bytes_per_prosumer']:.0f} B/prosumer", "best of repeats")
