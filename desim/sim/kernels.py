@@ -22,7 +22,7 @@ import numpy as np
 from desim.assets.physics import _K_NEGLIGIBLE_PER_H
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "home_pv_and_net",
-           "battery_limits", "meter_add"]
+           "battery_limits", "meter_add", "self_consumption"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -197,3 +197,20 @@ def battery_limits(power_kw, soc, min_soc, max_soc, max_charge_kw, max_discharge
         if (p > 0.0 and soc[i] >= max_soc[i]) or (p < 0.0 and soc[i] <= min_soc[i]):
             p = 0.0
         power_kw[i] = p
+
+
+@_jit
+def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
+                     max_soc, self_discharge_per_h, top_up_margin_soc, out):
+    """Self-consumption setpoints into `out`: ``-(load - pv)`` of the battery's home within
+    its ratings; a battery with self-discharge within `top_up_margin_soc` of full is
+    not charged (see `desim.sim.policies.SelfConsumption`)."""
+    for i in range(out.size):
+        p = -home_net_kw[prosumer_index[i]]
+        if p > max_charge_kw[i]:
+            p = max_charge_kw[i]
+        if p < -max_discharge_kw[i]:
+            p = -max_discharge_kw[i]
+        if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
+            p = 0.0
+        out[i] = p

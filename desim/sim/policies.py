@@ -17,6 +17,7 @@ import numpy as np
 from attrs import frozen
 
 from desim.errors import ScenarioError
+from desim.sim import kernels
 
 __all__ = [
     "Signals", "EvPolicy", "BessPolicy", "Uncontrolled", "Smart", "PriceResponsive",
@@ -185,14 +186,11 @@ class SelfConsumption:
     follows_dispatch = False
 
     def setpoints(self, bess, signals):
-        p = np.take(signals.home_net_load_kw, bess.prosumer_index)
-        np.negative(p, out=p)
-        np.minimum(p, bess.max_charge_kw, out=p)
-        np.maximum(p, -bess.max_discharge_kw, out=p)
-        topped = bess.soc > bess.max_soc - TOP_UP_MARGIN_SOC
-        topped &= p > 0
-        topped &= bess.self_discharge_per_h > 0
-        p[topped] = 0.0
+        p = np.empty(len(bess.prosumer_index))
+        kernels.self_consumption(np.asarray(signals.home_net_load_kw, dtype=float),
+                                 bess.prosumer_index, bess.max_charge_kw, bess.max_discharge_kw,
+                                 bess.soc, bess.max_soc, bess.self_discharge_per_h,
+                                 TOP_UP_MARGIN_SOC, p)
         return p
 
 

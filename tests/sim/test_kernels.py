@@ -101,3 +101,23 @@ def test_ev_meter_equals_each_evs_own_energy(seed, n, v2g):
                           minlength=fleet.n_prosumers)
         np.testing.assert_allclose(res.totals["ev_kwh"], own, rtol=1e-9, atol=1e-9)
         assert abs(res.series["ev_kw"].sum() * 0.25 - own.sum()) < 1e-6 * max(1.0, own.sum())
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(1, 40), st.integers(1, 60))
+def test_self_consumption_setpoints_equal_their_array_form(seed, n_homes, n_bess):
+    from types import SimpleNamespace
+
+    from desim.sim.policies import TOP_UP_MARGIN_SOC, SelfConsumption
+
+    rng = np.random.default_rng(seed)
+    net = rng.normal(0.0, 3.0, n_homes)
+    b = SimpleNamespace(prosumer_index=rng.integers(0, n_homes, n_bess),
+                        max_charge_kw=rng.uniform(1, 6, n_bess),
+                        max_discharge_kw=rng.uniform(1, 6, n_bess),
+                        soc=rng.uniform(0.9, 1.0, n_bess), max_soc=np.full(n_bess, 0.999),
+                        self_discharge_per_h=np.where(rng.random(n_bess) < 0.5, 1e-4, 0.0))
+    got = SelfConsumption().setpoints(b, SimpleNamespace(home_net_load_kw=net))
+    p = np.clip(-net[b.prosumer_index], -b.max_discharge_kw, b.max_charge_kw)
+    topped = (p > 0) & (b.soc > b.max_soc - TOP_UP_MARGIN_SOC) & (b.self_discharge_per_h > 0)
+    np.testing.assert_array_equal(got, np.where(topped, 0.0, p))
