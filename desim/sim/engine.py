@@ -646,8 +646,6 @@ class Engine:
         pv_bucket = np.asarray(inp.pv_bucket, dtype=np.int64)
         self._pv_scale = np.asarray(scale, dtype=float)
         self._pv_bucket = pv_bucket
-        # (n_steps, n_buckets): one interval's row is contiguous
-        self._pv_unit_t = np.ascontiguousarray(np.asarray(inp.pv_kw_per_kwp, dtype=float).T)
         self._pv_home = np.asarray(fleet.pv_prosumer_index, dtype=np.int64)
         steps = inp.n_steps
         dt = inp.interval_h
@@ -684,7 +682,9 @@ class Engine:
                             k >= self._load_block_start + len(self._load_block)):
             self._next_load_block(k)
         self.load_kw = self._load_block[k - self._load_block_start]
-        kernels.home_pv_and_net(self._pv_unit_t[k] if self._pv_unit_t.size else self._empty,
+        unit = inp.pv_kw_per_kwp
+        kernels.home_pv_and_net(np.ascontiguousarray(unit[:, k], dtype=float) if unit.size
+                                else self._empty,
                                 self._pv_bucket, self._pv_scale, self._pv_home, self.load_kw,
                                 self.pv_kw, self.home_net_kw)
         # EV energy of the interval if nothing changes (see the EV meter)
