@@ -132,6 +132,7 @@ class Engine:
         self._bess_kd = 1.0 / (b.discharge_efficiency * b.capacity_kwh)  # per kW out
         self._bess_cache: dict[float, tuple] = {}
         self._edge = np.zeros(b.n, dtype=np.int64)      # scratch for kernels.battery_step
+        self._active = np.zeros(b.n)                     # and kernels.battery_edges
         self._empty = np.zeros(0)
         self._scratch = np.zeros(n)                     # scratch for kernels.account_interval
         self.settlement_rows: list[dict] = []
@@ -397,24 +398,17 @@ class Engine:
         self.delivered_step_kwh += delivered
         if not n_edge:
             return
-        h = self._edge[:n_edge].copy()
-        p = b.power_kw[h]
-        soc_end, energy, active = np.empty(n_edge), np.empty(n_edge), np.empty(n_edge)
-        kernels.battery_edges(h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
-                              b.charge_efficiency, b.discharge_efficiency,
-                              b.self_discharge_per_h, dt, soc_end, energy, active)
-        b.soc[h] = soc_end
-        b.energy_step_kwh[h] += energy
-        self.bess_in_kwh[h] += np.maximum(energy, 0.0)
-        self.bess_out_kwh[h] += np.maximum(-energy, 0.0)
-        if dispatching:
-            delta = self.bess_delta_kw[h] * active
-            self.bess_delta_kwh[h] += delta
-            self.delivered_step_kwh += float(delta.sum())
+        h = self._edge[:n_edge]
+        active = self._active[:n_edge]
+        self.delivered_step_kwh += kernels.battery_edges(
+            h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc, b.charge_efficiency,
+            b.discharge_efficiency, b.self_discharge_per_h, dt, b.energy_step_kwh,
+            self.bess_in_kwh, self.bess_out_kwh, delta_kw, self.bess_delta_kwh, active)
         hit = active < dt
         if np.any(hit):
-            h, p, t_hit = h[hit], p[hit], self.t_h + active[hit]
-            full = p > 0
+            t_hit = self.t_h + active[hit]
+            h = h[hit]
+            full = b.power_kw[h] > 0
             self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
                             power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
             self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",

@@ -69,14 +69,19 @@ def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_ste
 
 @_jit
 def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_efficiency,
-                  discharge_efficiency, self_discharge_per_h, dt_h, soc_end, energy_kwh,
-                  active_h):
-    """`desim.assets.physics.hold_power` for batteries `rows`, into the output arrays.
+                  discharge_efficiency, self_discharge_per_h, dt_h, energy_step_kwh,
+                  charged_kwh, discharged_kwh, delta_kw, delta_kwh, active_h):
+    """`desim.assets.physics.hold_power` for batteries `rows`, applied in place.
 
     Runs at the power until the limit in the direction of travel (closed-form
     time from `physics.time_to_soc`), then idles with self-discharge only for the
-    rest of the step; a battery already beyond its limit does not move.
+    rest of the step; a battery already beyond its limit does not move. The time
+    at power goes into `active_h` (``< dt_h``: the limit was reached then); energy
+    and, with `delta_kw` non-empty, the delta energy over the time at power are
+    accumulated as in `battery_step`. Returns the sum of the delta energy.
     """
+    delivered = 0.0
+    track = delta_kw.size > 0
     for j in range(rows.size):
         i = rows[j]
         s0 = soc[i]
@@ -105,16 +110,27 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
         if t_hit <= dt_h:
             start = s0 if beyond else limit
             rest = dt_h - t_hit
-            soc_end[j] = start * math.exp(-k * rest) if decays else start
-            active_h[j] = t_hit
+            soc[i] = start * math.exp(-k * rest) if decays else start
+            active = t_hit
         else:
             if decays:
                 x = -k * dt_h
-                soc_end[j] = s0 * math.exp(x) + rate * (-math.expm1(x) / k)
+                soc[i] = s0 * math.exp(x) + rate * (-math.expm1(x) / k)
             else:
-                soc_end[j] = s0 + rate * dt_h
-            active_h[j] = dt_h
-        energy_kwh[j] = p * active_h[j]
+                soc[i] = s0 + rate * dt_h
+            active = dt_h
+        active_h[j] = active
+        energy = p * active
+        energy_step_kwh[i] += energy
+        if energy > 0.0:
+            charged_kwh[i] += energy
+        else:
+            discharged_kwh[i] -= energy
+        if track:
+            d = delta_kw[i] * active
+            delta_kwh[i] += d
+            delivered += d
+    return delivered
 
 
 @_jit
