@@ -127,7 +127,9 @@ def _state_bytes(engine: Engine) -> int:
         if isinstance(value, np.ndarray):
             total += value.nbytes
         elif isinstance(value, dict):
-            total += sum(v.nbytes for v in value.values() if isinstance(v, np.ndarray))
+            # views of an array counted above (the meter's per-home sums) hold no memory
+            total += sum(v.nbytes for v in value.values()
+                         if isinstance(v, np.ndarray) and v.base is None)
     return total
 
 

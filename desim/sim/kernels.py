@@ -21,7 +21,8 @@ import numpy as np
 
 from desim.assets.physics import _K_NEGLIGIBLE_PER_H
 
-__all__ = ["battery_step", "battery_edges", "account_interval", "home_pv_and_net",
+__all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
+           "home_pv_and_net",
            "battery_limits", "meter_add", "self_consumption"]
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -147,14 +148,19 @@ def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
         meter_kw[h] = 0.0 if abs(kw) < 1e-9 else kw
 
 
+#: Columns of the per-home running sums that `account_interval` updates.
+ACCOUNT_COLUMNS = ("load_kwh", "ev_kwh", "bess_kwh", "import_kwh", "export_kwh",
+                   "import_cost_usd", "peak_import_kwh")
+
+
 @_jit
-def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price,
-                     tot_load, tot_ev, tot_bess, tot_import, tot_export, tot_cost,
-                     peak_import_kwh, scratch):
+def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price, acc,
+                     scratch):
     """One interval of the per-home meter, in place; resets `bess_step_kwh`.
 
-    Per home: load ``load dt``, ``net = (load - pv) dt + ev + bess`` (kWh), import
-    ``max(net, 0)``, export ``import - net``, cost ``net x price``, the largest
+    Per home, into the row of `acc` (columns `ACCOUNT_COLUMNS`): load ``load dt``,
+    EV and battery energy, import ``max(net, 0)`` with ``net = (load - pv) dt + ev
+    + bess`` (kWh), export ``import - net``, cost ``net x price``, the largest
     import so far. Returns ``(load kW, net, import, ev, bess)`` summed over the
     fleet (energies in kWh).
     """
@@ -171,19 +177,20 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     ev_sum = 0.0
     for h in range(home_net_kw.size):
         load = np.float64(load_kw[h])
-        tot_load[h] += load * dt_h
-        load_sum += load
         b = scratch[h]
         ev = ev_kwh[h]
-        tot_bess[h] += b
-        tot_ev[h] += ev
         net = home_net_kw[h] * dt_h + ev + b
         imp = net if net > 0.0 else 0.0
-        tot_import[h] += imp
-        tot_export[h] += imp - net
-        tot_cost[h] += net * price
-        if imp > peak_import_kwh[h]:
-            peak_import_kwh[h] = imp
+        row = acc[h]
+        row[0] += load * dt_h
+        row[1] += ev
+        row[2] += b
+        row[3] += imp
+        row[4] += imp - net
+        row[5] += net * price
+        if imp > row[6]:
+            row[6] = imp
+        load_sum += load
         net_sum += net
         imp_sum += imp
         ev_sum += ev

@@ -73,9 +73,10 @@ def test_interval_accounting_equals_the_array_form(seed, n_homes, n_bess):
     home = rng.integers(0, n_homes, n_bess)
     bess_step = rng.normal(0.0, 1.0, n_bess)
     tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(7)]
-    got = [t.copy() for t in tots]
-    sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, *got,
+    acc = np.stack(tots, axis=1)
+    sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, acc,
                                     np.zeros(n_homes))
+    got = list(acc.T)
     b = np.bincount(home, bess_step, minlength=n_homes)
     net = net_kw * dt + ev + b
     imp = np.maximum(net, 0.0)
