@@ -181,15 +181,14 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
         ev = ev_kwh[h]
         net = home_net_kw[h] * dt_h + ev + b
         imp = net if net > 0.0 else 0.0
-        row = acc[h]
-        row[0] += load * dt_h
-        row[1] += ev
-        row[2] += b
-        row[3] += imp
-        row[4] += imp - net
-        row[5] += net * price
-        if imp > row[6]:
-            row[6] = imp
+        acc[h, 0] += load * dt_h
+        acc[h, 1] += ev
+        acc[h, 2] += b
+        acc[h, 3] += imp
+        acc[h, 4] += imp - net
+        acc[h, 5] += net * price
+        if imp > acc[h, 6]:
+            acc[h, 6] = imp
         load_sum += load
         net_sum += net
         imp_sum += imp
