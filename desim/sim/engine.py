@@ -246,6 +246,15 @@ class Engine:
             order = np.argsort(t, kind="stable")
             self._ev_queue.append([t[order], homes[order], dp[order], 0])
 
+    def _merge_queue(self) -> None:
+        """One time-sorted queue item for every queued change (fewer lookups per interval)."""
+        if len(self._ev_queue) > 1:
+            parts = [(t[pos:], homes[pos:], dp[pos:]) for t, homes, dp, pos in self._ev_queue]
+            t = np.concatenate([p[0] for p in parts])
+            order = np.argsort(t, kind="stable")
+            self._ev_queue = [[t[order], np.concatenate([p[1] for p in parts])[order],
+                               np.concatenate([p[2] for p in parts])[order], 0]]
+
     def _meter_due(self, end_h: float) -> None:
         """Apply queued EV power changes before `end_h` to the interval ending there."""
         keep = []
@@ -356,6 +365,7 @@ class Engine:
                            soc_percent=ev.soc[a] * 100,
                            required_soc_percent=ev.target_soc[a] * 100)
             self.ev_next_h[idx] = self._ev_next(idx)
+        self._merge_queue()
         if self.active >= 0:
             # during an event delivery accrues continuously: keep every EV current
             moving = np.flatnonzero((ev.power_kw != 0.0) | (self.ev_delta_kw != 0.0))
