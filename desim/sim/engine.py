@@ -271,10 +271,12 @@ class Engine:
     def _ev_horizon(self, t1: float) -> float:
         """How far EVs can be handled now: past `t1` while nothing but their own
         events can change their power (a static policy without the guard, outside
-        dispatch events), up to the next event start, a day ahead at most."""
+        dispatch events), up to the next event start, the end of the next day at most."""
         if not self._ev_independent or self.active >= 0 or self._ev_dispatch_dirty:
             return t1
-        limit = min(self.t_h + 24.0, self.inp.horizon_h)
+        # whole days (not a sliding 24 h): one large round a day, not a small one
+        # at every boundary
+        limit = min(24.0 * (np.floor(self.t_h / 24.0) + 2.0), self.inp.horizon_h)
         ev_ = self.inp.events
         if self.inp.dispatch_enabled and len(ev_):
             j = int(np.searchsorted(ev_.start_h, self.t_h, side="left"))
