@@ -33,6 +33,7 @@ from desim.sim.logformat import (
     ArrowLayout,
     arrow_schema,
     canonical_order,
+    finished_order,
     take_finished,
 )
 from desim.sim.logwriter import write_table
@@ -160,11 +161,18 @@ class EventLog:
         return ids
 
     def _grow(self, need: int) -> None:
-        old, n = self._buf, self._n
-        self._buf = self._new_buffer(max(need, 2 * self._cap, _MIN_ROWS))
+        cap = max(need, self._cap + self._cap // 2, _MIN_ROWS)
+        if not self._buf:
+            self._buf = self._new_buffer(cap)
+        else:
+            # In place: realloc moves a large buffer without copying it, so growing
+            # touches only the new rows (fresh memory is what growing costs). The
+            # buffers are private and no view of them outlives a call.
+            for name, v in self._buf.items():
+                old = len(v)
+                v.resize(cap, refcheck=False)
+                v[old:] = RAW_COLUMNS[name][1]
         self._cap = len(self._buf["t_h"])
-        for name, v in old.items():
-            self._buf[name][:n] = v[:n]
 
     def _new_buffer(self, rows: int) -> dict[str, np.ndarray]:
         """Column buffers of at least `rows` rows holding the "not given" values."""
@@ -266,8 +274,8 @@ class EventLog:
         """Hand every chunk finished from now on to `sink` (chunks kept so far first).
 
         `sink` has ``attach(log)`` and ``put(item)``, e.g.
-        `desim.sim.logwriter.ParquetLogSink`; each item has ``sorted_chunk()``
-        (for the sink's thread) and ``detail_names``. `to_arrow` is not
+        `desim.sim.logwriter.ParquetLogSink`; each item has ``parts(max_rows)``
+        (raw chunks in canonical order, for the sink's thread) and ``detail_names``. `to_arrow` is not
         available afterwards.
         """
         if self._sink is not None:
@@ -325,9 +333,11 @@ class EventLog:
 class _Handoff:
     """Finished rows handed to a sink: the rows of `buf` earlier than `before`.
 
-    `sorted_chunk` runs on the sink's thread: it takes those rows in canonical
-    order, then refills the buffers with "not given" values and hands them back
-    to the log through `spares` (None: the buffers are not the log's).
+    `parts` runs on the sink's thread: it yields those rows in canonical order,
+    in raw chunks of at most `max_rows` rows (a large chunk is taken a slice at
+    a time, so its copies stay small), then refills the buffers with "not
+    given" values and hands them back to the log through `spares` (None: the
+    buffers are not the log's, or no longer needed).
     """
 
     __slots__ = ("buf", "n", "before", "detail_names", "spares")
@@ -336,11 +346,14 @@ class _Handoff:
         self.buf, self.n, self.before = buf, n, before
         self.detail_names, self.spares = detail_names, spares
 
-    def sorted_chunk(self) -> dict[str, np.ndarray]:
-        chunk = take_finished(self.buf, self.n, self.before)
+    def parts(self, max_rows: int):
+        buf = self.buf
+        order = finished_order(buf, self.n, self.before)
+        for lo in range(0, len(order), max_rows):
+            take = order[lo:lo + max_rows]
+            yield {c: np.take(v, take) for c, v in buf.items()}
         if self.spares is not None:
-            for name, v in self.buf.items():
+            for name, v in buf.items():
                 v[:self.n] = RAW_COLUMNS[name][1]
-            self.spares.append(self.buf)
+            self.spares.append(buf)
         self.buf = None
-        return chunk

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = ["KINDS", "ASSET_TYPES", "LOG_COLUMNS", "RAW_COLUMNS", "PARQUET_DICTIONARY",
-           "canonical_order", "take_finished", "arrow_schema", "with_details",
+           "canonical_order", "finished_order", "take_finished", "arrow_schema", "with_details",
            "ArrowLayout"]
 
 # Canonical order of kinds at the same instant: state changes of assets first
@@ -53,13 +53,15 @@ def canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
     """Row order by (t_h, kind, prosumer, asset type, asset, event_id).
 
     Rows are held in recording order, which is ``event_id`` order, and the
-    sorts are stable, so event_id needs no key of its own. The fast path sorts
-    by time alone, numbers the distinct times (dense rank), and sorts once more
-    by one integer packing rank, kind, prosumer, asset type and asset: that
-    second sort meets data already in time order, which a stable (run-aware)
-    sort handles quickly. When the packed key would not fit in 63 bits, or a
-    time is NaN, or the rows are not in event_id order, a lexsort over every
-    key gives the same order.
+    sorts are stable, so event_id needs no key of its own. Kind, prosumer,
+    asset type and asset are packed into one integer. For a day's chunk the
+    fast path sorts by time alone, numbers the distinct times (dense rank)
+    and sorts once more by one integer of rank and packed key: that second
+    sort meets data already in time order, which a stable (run-aware) sort
+    handles quickly. When rank and packed key do not fit in 63 bits (a large
+    chunk), or a time is NaN, a lexsort by packed key and time gives the same
+    order; rows not in event_id order, or indices below -1, take a lexsort
+    over every key.
     """
     t_h, p_idx, a_idx = cols["t_h"], cols["prosumer_index"], cols["asset_index"]
     n = len(t_h)
@@ -69,31 +71,44 @@ def canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
     if in_order and int(p_idx.min()) >= -1 and int(a_idx.min()) >= -1:
         p_bits = int(p_idx.max() + 1).bit_length()
         a_bits = int(a_idx.max() + 1).bit_length()
-        if n.bit_length() + _KIND_BITS + p_bits + _TYPE_BITS + a_bits <= 63:
+        packed_bits = _KIND_BITS + p_bits + _TYPE_BITS + a_bits
+        if n.bit_length() + packed_bits <= 63:
             by_time = np.argsort(t_h, kind="stable")
             t_sorted = t_h[by_time]
             if not np.isnan(t_sorted[-1]):
                 rank = np.zeros(n, dtype=np.int64)
                 np.cumsum(t_sorted[1:] != t_sorted[:-1], out=rank[1:])
-                key = (rank << _KIND_BITS) | cols["kind"][by_time]
-                key = (key << p_bits) | (p_idx[by_time] + 1)
-                key = (key << _TYPE_BITS) | cols["asset_type"][by_time]
-                key = (key << a_bits) | (a_idx[by_time] + 1)
+                key = _packed(rank, cols["kind"][by_time], p_idx[by_time], p_bits,
+                              cols["asset_type"][by_time], a_idx[by_time], a_bits)
                 return by_time[np.argsort(key, kind="stable")]
+        if packed_bits <= 63:
+            packed = _packed(0, cols["kind"], p_idx, p_bits, cols["asset_type"], a_idx, a_bits)
+            return np.lexsort((packed, t_h))
     return np.lexsort((cols["event_id"], a_idx, cols["asset_type"], p_idx, cols["kind"], t_h))
 
 
-def take_finished(buf: dict[str, np.ndarray], n: int, before: float) -> dict[str, np.ndarray]:
-    """The rows among the first `n` of `buf` earlier than `before`, in canonical order.
+def _packed(high, kind, p_idx, p_bits, asset_type, a_idx, a_bits) -> np.ndarray:
+    """One int64 per row: `high`, kind, prosumer + 1, asset type, asset + 1 (high to low)."""
+    key = (np.asarray(high, dtype=np.int64) << _KIND_BITS) | kind
+    key = (key << p_bits) | (p_idx + 1)
+    key = (key << _TYPE_BITS) | asset_type
+    return (key << a_bits) | (a_idx + 1)
 
-    `buf` holds raw columns in recording order (a log's buffers); the result is
-    a new raw chunk.
-    """
+
+def finished_order(buf: dict[str, np.ndarray], n: int, before: float) -> np.ndarray:
+    """Positions of the rows among the first `n` of `buf` earlier than `before`,
+    in canonical order (`buf` holds raw columns in recording order)."""
     final = buf["t_h"][:n] < before
     rows = None if final.all() else np.flatnonzero(final)
     keys = {c: (buf[c][:n] if rows is None else buf[c][rows]) for c in SORT_COLUMNS}
     order = canonical_order(keys)
-    take = order if rows is None else rows[order]
+    return order if rows is None else rows[order]
+
+
+def take_finished(buf: dict[str, np.ndarray], n: int, before: float) -> dict[str, np.ndarray]:
+    """The rows among the first `n` of `buf` earlier than `before`, in canonical
+    order, as a new raw chunk."""
+    take = finished_order(buf, n, before)
     return {name: np.take(v, take) for name, v in buf.items()}
 
 

@@ -56,7 +56,8 @@ class ParquetLogSink:
     start : pandas.Timestamp
         Scenario start (``t_h = 0``), for the timestamp column.
     row_group_rows : int, optional
-        Rows gathered before a row group is written (>= 1).
+        Rows gathered before a row group is written (>= 1); row groups hold
+        between this and twice this many rows (the last one fewer).
     compression : str, optional
         Parquet codec.
     compression_level : int, optional
@@ -86,7 +87,7 @@ class ParquetLogSink:
         Seconds the caller's thread waited in `close` for the writer to finish.
     """
 
-    def __init__(self, path, start: pd.Timestamp, *, row_group_rows: int = 1 << 20,
+    def __init__(self, path, start: pd.Timestamp, *, row_group_rows: int = 1 << 19,
                  compression: str = "zstd", compression_level: int | None = None,
                  use_dictionary=None, write_statistics=("t_h", "timestamp", "event_id"),
                  max_queued: int = 8):
@@ -145,8 +146,9 @@ class ParquetLogSink:
     def put(self, item) -> None:
         """Queue finished rows (waits while the queue is full).
 
-        `item` has ``sorted_chunk()`` (a raw chunk in canonical order; called on
-        the writer's thread) and ``detail_names`` (detail strings in code order).
+        `item` has ``parts(max_rows)`` (raw chunks in canonical order, at most
+        `max_rows` rows each; called on the writer's thread) and ``detail_names``
+        (detail strings in code order).
         """
         if self._state != "open":
             raise RuntimeError(f"log sink for {self.path}: not open ({self._state})")
@@ -247,13 +249,13 @@ class ParquetLogSink:
                 if item is _END or self._stop.is_set():
                     break
                 t0 = time.perf_counter()
-                batch = layout.batch(item.sorted_chunk(), layout.details_array(item.detail_names),
-                                     self.start)
-                group.append(batch)
-                n_group += batch.num_rows
-                if n_group >= self.row_group_rows:
-                    self._write(group)
-                    group, n_group = [], 0
+                details = layout.details_array(item.detail_names)
+                for part in item.parts(self.row_group_rows):
+                    group.append(layout.batch(part, details, self.start))
+                    n_group += len(part["t_h"])
+                    if n_group >= self.row_group_rows:
+                        self._write(group)
+                        group, n_group = [], 0
                 self.busy_s += time.perf_counter() - t0
             if not self._stop.is_set():
                 t0 = time.perf_counter()

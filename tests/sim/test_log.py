@@ -207,3 +207,28 @@ def test_kind_and_asset_type_codes_fit_the_packed_sort_key():
 
     assert len(KINDS) <= 1 << logformat._KIND_BITS
     assert len(ASSET_TYPES) <= 1 << logformat._TYPE_BITS
+
+
+@given(st.data())
+def test_every_sort_path_gives_the_canonical_order(data):
+    from desim.sim.logformat import canonical_order
+
+    n = data.draw(st.integers(0, 30))
+    # the largest index picks the path: rank key, packed key with lexsort, or every key
+    largest = data.draw(st.sampled_from([3, (1 << 25) - 1, 1 << 40]))
+    ints = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=n, max_size=n)  # noqa: E731
+    t_h = np.array(data.draw(st.lists(st.sampled_from(GRID), min_size=n, max_size=n)))
+    kind = np.array(data.draw(ints(0, len(KINDS) - 1)), dtype=np.int16)
+    p_idx = np.array(data.draw(ints(-1, largest)), dtype=np.int64)
+    a_type = np.array(data.draw(ints(0, len(ASSET_TYPES) - 1)), dtype=np.int8)
+    a_idx = np.array(data.draw(ints(-1, largest)), dtype=np.int64)
+    if n:
+        p_idx[0] = largest
+    event_id = np.arange(n, dtype=np.int64)
+    if data.draw(st.booleans()):                     # rows not in recording order
+        event_id = np.array(data.draw(st.permutations(range(n))), dtype=np.int64)
+    cols = {"event_id": event_id, "t_h": t_h, "kind": kind, "prosumer_index": p_idx,
+            "asset_type": a_type, "asset_index": a_idx}
+    want = sorted(range(n), key=lambda i: (t_h[i], kind[i], p_idx[i], a_type[i], a_idx[i],
+                                           event_id[i]))
+    assert canonical_order(cols).tolist() == want
