@@ -102,7 +102,7 @@ class EventLog:
         # rows: only the columns given are written (the buffers hold every
         # column's default), without loops over the columns that were not.
         code = KIND_CODE[kind]
-        if t_h.__class__ is np.ndarray and t_h.shape == (0,):
+        if isinstance(t_h, np.ndarray) and t_h.shape == (0,):
             return _NO_IDS
         given = [("t_h", t_h)]
         if prosumer_index is not _NO_INDEX:
@@ -125,7 +125,7 @@ class EventLog:
             given.append(("cause_id", cause_id))
         n = 1
         for _, a in given:
-            if a.__class__ is np.ndarray and a.ndim:
+            if isinstance(a, np.ndarray) and a.ndim:
                 m = a.shape[0]
                 if a.ndim != 1 or (n != 1 and m != n and m != 1):
                     raise RuntimeError(f"log.record({kind!r}): shapes do not broadcast")

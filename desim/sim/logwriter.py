@@ -173,7 +173,9 @@ class ParquetLogSink:
             If the file could not be written (nothing is left behind then).
         """
         if self._state != "open":
-            raise RuntimeError(f"log sink for {self.path}: not open ({self._state})")
+            self.abort()
+            raise RuntimeError(f"log sink for {self.path}: nothing streams to it "
+                               f"({self._state}; see EventLog.stream_to)")
         try:
             self._log.flush(math.inf)
             self.put_end()
@@ -218,7 +220,7 @@ class ParquetLogSink:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc_type is None and self._state == "open":
+        if exc_type is None:
             self.close()
         else:
             self.abort()
@@ -251,6 +253,8 @@ class ParquetLogSink:
                 t0 = time.perf_counter()
                 details = layout.details_array(item.detail_names)
                 for part in item.parts(self.row_group_rows):
+                    if self._stop.is_set():
+                        break
                     group.append(layout.batch(part, details, self.start))
                     n_group += len(part["t_h"])
                     if n_group >= self.row_group_rows:
