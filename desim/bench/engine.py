@@ -8,10 +8,10 @@ Everything is measured in one process on the benchmark scenario
   over the same asset objects (`desim.bench.baseline`), same scenario; energy
   totals must agree within 1 % before a ratio is reported.
 - ``scaling``: engine run time at several fleet sizes.
-- ``year``: 10,000 prosumers for 365 days, event log built and written to
-  Parquet; share of the time spent on the log; time per simulated day at the
-  start and at the end of the year.
-- ``million``: 1,000,000 prosumers for one day (log built and written).
+- ``year``: 10,000 prosumers for 365 days, event log streamed to Parquet
+  during the run; main-thread time spent on the log and its share; time per
+  simulated day at the start and at the end of the year.
+- ``million``: 1,000,000 prosumers for one day (log streamed to Parquet).
 - ``sharded``: 1,000,000 prosumers for a week as shards (`run_sharded`), ``--full`` only.
 
 Targets (DESIGN.md, "Figures the project holds itself to") are in `TARGETS`.
@@ -34,6 +34,7 @@ from desim.bench.fleet import run_fleet_benchmark
 from desim.bench.scenario import bench_inputs, solar_profile
 from desim.sim.engine import Engine, SimInputs
 from desim.sim.log import write_table
+from desim.sim.logwriter import ParquetLogSink
 from desim.sim.state import state_nbytes
 
 __all__ = ["run_engine_benchmark", "run_engine", "TARGETS", "MODES", "machine_info"]
@@ -134,47 +135,73 @@ def _state_bytes(engine: Engine) -> int:
 
 
 def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = False) -> dict:
-    """Run the engine on `inp`, timing the run, the log and (optionally) writing it.
+    """Run the engine on `inp`, timing the run and the log.
+
+    Without `write_dir` the log is kept and turned into a table after the run
+    (``to_arrow_s``); with it, the log streams to ``write_dir/events.parquet``
+    during the run (`desim.sim.logwriter.ParquetLogSink`, background thread).
 
     Returns
     -------
     dict
-        ``run_s`` (engine, including the time spent recording log rows),
-        ``record_s`` (inside ``log.record``), ``to_arrow_s``, ``write_s``,
-        ``total_s``, ``log_s``, ``log_share``, ``log_rows``, ``rows_per_s``,
-        ``state_bytes``, ``day_marks`` (wall time at each progress call), totals.
+        ``run_s`` (engine, including the time spent recording and flushing
+        log rows), main-thread log times ``record_s`` (inside ``log.record``),
+        ``flush_s`` (inside ``log.flush``, finishing chunks, not counting waits
+        for the writer), ``write_wait_s`` (waiting for the writer: for room in
+        its queue during the run and for the last row group at the end),
+        ``to_arrow_s`` (kept log to table), ``write_s`` (the log file in place
+        after the run: the wait at the end when streamed), ``writer_busy_s``
+        (the background thread's wall time), ``total_s`` (wall time from the
+        start of the run to the table built or the file in place), ``log_s``
+        (main-thread log time: record + flush + write wait + to_arrow),
+        ``log_share`` (``log_s / total_s``), ``log_streamed``, ``log_rows``,
+        ``rows_per_s``, ``state_bytes``, ``day_marks`` (wall time at each
+        progress call), totals.
     """
     engine = _MeteredEngine(inp) if metered else Engine(inp)
-    record = engine.log.record
-    spent = [0.0]
+    log = engine.log
+    spent = {"record": 0.0, "flush": 0.0}
 
-    def timed_record(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return record(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - t
+    def timed(fn, key):
+        def call(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - t
+        return call
 
-    engine.log.record = timed_record
+    log.record = timed(log.record, "record")
+    log.flush = timed(log.flush, "flush")
     marks: list[tuple[float, float]] = []
 
     def progress(fraction):
         marks.append((fraction, time.perf_counter()))
 
+    sink = None
+    to_arrow_s = 0.0
     t0 = time.perf_counter()
-    result = engine.run(progress)
-    run_s = time.perf_counter() - t0
-    state_bytes = _state_bytes(engine)
-    t = time.perf_counter()
-    table = result.log.to_arrow(inp.start)
-    to_arrow_s = time.perf_counter() - t
-    write_s = 0.0
     if write_dir is not None:
+        with ParquetLogSink(Path(write_dir) / "events.parquet", inp.start) as sink:
+            log.stream_to(sink)
+            result = engine.run(progress)
+            run_s = time.perf_counter() - t0
+        total_s = time.perf_counter() - t0
+        write_s = total_s - run_s
+        write_wait_s = sink.put_wait_s + sink.close_wait_s
+        flush_s = spent["flush"] - sink.put_wait_s
+    else:
+        result = engine.run(progress)
+        run_s = time.perf_counter() - t0
         t = time.perf_counter()
-        write_table(table, Path(write_dir) / "events.parquet")
-        write_s = time.perf_counter() - t
-    total_s = run_s + to_arrow_s + write_s
-    log_s = spent[0] + to_arrow_s + write_s
+        table = result.log.to_arrow(inp.start)
+        to_arrow_s = time.perf_counter() - t
+        del table
+        total_s = run_s + to_arrow_s
+        write_s = write_wait_s = 0.0
+        flush_s = spent["flush"]
+    state_bytes = _state_bytes(engine)
+    log_s = spent["record"] + flush_s + write_wait_s + to_arrow_s
     sums = result.totals.sum(numeric_only=True)
     totals = {"load_kwh": float(sums["load_kwh"]), "pv_kwh": float(sums["pv_kwh"]),
               "import_kwh": float(sums["import_kwh"]), "export_kwh": float(sums["export_kwh"]),
@@ -184,7 +211,10 @@ def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = Fal
     n = inp.fleet.n_prosumers
     out = {"n_prosumers": n, "days": inp.horizon_h / 24.0, "n_evs": inp.fleet.n_evs,
            "n_bess": inp.fleet.n_bess, "n_pv": inp.fleet.n_pv, "run_s": run_s,
-           "record_s": spent[0], "to_arrow_s": to_arrow_s, "write_s": write_s,
+           "record_s": spent["record"], "flush_s": flush_s, "write_wait_s": write_wait_s,
+           "to_arrow_s": to_arrow_s, "write_s": write_s,
+           "writer_busy_s": sink.busy_s if sink is not None else 0.0,
+           "log_streamed": sink is not None,
            "total_s": total_s, "log_s": log_s, "log_share": log_s / total_s if total_s else 0.0,
            "log_rows": int(result.log.n_rows),
            "rows_per_s": result.log.n_rows / run_s if run_s else 0.0,
@@ -192,7 +222,7 @@ def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = Fal
            "us_per_prosumer_step": run_s / max(n * inp.n_steps, 1) * 1e6,
            "state_bytes": state_bytes, "state_bytes_per_prosumer": state_bytes / max(n, 1),
            "totals": totals, "_marks": marks}
-    del table, result, engine
+    del result, engine
     return out
 
 

@@ -56,11 +56,16 @@ def report_tables(report: dict) -> list:
             d = r["day_cost"]
             extra = (f"; s/day first {d['window_days']:g} d {_f(d['s_per_day_start'])}, "
                      f"last {_f(d['s_per_day_end'])}")
+        if r.get("log_streamed"):
+            how = (f"run {r['run_s']:.3g} s, log streamed: record {_f(r['record_s'])} s, flush "
+                   f"{_f(r['flush_s'])} s, wait for writer {_f(r['write_wait_s'])} s (writer "
+                   f"thread busy {_f(r['writer_busy_s'])} s)")
+        else:
+            how = (f"run {r['run_s']:.3g} s, table {r['to_arrow_s']:.3g} s, write "
+                   f"{r['write_s']:.3g} s")
         res.add_row(label, f"{r['n_prosumers']:,} x {r['days']:g} d", _f(r["total_s"]),
                     f"log {r['log_share']:.0%}",
-                    f"run {r['run_s']:.3g} s, table {r['to_arrow_s']:.3g} s, write "
-                    f"{r['write_s']:.3g} s, {r['log_rows']:,} rows, peak RSS "
-                    f"{r['peak_rss_mb']:.0f} MB{extra}")
+                    f"{how}, {r['log_rows']:,} rows, peak RSS {r['peak_rss_mb']:.0f} MB{extra}")
     s = report.get("sharded")
     if s:
         res.add_row("sharded", f"{s['n_prosumers']:,} x {s['days']} d / {s['n_shards']}",

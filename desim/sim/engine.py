@@ -738,6 +738,7 @@ class Engine:
             env.process(settlement(env, self, ended))
         env.run(until=self.inp.horizon_h + 1e-9)
         self._sync_evs(self.t_h)
+        self.log.flush(np.inf)
         return self.result()
 
     def _pv_totals_kwh(self) -> np.ndarray:
@@ -798,6 +799,7 @@ def profile_updates(env, engine: Engine, progress=None):
     """Solar, load and price updates at every data interval (and the interval accounting)."""
     inp = engine.inp
     every = max(1, inp.n_steps // 200)
+    steps_per_day = max(1, round(24.0 / inp.interval_h))
     for k in range(inp.n_steps):
         t = k * inp.interval_h
         yield env.timeout(max(0.0, t - env.now))
@@ -805,6 +807,8 @@ def profile_updates(env, engine: Engine, progress=None):
         if k > 0:
             engine.close_interval(k - 1)
         engine.open_interval(k)
+        if k % steps_per_day == 0:
+            engine.log.flush(t)
         if progress is not None and k % every == 0:
             progress(k / inp.n_steps)
     yield env.timeout(max(0.0, inp.horizon_h - env.now))

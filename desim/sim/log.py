@@ -1,54 +1,55 @@
-"""The event log: one tidy table, recorded in vectorized batches.
+"""The event log: one tidy table, recorded in vectorized batches, finished day by day.
 
-Rows are appended as numpy batches (one call per kind per boundary, never one
-per row) and turned into a pyarrow table at the end, sorted in a canonical
-order (time, kind, prosumer, asset) so the log does not depend on the order in
-which the engine happened to find simultaneous events. Each row has an
-``event_id`` assigned when it was recorded; ``cause_id`` links a row to the
-row that caused it (a setpoint to its dispatch event, a clip to its setpoint).
+Rows are written into growable column buffers that hold each column's
+"not given" value (one call per kind per boundary, never one per row). The
+engine never records a row earlier than its current time, so at a boundary it
+calls ``flush(t)``: every row earlier than ``t`` is final and leaves the
+buffers as a *chunk* sorted in a canonical order (time, kind, prosumer, asset;
+`desim.sim.logformat.canonical_order`), so the log does not depend on the
+order in which the engine happened to find simultaneous events. Chunks are
+kept (``to_arrow`` turns them into record batches and concatenates them) or
+handed to a sink that writes them while the run goes on
+(`desim.sim.logwriter.ParquetLogSink`). Each row has an ``event_id``
+assigned when it was recorded; ``cause_id`` links a row to the row that
+caused it (a setpoint to its dispatch event, a clip to its setpoint).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import math
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from desim._io import atomic_write
-from desim.errors import OutputError
+from desim.sim.logformat import (
+    ASSET_CODE,
+    ASSET_TYPES,
+    KIND_CODE,
+    KINDS,
+    LOG_COLUMNS,
+    RAW_COLUMNS,
+    SORT_COLUMNS,
+    ArrowLayout,
+    arrow_schema,
+    canonical_order,
+    finished_order,
+    take_finished,
+)
+from desim.sim.logwriter import write_table
 
 __all__ = ["EventLog", "KINDS", "ASSET_TYPES", "LOG_COLUMNS", "write_table"]
 
-# Canonical order of kinds at the same instant: state changes of assets first
-# (in the order a one-process-per-asset simulation would produce them), then
-# market signals, then the setpoints they cause.
-KINDS = (
-    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "ev_departure", "ev_arrival",
-    "ev_plugged_in", "dispatch_end", "settlement", "price_update", "dispatch_start",
-    "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
-)
-_KIND_CODE = {k: i for i, k in enumerate(KINDS)}
-ASSET_TYPES = ("", "ev", "bess", "pv", "home", "fleet", "market")
-_ASSET_CODE = {k: i for i, k in enumerate(ASSET_TYPES)}
-_FLOATS = ("power_kw", "energy_kwh", "soc_percent", "required_soc_percent", "shortfall_kwh",
-           "price_usd_per_mwh")
-LOG_COLUMNS = ("event_id", "t_h", "timestamp", "kind", "prosumer_id", "asset_id", "asset_type",
-               *_FLOATS, "cause_id", "detail")
-_VALUE_COLUMNS = ("t_h", "prosumer_index", "asset_index", *_FLOATS, "cause_id")
-_DEFAULTS = (None, -1, -1, *(np.nan,) * len(_FLOATS), -1)
-_COLUMN_TYPES = {
-    "event_id": (np.int64, -1), "t_h": (np.float64, np.nan), "kind": (np.int16, 0),
-    "prosumer_index": (np.int64, -1), "asset_type": (np.int8, 0), "asset_index": (np.int64, -1),
-    **{k: (np.float64, np.nan) for k in _FLOATS}, "cause_id": (np.int64, -1),
-    "detail": (np.int32, 0),
-}
+# Defaults of `record`, compared by identity (an argument left out is not written).
+_NO_INDEX = -1
+_NAN = np.nan
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_IDS.flags.writeable = False
+_MIN_ROWS = 1 << 12
 
 
 class EventLog:
-    """Append-only event log held as numpy batches.
+    """Append-only event log held in column buffers and finished chunks.
 
     Parameters
     ----------
@@ -63,11 +64,21 @@ class EventLog:
     def __init__(self, prosumer_ids, asset_ids, kinds=None):
         self.prosumer_ids = np.asarray(prosumer_ids, dtype=object)
         self.asset_ids = {k: np.asarray(v, dtype=object) for k, v in asset_ids.items()}
-        self.kinds = None if not kinds else {_KIND_CODE[k] for k in kinds}
-        self._batches: list[dict[str, np.ndarray]] = []
+        self.kinds = None if not kinds else {KIND_CODE[k] for k in kinds}
         self._details: dict[str, int] = {"": 0}
         self._next_id = 0
         self.n_rows = 0
+        self._n = 0               # rows in the buffers
+        self._cap = 0             # their capacity (0: no buffers yet)
+        self._buf: dict[str, np.ndarray] = {}
+        self._spares: list[dict[str, np.ndarray]] = []    # buffers handed back by a sink
+        self._meta: list[tuple[int, int, int, int]] = []   # (kind, asset type, first id, n)
+        self._n_meta = 0          # buffer rows before this have kind, type and id filled in
+        self._n_checked = 0       # buffer rows before this were checked against the cut
+        self._cut = -math.inf     # every row earlier than this has been flushed
+        self._chunks: list[dict[str, np.ndarray]] = []
+        self._sink = None
+        self._layout: ArrowLayout | None = None
 
     def detail_code(self, text: str) -> int:
         """Integer code of a detail string (the detail column is dictionary-encoded)."""
@@ -76,162 +87,273 @@ class EventLog:
             code = self._details[text] = len(self._details)
         return code
 
-    def record(self, kind, t_h, prosumer_index=-1, asset_type="", asset_index=-1, power_kw=np.nan,
-               energy_kwh=np.nan, soc_percent=np.nan, required_soc_percent=np.nan,
-               shortfall_kwh=np.nan, price_usd_per_mwh=np.nan, cause_id=-1, detail=""):
+    def detail_names(self) -> tuple[str, ...]:
+        """Detail strings in code order."""
+        return tuple(self._details)
+
+    def record(self, kind, t_h, prosumer_index=_NO_INDEX, asset_type="", asset_index=_NO_INDEX,
+               power_kw=_NAN, energy_kwh=_NAN, soc_percent=_NAN, required_soc_percent=_NAN,
+               shortfall_kwh=_NAN, price_usd_per_mwh=_NAN, cause_id=_NO_INDEX, detail=""):
         """Record a batch of rows of one kind; every argument broadcasts against `t_h`.
 
         Returns the ``event_id`` array of the new rows (empty if the kind is not kept).
         """
-        values = (t_h, prosumer_index, asset_index, power_kw, energy_kwh, soc_percent,
-                  required_soc_percent, shortfall_kwh, price_usd_per_mwh, cause_id)
-        # Rows are stored as given (arrays or scalars) and expanded once, when the
-        # table is built: broadcasting every column here cost more than the engine.
+        # Called some 250,000 times in a simulated year, a third of them with no
+        # rows: only the columns given are written (the buffers hold every
+        # column's default), without loops over the columns that were not.
+        code = KIND_CODE[kind]
+        if isinstance(t_h, np.ndarray) and t_h.shape == (0,):
+            return _NO_IDS
+        given = [("t_h", t_h)]
+        if prosumer_index is not _NO_INDEX:
+            given.append(("prosumer_index", prosumer_index))
+        if asset_index is not _NO_INDEX:
+            given.append(("asset_index", asset_index))
+        if power_kw is not _NAN:
+            given.append(("power_kw", power_kw))
+        if energy_kwh is not _NAN:
+            given.append(("energy_kwh", energy_kwh))
+        if soc_percent is not _NAN:
+            given.append(("soc_percent", soc_percent))
+        if required_soc_percent is not _NAN:
+            given.append(("required_soc_percent", required_soc_percent))
+        if shortfall_kwh is not _NAN:
+            given.append(("shortfall_kwh", shortfall_kwh))
+        if price_usd_per_mwh is not _NAN:
+            given.append(("price_usd_per_mwh", price_usd_per_mwh))
+        if cause_id is not _NO_INDEX:
+            given.append(("cause_id", cause_id))
         n = 1
-        for a in values:
+        for _, a in given:
             if isinstance(a, np.ndarray) and a.ndim:
-                if a.ndim != 1 or (n != 1 and len(a) not in (1, n)):
+                m = a.shape[0]
+                if a.ndim != 1 or (n != 1 and m != n and m != 1):
                     raise RuntimeError(f"log.record({kind!r}): shapes do not broadcast")
-                n = max(n, len(a)) if n == 1 else n
-                if len(a) == 0:
+                if m == 0:
                     n = 0
                     break
-        if not isinstance(detail, str) and n == 1:
+                if n == 1:
+                    n = m
+        if n == 1 and detail.__class__ is not str:
             n = len(detail)
-        code = _KIND_CODE[kind]
-        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
-        self._next_id += n
+        first = self._next_id
+        self._next_id = stop = first + n
+        ids = np.arange(first, stop)
         if n == 0 or (self.kinds is not None and code not in self.kinds):
             return ids
-        given = {name: value for name, value, default in zip(
-            _VALUE_COLUMNS, values, _DEFAULTS, strict=True) if value is not default}
-        if isinstance(detail, np.ndarray) and detail.dtype.kind in "iu":
-            given["detail"] = detail.astype(np.int32)     # codes from `detail_code`
-        elif not isinstance(detail, str):
-            given["detail"] = np.asarray([self.detail_code(d) for d in detail], dtype=np.int32)
-        elif detail:
-            given["detail"] = self.detail_code(detail)
-        given["kind"] = code
-        given["asset_type"] = _ASSET_CODE[asset_type]
-        self._batches.append((int(ids[0]), n, given))
+        pos = self._n
+        end = pos + n
+        if end > self._cap:
+            self._grow(end)
+        buf = self._buf
+        for name, value in given:
+            buf[name][pos:end] = value
+        if detail.__class__ is str:
+            if detail:
+                buf["detail"][pos:end] = self.detail_code(detail)
+        elif isinstance(detail, np.ndarray) and detail.dtype.kind in "iu":
+            buf["detail"][pos:end] = detail             # codes from `detail_code`
+        else:
+            buf["detail"][pos:end] = [self.detail_code(d) for d in detail]
+        self._meta.append((code, ASSET_CODE[asset_type], first, n))
+        self._n = end
         self.n_rows += n
         return ids
 
-    def _columns(self) -> dict[str, np.ndarray]:
-        total = self.n_rows
-        cols = {name: np.full(total, default, dtype=dtype)
-                for name, (dtype, default) in _COLUMN_TYPES.items()}
-        event_id = cols["event_id"]
-        pos = 0
-        for first_id, n, given in self._batches:
-            end = pos + n
-            event_id[pos:end] = np.arange(first_id, first_id + n)
-            for name, value in given.items():
-                cols[name][pos:end] = value
-            pos = end
-        if total:
-            order = _canonical_order(cols)
-            cols = {k: v[order] for k, v in cols.items()}
-        return cols
+    def _grow(self, need: int) -> None:
+        cap = max(need, self._cap + self._cap // 2, _MIN_ROWS)
+        if not self._buf:
+            self._buf = self._new_buffer(cap)
+        else:
+            # In place: realloc moves a large buffer without copying it, so growing
+            # touches only the new rows (fresh memory is what growing costs). The
+            # buffers are private and no view of them outlives a call.
+            for name, v in self._buf.items():
+                old = len(v)
+                v.resize(cap, refcheck=False)
+                v[old:] = RAW_COLUMNS[name][1]
+        self._cap = len(self._buf["t_h"])
+
+    def _new_buffer(self, rows: int) -> dict[str, np.ndarray]:
+        """Column buffers of at least `rows` rows holding the "not given" values."""
+        while self._spares:
+            buf = self._spares.pop()
+            if len(buf["t_h"]) >= rows:
+                return buf
+        return {name: np.full(rows, default, dtype=dtype)
+                for name, (dtype, default) in RAW_COLUMNS.items()}
+
+    def _fill_meta(self) -> None:
+        """Write kind, asset type and event id of the rows recorded since the last call."""
+        if not self._meta:
+            return
+        meta = np.array(self._meta, dtype=np.int64)
+        self._meta = []
+        counts = meta[:, 3]
+        lo, hi = self._n_meta, self._n
+        buf = self._buf
+        buf["kind"][lo:hi] = np.repeat(meta[:, 0], counts)
+        buf["asset_type"][lo:hi] = np.repeat(meta[:, 1], counts)
+        starts = lo + np.cumsum(counts) - counts
+        buf["event_id"][lo:hi] = np.repeat(meta[:, 2] - starts, counts) + np.arange(lo, hi)
+        self._n_meta = hi
+
+    def flush(self, before_t_h: float) -> int:
+        """Finish every row earlier than `before_t_h` (hours since start).
+
+        The finished rows leave the buffers as one chunk in canonical order,
+        kept or handed to the sink (`stream_to`); rows at or after `before_t_h`
+        stay pending. The caller promises to record no row earlier than
+        `before_t_h` afterwards.
+
+        Returns
+        -------
+        int
+            Number of rows finished.
+
+        Raises
+        ------
+        RuntimeError
+            If `before_t_h` is earlier than a previous flush, or a row recorded
+            since the previous flush is earlier than it (or has no time).
+        """
+        before = float(before_t_h)
+        if not before >= self._cut:
+            raise RuntimeError(f"log.flush({before}): earlier than the previous flush "
+                               f"({self._cut})")
+        self._fill_meta()
+        n, buf = self._n, self._buf
+        if n == 0:
+            self._cut = before
+            return 0
+        t = buf["t_h"][:n]
+        unchecked = t[self._n_checked:]
+        if unchecked.size and not unchecked.min() >= self._cut:
+            bad = unchecked[~(unchecked >= self._cut)][0]
+            raise RuntimeError(f"event log: a row at t_h={bad} was recorded after the log was "
+                               f"flushed up to t_h={self._cut}")
+        final = t < before
+        k = int(np.count_nonzero(final))
+        if k == 0:
+            self._n_checked = n
+            self._cut = before
+            return 0
+        pend = np.flatnonzero(~final) if k < n else None
+        n_pend = 0 if pend is None else len(pend)
+        if self._sink is None:
+            self._chunks.append(take_finished(buf, n, before))
+            if before == math.inf:
+                self._buf, self._cap = {}, 0        # the last chunk: let the buffers go
+            for name, v in self._buf.items():
+                if n_pend:
+                    v[:n_pend] = v[pend]
+                v[n_pend:n] = RAW_COLUMNS[name][1]
+        else:
+            # The buffers go to the sink whole (it sorts and takes the finished rows
+            # on its own thread, then hands them back); the pending rows move on.
+            if n_pend:
+                fresh = self._new_buffer(max(self._cap, _MIN_ROWS))
+                for name, v in buf.items():
+                    fresh[name][:n_pend] = v[pend]
+                self._buf, self._cap = fresh, len(fresh["t_h"])
+            else:
+                self._buf, self._cap = {}, 0
+            spares = None if before == math.inf else self._spares   # the last chunk: let go
+            self._sink.put(_Handoff(buf, n, before, self.detail_names(), spares))
+        self._n = self._n_meta = self._n_checked = n_pend
+        self._cut = before
+        return k
+
+    def layout(self) -> ArrowLayout:
+        """The Arrow dictionaries of this log (built once)."""
+        if self._layout is None:
+            self._layout = ArrowLayout(self.prosumer_ids, self.asset_ids)
+        return self._layout
+
+    def stream_to(self, sink) -> None:
+        """Hand every chunk finished from now on to `sink` (chunks kept so far first).
+
+        `sink` has ``attach(log)`` and ``put(item)``, e.g.
+        `desim.sim.logwriter.ParquetLogSink`; each item has ``parts(max_rows)``
+        (raw chunks in canonical order, for the sink's thread) and ``detail_names``. `to_arrow` is not
+        available afterwards.
+        """
+        if self._sink is not None:
+            raise RuntimeError("the event log already streams to a sink")
+        sink.attach(self)
+        self._sink = sink
+        kept, self._chunks = self._chunks, []
+        for chunk in kept:
+            sink.put(_Handoff(chunk, len(chunk["t_h"]), math.inf, self.detail_names(), None))
+
+    def chunks(self):
+        """Yield the rows as raw chunks in canonical order: finished, then pending.
+
+        The pending rows are sorted into a chunk of their own and stay pending.
+        """
+        if self._sink is not None:
+            raise RuntimeError("the event log was streamed to a sink; read the written file")
+        self._fill_meta()
+        yield from self._chunks
+        n = self._n
+        if n:
+            order = canonical_order({c: self._buf[c][:n] for c in SORT_COLUMNS})
+            yield {c: np.take(v, order) for c, v in self._buf.items()}
 
     def to_arrow(self, start: pd.Timestamp) -> pa.Table:
         """The log as a pyarrow table in canonical order (see module docstring)."""
-        cols = self._columns()
-        n = len(cols["t_h"])
+        layout = self.layout()
+        details = layout.details_array(self.detail_names())
+        batches = [layout.batch(c, details, start) for c in self.chunks()]
         tz = str(start.tz) if start.tz is not None else None
-        start_ns = start.value
-        ts = start_ns + np.round(cols["t_h"] * 3.6e12).astype(np.int64)
-        kind = pa.DictionaryArray.from_arrays(pa.array(cols["kind"].astype(np.int32)),
-                                              pa.array(KINDS))
-        p_idx = cols["prosumer_index"]
-        p_dict = np.concatenate([self.prosumer_ids, np.array([""], dtype=object)])
-        prosumer = pa.DictionaryArray.from_arrays(
-            pa.array(np.where(p_idx < 0, len(p_dict) - 1, p_idx).astype(np.int32)),
-            pa.array(list(p_dict), type=pa.string()))
-        # One asset dictionary: ev ids, then bess ids, then pv ids, then "".
-        offsets, names = {}, []
-        for key in ("ev", "bess", "pv"):
-            offsets[_ASSET_CODE[key]] = len(names)
-            names.extend(self.asset_ids.get(key, []))
-        names.append("")
-        a_type, a_idx = cols["asset_type"], cols["asset_index"]
-        flat = np.full(n, len(names) - 1, dtype=np.int64)
-        for code, off in offsets.items():
-            m = (a_type == code) & (a_idx >= 0)
-            flat[m] = a_idx[m] + off
-        asset = pa.DictionaryArray.from_arrays(pa.array(flat.astype(np.int32)),
-                                               pa.array(names, type=pa.string()))
-        a_type_arr = pa.DictionaryArray.from_arrays(pa.array(a_type.astype(np.int32)),
-                                                    pa.array(ASSET_TYPES))
-        details = sorted(self._details, key=self._details.get)
-        detail = pa.DictionaryArray.from_arrays(pa.array(cols["detail"]), pa.array(details))
-        arrays = {
-            "event_id": pa.array(cols["event_id"]),
-            "t_h": pa.array(cols["t_h"]),
-            "timestamp": pa.array(ts, type=pa.timestamp("ns", tz=tz)),
-            "kind": kind, "prosumer_id": prosumer, "asset_id": asset, "asset_type": a_type_arr,
-        }
-        for k in _FLOATS:
-            arrays[k] = pa.array(cols[k])
-        arrays["cause_id"] = pa.array(cols["cause_id"])
-        arrays["detail"] = detail
-        return pa.table(arrays)
+        return pa.Table.from_batches(batches, schema=arrow_schema(tz))
 
     def to_pandas(self, start: pd.Timestamp) -> pd.DataFrame:
         """The log as a DataFrame (categorical string columns)."""
         return self.to_arrow(start).to_pandas()
 
+    def add_rows(self, chunk: dict[str, np.ndarray]) -> None:
+        """Append raw rows (`RAW_COLUMNS`, event ids and detail codes of this log) as pending.
 
-def _canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
-    """Row order by (t_h, kind, prosumer, asset type, asset, event_id).
+        For building a log out of other logs (`desim.sim.shards.merge_logs`).
+        """
+        self._fill_meta()
+        n = len(chunk["t_h"])
+        if n == 0:
+            return
+        end = self._n + n
+        if end > self._cap:
+            self._grow(end)
+        for name, v in chunk.items():
+            self._buf[name][self._n:end] = v
+        self._n = self._n_meta = end
+        self.n_rows += n
 
-    Rows are held in recording order, which is ``event_id`` order, and the
-    sort is stable, so event_id needs no key of its own; kind, prosumer, asset
-    type and asset are packed into one integer when the indices fit (two
-    sort keys instead of six give the same order, faster).
+
+class _Handoff:
+    """Finished rows handed to a sink: the rows of `buf` earlier than `before`.
+
+    `parts` runs on the sink's thread: it yields those rows in canonical order,
+    in raw chunks of at most `max_rows` rows (a large chunk is taken a slice at
+    a time, so its copies stay small), then refills the buffers with "not
+    given" values and hands them back to the log through `spares` (None: the
+    buffers are not the log's, or no longer needed).
     """
-    p_idx, a_idx = cols["prosumer_index"], cols["asset_index"]
-    in_order = len(cols["event_id"]) < 2 or bool(np.all(np.diff(cols["event_id"]) > 0))
-    if in_order and int(p_idx.max()) < _PACK and int(a_idx.max()) < _PACK:
-        packed = ((((cols["kind"].astype(np.int64) << 24) | (p_idx + 1)) << 3
-                   | cols["asset_type"].astype(np.int64)) << 24) | (a_idx + 1)
-        return np.lexsort((packed, cols["t_h"]))
-    return np.lexsort((cols["event_id"], a_idx, cols["asset_type"], p_idx, cols["kind"],
-                       cols["t_h"]))
 
+    __slots__ = ("buf", "n", "before", "detail_names", "spares")
 
-_PACK = (1 << 24) - 1
+    def __init__(self, buf, n, before, detail_names, spares):
+        self.buf, self.n, self.before = buf, n, before
+        self.detail_names, self.spares = detail_names, spares
 
-
-def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") -> Path:
-    """Write a table atomically: to a temporary file beside `path`, then rename.
-
-    Raises
-    ------
-    OutputError
-        If `fmt` is unknown or the file cannot be written.
-    """
-    if fmt not in ("parquet", "csv", "jsonl"):
-        raise OutputError(f"output.formats: expected parquet, csv or jsonl, got {fmt!r}")
-
-    def write(tmp: str) -> None:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-            pq.write_table(table, tmp, compression="zstd",
-                           use_dictionary=["kind", "asset_type", "detail"])
-        elif fmt == "csv":
-            import pyarrow.csv as pcsv
-            plain = table.cast(pa.schema([
-                pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
-                for f in table.schema]))
-            pcsv.write_csv(plain, tmp)
-        else:
-            df = table.to_pandas()
-            for col in df.columns:
-                if isinstance(df[col].dtype, pd.CategoricalDtype):
-                    df[col] = df[col].astype(str)
-            if "timestamp" in df:
-                df["timestamp"] = df["timestamp"].map(lambda t: t.isoformat())
-            df.to_json(tmp, orient="records", lines=True, double_precision=15)
-
-    return atomic_write(path, write, f"the {fmt} table")
+    def parts(self, max_rows: int):
+        buf = self.buf
+        order = finished_order(buf, self.n, self.before)
+        for lo in range(0, len(order), max_rows):
+            take = order[lo:lo + max_rows]
+            yield {c: np.take(v, take) for c, v in buf.items()}
+        if self.spares is not None:
+            for name, v in buf.items():
+                v[:self.n] = RAW_COLUMNS[name][1]
+            self.spares.append(buf)
+        self.buf = None

@@ -46,29 +46,23 @@ def merge_logs(logs: list[EventLog]) -> EventLog:
                               for log in logs])
          for key in ("ev", "bess", "pv")})
     p_off, id_off = 0, 0
-    a_off = dict.fromkeys(("ev", "bess", "pv"), 0)
+    a_off = np.zeros(len(ASSET_TYPES), dtype=np.int64)
     for log in logs:
-        names = sorted(log._details, key=log._details.get)
-        recode = np.array([merged.detail_code(d) for d in names], dtype=np.int32)
-        for first_id, n, given in log._batches:
-            b = dict(given)
-            if "cause_id" in b:
-                cause = np.asarray(b["cause_id"])
-                b["cause_id"] = np.where(cause >= 0, cause + id_off, -1)
-            if "prosumer_index" in b:
-                p_idx = np.asarray(b["prosumer_index"])
-                b["prosumer_index"] = np.where(p_idx >= 0, p_idx + p_off, -1)
-            key = _ASSET_KEYS.get(b["asset_type"])
-            if key is not None and "asset_index" in b:
-                a_idx = np.asarray(b["asset_index"])
-                b["asset_index"] = np.where(a_idx >= 0, a_idx + a_off[key], -1)
-            if "detail" in b:
-                b["detail"] = recode[b["detail"]]
-            merged._batches.append((first_id + id_off, n, b))
-            merged.n_rows += n
+        recode = np.array([merged.detail_code(d) for d in log.detail_names()], dtype=np.int32)
+        for chunk in log.chunks():
+            b = dict(chunk)
+            b["event_id"] = chunk["event_id"] + id_off
+            cause = chunk["cause_id"]
+            b["cause_id"] = np.where(cause >= 0, cause + id_off, -1)
+            p_idx = chunk["prosumer_index"]
+            b["prosumer_index"] = np.where(p_idx >= 0, p_idx + p_off, -1)
+            a_idx = chunk["asset_index"]
+            b["asset_index"] = np.where(a_idx >= 0, a_idx + a_off[chunk["asset_type"]], -1)
+            b["detail"] = recode[chunk["detail"]]
+            merged.add_rows(b)
         p_off += len(log.prosumer_ids)
-        for key in a_off:
-            a_off[key] += len(log.asset_ids.get(key, ()))
+        for code, key in _ASSET_KEYS.items():
+            a_off[code] += len(log.asset_ids.get(key, ()))
         id_off += log._next_id
     merged._next_id = id_off
     return merged

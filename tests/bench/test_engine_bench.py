@@ -56,3 +56,13 @@ def test_state_bytes_per_prosumer_counts_the_engine_arrays():
     r = run_engine(bench_inputs(200, 1, seed=1))
     assert 100 < r["state_bytes_per_prosumer"] < 1024
     assert np.isclose(r["state_bytes"] / 200, r["state_bytes_per_prosumer"])
+
+
+def test_year_and_million_stream_the_log_and_count_main_thread_log_time(quick_report):
+    for key in ("year", "million"):
+        r = quick_report[key]
+        assert r["log_streamed"] and r["to_arrow_s"] == 0.0 and r["writer_busy_s"] > 0
+        assert r["log_s"] == pytest.approx(r["record_s"] + r["flush_s"] + r["write_wait_s"])
+        assert r["log_share"] == pytest.approx(r["log_s"] / r["total_s"])
+        assert r["total_s"] >= r["run_s"]
+    assert not quick_report["scaling"][0]["log_streamed"]

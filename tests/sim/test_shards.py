@@ -1,6 +1,7 @@
 """Sharded runs merge into one log in canonical order with links intact."""
 
 import numpy as np
+import pandas as pd
 from helpers import events, make_fleet, make_inputs
 
 from desim.fleet.table import FleetTable
@@ -54,3 +55,33 @@ def test_fleet_series_of_a_sharded_run_is_the_sum_of_the_shards():
                                parts[0]["import_kw"] + parts[1]["import_kw"])
     assert len(merged.totals) == 10
     assert isinstance(_fleet(0), FleetTable)
+
+
+def test_merged_log_is_the_canonical_sort_of_every_shard_row_with_ids_offset():
+    from desim.sim.log import ASSET_TYPES, KINDS
+
+    merged = run_sharded(_inputs, 3)
+    got = merged.log.to_pandas(merged.start)
+    parts, id_off = [], 0
+    for s in range(3):
+        res = run_inputs(_inputs(s, 3))          # each log was flushed day by day
+        df = res.log.to_pandas(res.start)
+        df["event_id"] += id_off
+        df["cause_id"] = df["cause_id"].where(df["cause_id"] < 0, df["cause_id"] + id_off)
+        parts.append(df)
+        id_off += res.log._next_id
+    want = pd.concat(parts, ignore_index=True)
+    prosumer = {p: i for i, p in enumerate(merged.log.prosumer_ids)}
+    asset = {(t, a): i for t in ("ev", "bess", "pv")
+             for i, a in enumerate(merged.log.asset_ids[t])}
+    key = pd.DataFrame({
+        "t": want["t_h"], "kind": want["kind"].astype(str).map(KINDS.index),
+        "p": want["prosumer_id"].astype(str).map(lambda p: prosumer.get(p, -1)),
+        "type": want["asset_type"].astype(str).map(ASSET_TYPES.index),
+        "a": [asset.get((t, a), -1) for t, a in zip(want["asset_type"].astype(str),
+                                                     want["asset_id"].astype(str), strict=True)],
+        "id": want["event_id"]})
+    want = want.iloc[key.sort_values(list(key.columns), kind="stable").index]
+    assert got["event_id"].tolist() == want["event_id"].tolist()
+    assert got["cause_id"].tolist() == want["cause_id"].tolist()
+    assert got["asset_id"].astype(str).tolist() == want["asset_id"].astype(str).tolist()
