@@ -181,17 +181,20 @@ def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = Fal
     sink = None
     to_arrow_s = 0.0
     t0 = time.perf_counter()
+    c0 = time.thread_time()
     if write_dir is not None:
         with ParquetLogSink(Path(write_dir) / "events.parquet", inp.start) as sink:
             log.stream_to(sink)
             result = engine.run(progress)
             run_s = time.perf_counter() - t0
+            run_cpu_s = time.thread_time() - c0
         total_s = time.perf_counter() - t0
         write_s = total_s - run_s
         write_wait_s = sink.put_wait_s + sink.close_wait_s
         flush_s = spent["flush"] - sink.put_wait_s
     else:
         result = engine.run(progress)
+        run_cpu_s = time.thread_time() - c0
         run_s = time.perf_counter() - t0
         t = time.perf_counter()
         table = result.log.to_arrow(inp.start)
@@ -211,6 +214,7 @@ def run_engine(inp: SimInputs, write_dir: str | None = None, metered: bool = Fal
     n = inp.fleet.n_prosumers
     out = {"n_prosumers": n, "days": inp.horizon_h / 24.0, "n_evs": inp.fleet.n_evs,
            "n_bess": inp.fleet.n_bess, "n_pv": inp.fleet.n_pv, "run_s": run_s,
+           "run_main_thread_cpu_s": run_cpu_s,
            "record_s": spent["record"], "flush_s": flush_s, "write_wait_s": write_wait_s,
            "to_arrow_s": to_arrow_s, "write_s": write_s,
            "writer_busy_s": sink.busy_s if sink is not None else 0.0,
