@@ -68,19 +68,35 @@ def merge_logs(logs: list[EventLog]) -> EventLog:
     return merged
 
 
+def _run_shard(inputs_factory, shard: int, n_shards: int):
+    """Run one shard; return its inputs' time base and what the merge needs."""
+    inp = inputs_factory(shard, n_shards)
+    res = run_inputs(inp)
+    # keep what the merge needs; drop the shard's state arrays
+    return ((inp.start, inp.interval_h, inp.n_steps),
+            SimResult(res.log, res.start, res.series, res.totals, res.settlements, None, None))
+
+
 def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
-                progress=None) -> ShardedResult:
-    """Run `n_shards` shards in this process and merge them.
+                progress=None, executor=None) -> ShardedResult:
+    """Run `n_shards` shards, one after another here or as tasks of `executor`, and merge them.
 
     Parameters
     ----------
     inputs_factory : callable
         ``inputs_factory(shard, n_shards) -> SimInputs`` for shard ``0 .. n_shards-1``;
-        every shard must share the start, interval and number of steps.
+        every shard must share the start, interval and number of steps. With an
+        executor that runs tasks in other processes it must pickle (Dask pickles
+        closures; `concurrent.futures.ProcessPoolExecutor` needs a module-level
+        callable).
     n_shards : int
         Number of shards (>= 1).
     progress : callable, optional
         Called with the fraction of shards done (0-1).
+    executor : concurrent.futures.Executor, optional
+        Runs the shards as separate tasks, e.g. a Dask cluster's
+        ``client.get_executor()`` or a ``ProcessPoolExecutor``; None runs them here,
+        one after another. The merged result is the same either way.
 
     Returns
     -------
@@ -90,17 +106,17 @@ def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
         raise ValueError(f"n_shards: expected >= 1, got {n_shards}")
     results: list[SimResult] = []
     first = None
-    for s in range(n_shards):
-        inp = inputs_factory(s, n_shards)
-        key = (inp.start, inp.interval_h, inp.n_steps)
+    if executor is None:
+        outs = (_run_shard(inputs_factory, s, n_shards) for s in range(n_shards))
+    else:
+        outs = executor.map(_run_shard, [inputs_factory] * n_shards, range(n_shards),
+                            [n_shards] * n_shards)
+    for s, (key, res) in enumerate(outs):
         if first is None:
             first = key
         elif key != first:
             raise RuntimeError(f"shard {s}: start, interval or steps differ from shard 0")
-        res = run_inputs(inp)
-        # keep what the merge needs; drop the shard's state arrays
-        results.append(SimResult(res.log, res.start, res.series, res.totals, res.settlements,
-                                 None, None))
+        results.append(res)
         if progress is not None:
             progress((s + 1) / n_shards)
     series = results[0].series.copy()

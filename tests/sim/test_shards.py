@@ -85,3 +85,27 @@ def test_merged_log_is_the_canonical_sort_of_every_shard_row_with_ids_offset():
     assert got["event_id"].tolist() == want["event_id"].tolist()
     assert got["cause_id"].tolist() == want["cause_id"].tolist()
     assert got["asset_id"].astype(str).tolist() == want["asset_id"].astype(str).tolist()
+
+
+def test_shards_as_separate_tasks_give_the_same_merged_log_and_totals():
+    from concurrent.futures import ThreadPoolExecutor
+
+    here = run_sharded(_inputs, 3)
+    with ThreadPoolExecutor(2) as pool:
+        tasks = run_sharded(_inputs, 3, executor=pool)
+    start = here.start
+    pd.testing.assert_frame_equal(here.log.to_pandas(start), tasks.log.to_pandas(start))
+    pd.testing.assert_frame_equal(here.totals, tasks.totals)
+    pd.testing.assert_frame_equal(here.series, tasks.series)
+
+
+def test_shards_on_a_two_worker_dask_cluster_give_the_same_merged_log():
+    distributed = __import__("pytest").importorskip("distributed")
+    here = run_sharded(_inputs, 2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        there = run_sharded(_inputs, 2, executor=client.get_executor())
+    pd.testing.assert_frame_equal(here.log.to_pandas(here.start),
+                                  there.log.to_pandas(here.start))
+    pd.testing.assert_frame_equal(here.totals, there.totals)
