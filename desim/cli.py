@@ -461,7 +461,7 @@ def bench_command(mode: str | None, seed: int, json_path: str | None) -> None:
     console = Console(stderr=True)
     report = run_engine_benchmark(mode or "default", seed,
                                   progress=lambda text: console.print(f"[dim]bench:[/dim] {text}"))
-    out = Console()
+    out = Console(width=max(Console().width, 150))   # the notes column needs room
     for table in report_tables(report):
         out.print(table)
     if json_path:
