@@ -1,0 +1,221 @@
+"""Bringing the fleet's assets forward in time (a part of `desim.sim.engine.Engine`).
+
+EVs are brought up to date lazily, at their own events (arrival, target
+reached, departure) found in closed form and handled in vectorized rounds;
+batteries are stepped at every boundary by one compiled pass, and the few that
+reach a limit inside the step are redone exactly and logged at that time.
+See docs/engine.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desim.assets import physics
+from desim.sim import kernels
+from desim.sim.policies import guard_min_power_kw
+from desim.sim.state import EvState
+
+__all__ = ["FleetAdvance"]
+
+_MET_TOL_KWH = 1e-6
+
+
+class FleetAdvance:
+    """EV and battery advance of `desim.sim.engine.Engine` (a mixin: it uses the
+    engine's state, log, meter and policies)."""
+
+    def _ev_integrate(self, idx, t_end):
+        """Bring EVs `idx` from their own ``t_last_h`` to `t_end` at their current power.
+
+        Outside dispatch events EVs are brought up to date lazily: at their own
+        events, before a policy that reads them, and at the end of the run; the
+        meter does not need it (`_set_ev_power`).
+        """
+        ev = self.ev
+        dt = t_end - ev.t_last_h[idx]
+        p = ev.power_kw[idx]
+        m = np.flatnonzero(p != 0.0)
+        if m.size:
+            mi, pm, dm = idx[m], p[m], dt[m] if np.ndim(dt) else dt
+            eff = ev.charge_efficiency[mi]
+            stored = np.where(pm > 0, pm * eff, pm / eff)
+            ev.soc[mi] += stored * dm / ev.capacity_kwh[mi]
+            energy = pm * dm
+            ev.charged_kwh[mi] += np.maximum(energy, 0.0)
+            ev.discharged_kwh[mi] += np.maximum(-energy, 0.0)
+        if self.active >= 0:
+            # delivery against the baseline accrues whether or not the EV is moving
+            # (a fully deferred EV delivers its whole baseline power)
+            delta = self.ev_delta_kw[idx] * dt
+            self.ev_delta_kwh[idx] += delta
+            self.delivered_step_kwh += float(delta.sum())
+        ev.t_last_h[idx] = t_end
+
+    def _sync_evs(self, t_h: float) -> None:
+        """Bring every EV up to time `t_h` (see `_ev_integrate`)."""
+        behind = np.flatnonzero(self.ev.t_last_h < t_h)
+        if behind.size:
+            self._ev_integrate(behind, t_h)
+
+    def _ev_next(self, idx):
+        """Next event time of EVs `idx` from their current state (closed form)."""
+        ev = self.ev
+        p = ev.power_kw[idx]
+        # Only the EVs that move can reach a limit: the closed form runs on those alone.
+        m = np.flatnonzero(p != 0.0)
+        mi, pm = idx[m], p[m]
+        t_stop = np.full(len(idx), np.inf)
+        # physics.time_to_soc without self-discharge (EVs have none), same operations
+        eff = ev.charge_efficiency[mi]
+        rate = np.where(pm > 0.0, pm * eff, pm / eff) / ev.capacity_kwh[mi]
+        gap = np.where(pm > 0, ev.target_soc[mi], ev.v2g_min_soc[mi]) - ev.soc[mi]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lin = np.where(gap * rate > 0.0, gap / rate, np.inf)
+        t_stop[m] = ev.t_last_h[mi] + np.where(gap == 0.0, 0.0, lin)
+        plugged = ev.plugged[idx]
+        return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
+
+    def _advance_evs(self, t1: float) -> None:
+        ev, log = self.ev, self.log
+        t_ev = self._ev_horizon(t1)
+        while True:
+            idx = np.flatnonzero(self.ev_next_h <= t_ev)
+            if idx.size == 0:
+                break
+            te = self.ev_next_h[idx]
+            self._ev_integrate(idx, te)
+            plugged = ev.plugged[idx]
+            departing = plugged & (te >= ev.departure_h[idx])
+            stopping = plugged & ~departing
+            arriving = ~plugged
+            if np.any(stopping):
+                s = idx[stopping]
+                up = ev.power_kw[s] > 0
+                ev.soc[s] = np.where(up, ev.target_soc[s], ev.v2g_min_soc[s])
+                ts = te[stopping]
+                log.record("ev_target_reached", ts[up], ev.prosumer_index[s[up]], "ev", s[up],
+                           power_kw=0.0, soc_percent=ev.soc[s[up]] * 100,
+                           required_soc_percent=ev.target_soc[s[up]] * 100)
+                log.record("ev_v2g_floor", ts[~up], ev.prosumer_index[s[~up]], "ev", s[~up],
+                           power_kw=0.0, soc_percent=ev.soc[s[~up]] * 100)
+                self._set_ev_power(s, 0.0, ts)
+                self.ev_delta_kw[s] = 0.0
+            if np.any(departing):
+                d = idx[departing]
+                td = te[departing]
+                shortfall = ev.needed_kwh_at(d)
+                shortfall = np.where(shortfall <= _MET_TOL_KWH, 0.0, shortfall)
+                log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
+                           energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
+                           required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=shortfall,
+                           detail=np.where(ev.feasible_at_plugin[d],
+                                           log.detail_code("feasible_at_plugin"),
+                                           log.detail_code("infeasible_at_plugin")))
+                ev.plugged[d] = False
+                self._set_ev_power(d, 0.0, td)
+                self.ev_delta_kw[d] = 0.0
+                arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
+                ev.arrival_h[d] = arr
+                ev.departure_h[d] = dep
+                ev.next_arrival_soc[d] = soc
+                ev.target_soc[d] = tgt
+            if np.any(arriving):
+                a = idx[arriving]
+                ta = te[arriving]
+                ev.soc[a] = ev.next_arrival_soc[a]
+                ev.plugged[a] = True
+                ev.feasible_at_plugin[a] = ev.needed_kwh_at(a) <= (
+                    ev.max_charge_kw[a] * ev.charge_efficiency[a] * (ev.departure_h[a] - ta)
+                    + _MET_TOL_KWH)
+                log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
+                           soc_percent=ev.soc[a] * 100, required_soc_percent=ev.target_soc[a] * 100)
+                p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
+                    ev, a, self._signals(ta.min())), dtype=float)
+                if self._guarded():
+                    p = np.maximum(p, self._guard_at(a, ta))
+                p = np.where(ev.soc[a] < ev.target_soc[a], np.minimum(p, ev.max_charge_kw[a]), 0.0)
+                self._set_ev_power(a, p, ta)
+                ev.setpoint_kw[a] = p
+                log.record("ev_plugged_in", ta, ev.prosumer_index[a], "ev", a, power_kw=p,
+                           soc_percent=ev.soc[a] * 100,
+                           required_soc_percent=ev.target_soc[a] * 100)
+            self.ev_next_h[idx] = self._ev_next(idx)
+        self._merge_queue()
+        if self.active >= 0:
+            # during an event delivery accrues continuously: keep every EV current
+            moving = np.flatnonzero((ev.power_kw != 0.0) | (self.ev_delta_kw != 0.0))
+            self._ev_integrate(moving, t1)
+            ev.t_last_h[:] = t1
+
+    def _guard_at(self, idx, t_h):
+        """Guard minimum power for EVs `idx` at their own times `t_h` until the next boundary."""
+        ev = self.ev
+        sub = _Subset(ev, idx)
+        next_boundary = (np.floor(t_h / self.inp.interval_h + 1e-9) + 1) * self.inp.interval_h
+        return guard_min_power_kw(sub, t_h, next_boundary - t_h)
+
+    def _guarded(self) -> bool:
+        return bool(self.inp.departure_guard and getattr(self.inp.ev_policy,
+                                                         "guards_departure", False))
+
+    def _bess_factors(self, dt: float):
+        """Per-battery constants of one step of length `dt` (cached by length)."""
+        f = self._bess_cache.get(dt)
+        if f is None:
+            if len(self._bess_cache) > 64:
+                self._bess_cache.clear()
+            f = self._bess_cache[dt] = physics.decay_factors(self.bess.self_discharge_per_h, dt)
+        return f
+
+    def _advance_bess(self, t1: float) -> None:
+        """Advance every battery to `t1` at its current power (`kernels.battery_step`);
+        the few that reach a limit inside the step are redone by `physics.hold_power`
+        and logged at the exact time they got there."""
+        b = self.bess
+        dt = t1 - self.t_h
+        if b.n == 0 or dt <= 0:
+            return
+        e, g = self._bess_factors(dt)
+        dispatching = self.active >= 0
+        delta_kw = self.bess_delta_kw if dispatching else self._empty
+        n_edge, delivered = kernels.battery_step(
+            b.soc, b.power_kw, self._bess_kc, self._bess_kd, e, g, b.min_soc, b.max_soc, dt,
+            b.energy_step_kwh, self.bess_in_kwh, self.bess_out_kwh, delta_kw,
+            self.bess_delta_kwh, self._edge)
+        self.delivered_step_kwh += delivered
+        if not n_edge:
+            return
+        h = self._edge[:n_edge]
+        active = self._active[:n_edge]
+        self.delivered_step_kwh += kernels.battery_edges(
+            h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc, b.charge_efficiency,
+            b.discharge_efficiency, b.self_discharge_per_h, dt, b.energy_step_kwh,
+            self.bess_in_kwh, self.bess_out_kwh, delta_kw, self.bess_delta_kwh, active)
+        hit = active < dt
+        if np.any(hit):
+            t_hit = self.t_h + active[hit]
+            h = h[hit]
+            full = b.power_kw[h] > 0
+            self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
+                            power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
+            self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
+                            h[~full], power_kw=0.0, soc_percent=b.min_soc[h[~full]] * 100)
+            b.power_kw[h] = 0.0
+            self.bess_delta_kw[h] = 0.0
+
+
+class _Subset:
+    """A read-only view of some EV rows with the attributes the guard reads."""
+
+    def __init__(self, ev: EvState, idx: np.ndarray):
+        self.departure_h = ev.departure_h[idx]
+        self.max_charge_kw = ev.max_charge_kw[idx]
+        self.charge_efficiency = ev.charge_efficiency[idx]
+        self._need = ev.needed_kwh_at(idx)
+
+    def needed_kwh(self):
+        return self._need
+
+
+# -- processes ------------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""Dispatch events inside a run: offers, awards, re-allocation and settlement (a part
+of `desim.sim.engine.Engine`; the allocation rules are in `desim.sim.dispatch`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desim.sim import dispatch as dsp
+
+__all__ = ["Market"]
+
+
+class Market:
+    """Dispatch handling of `desim.sim.engine.Engine` (a mixin)."""
+
+    def start_dispatch(self, k: int) -> None:
+        """Open dispatch event `k`: log it, decide participants, collect offers."""
+        ev_ = self.inp.events
+        t = self.t_h
+        self._sync_evs(t)   # delivery accrues from here on
+        self.active = k
+        self.dispatch_row_id = int(self.log.record(
+            "dispatch_start", t, asset_type="market", power_kw=ev_.target_kw[k],
+            price_usd_per_mwh=ev_.price_per_mwh[k], detail=str(ev_.event_id[k]))[0])
+        uniform = self.dispatch_rng.random(self.fleet.n_prosumers)
+        self.accepted = dsp.decide(self.fleet, ev_.price_per_mwh[k], uniform)
+        self.ev_delta_kwh[:] = 0.0
+        self.bess_delta_kwh[:] = 0.0
+        self._first_allocation = True
+        self.dirty = True
+
+    def _allocate(self, base_b, base_ev) -> None:
+        """Offers and awards for the rest of the active event. Re-run at every boundary
+        inside the event, so a participant that drops out (an EV leaves, a battery
+        reaches its floor) has its share re-allocated among the others."""
+        k = self.active
+        events = self.inp.events
+        window_h = max(events.end_h[k] - self.t_h, 1e-9)
+        direction = int(events.direction[k])
+        fleet, n = self.fleet, self.fleet.n_prosumers
+        offer_ev = dsp.ev_offers_kw(self.ev, fleet, base_ev, self.t_h, window_h, direction,
+                                    self._guarded())
+        if getattr(self.inp.bess_policy, "follows_dispatch", False):
+            offer_b = dsp.bess_offers_kw(self.bess, fleet, base_b, window_h, direction)
+        else:
+            offer_b = np.zeros(self.bess.n)
+        per_home = (np.bincount(self.ev.prosumer_index, offer_ev, minlength=n)
+                    + np.bincount(self.bess.prosumer_index, offer_b, minlength=n))
+        per_home = np.where(self.accepted, per_home, 0.0)
+        award = dsp.allocate(per_home, float(events.target_kw[k]), self.inp.allocation,
+                             fleet.min_compensation_per_kwh)
+        share = np.divide(award, per_home, out=np.zeros(n), where=per_home > 0)
+        self.ev_award_kw = offer_ev * share[self.ev.prosumer_index]
+        self.bess_award_kw = offer_b * share[self.bess.prosumer_index]
+        if self._first_allocation:
+            self._first_allocation = False
+            homes = np.flatnonzero(per_home > 0)
+            self.log.record("offer", self.t_h, homes, "home", power_kw=per_home[homes],
+                            price_usd_per_mwh=fleet.min_compensation_per_kwh[homes] * 1000.0,
+                            cause_id=self.dispatch_row_id)
+            won = np.flatnonzero(award > 0)
+            ids = self.log.record("award", self.t_h, won, "home", power_kw=award[won],
+                                  price_usd_per_mwh=events.price_per_mwh[k],
+                                  cause_id=self.dispatch_row_id)
+            self.award_ids[:] = -1
+            self.award_ids[won] = ids
+        else:
+            # re-allocation: log the homes that join (an EV arrived, headroom appeared)
+            # or drop out (an EV left, a battery reached its floor)
+            prev = self._award_home
+            joined = np.flatnonzero((award > 0) & (prev <= 0))
+            left = np.flatnonzero((award <= 0) & (prev > 0))
+            ids = self.log.record("award", self.t_h, joined, "home", power_kw=award[joined],
+                                  price_usd_per_mwh=events.price_per_mwh[k],
+                                  cause_id=self.dispatch_row_id, detail="re-allocated")
+            self.award_ids[joined] = ids
+            self.log.record("award", self.t_h, left, "home", power_kw=0.0,
+                            price_usd_per_mwh=events.price_per_mwh[k],
+                            cause_id=self.dispatch_row_id, detail="dropped out")
+        self._award_home = award
+
+    def end_dispatch(self, k: int) -> None:
+        """Close dispatch event `k` and hand it to settlement."""
+        events = self.inp.events
+        self.log.record("dispatch_end", self.t_h, asset_type="market",
+                        power_kw=events.target_kw[k], cause_id=self.dispatch_row_id,
+                        detail=str(events.event_id[k]))
+        n = self.fleet.n_prosumers
+        delivered = (np.bincount(self.ev.prosumer_index, self.ev_delta_kwh, minlength=n)
+                     + np.bincount(self.bess.prosumer_index, self.bess_delta_kwh, minlength=n))
+        self.ended_events.append((k, np.maximum(delivered, 0.0), self.dispatch_row_id))
+        self.active = -1
+        self.ev_award_kw[:] = 0.0
+        self.bess_award_kw[:] = 0.0
+        self.ev_delta_kw[:] = 0.0
+        self.bess_delta_kw[:] = 0.0
+        self.accepted[:] = False
+        self.dirty = True
+
+    def settle(self, k: int, delivered_kwh: np.ndarray, cause_id: int) -> None:
+        """Pay participants for what they delivered; log one settlement row each."""
+        events = self.inp.events
+        price_kwh = events.price_per_mwh[k] / 1000.0
+        target_kwh = events.target_kw[k] * (events.end_h[k] - events.start_h[k])
+        paid = delivered_kwh * price_kwh * self.inp.prosumer_share
+        homes = np.flatnonzero(delivered_kwh > 0)
+        self.log.record("settlement", self.t_h, homes, "home", energy_kwh=delivered_kwh[homes],
+                        price_usd_per_mwh=events.price_per_mwh[k], cause_id=cause_id,
+                        detail=str(events.event_id[k]))
+        self.tot["delivered_kwh"] += delivered_kwh
+        self.tot["payment_usd"] += paid
+        total = float(delivered_kwh.sum())
+        credited = min(total, target_kwh)
+        self.settlement_rows.append({
+            "event_id": str(events.event_id[k]), "start_h": float(events.start_h[k]),
+            "end_h": float(events.end_h[k]), "direction": int(events.direction[k]),
+            "target_kw": float(events.target_kw[k]), "price_per_mwh": float(
+                events.price_per_mwh[k]),
+            "target_kwh": target_kwh, "delivered_kwh": total,
+            "shortfall_kwh": max(0.0, target_kwh - total),
+            "n_participants": int((delivered_kwh > 0).sum()),
+            "payments_usd": float(paid.sum()),
+            "aggregator_revenue_usd": credited * price_kwh,
+            "aggregator_profit_usd": credited * price_kwh - float(paid.sum()),
+        })
