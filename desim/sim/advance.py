@@ -59,22 +59,15 @@ class FleetAdvance:
             self._ev_integrate(behind, t_h)
 
     def _ev_next(self, idx):
-        """Next event time of EVs `idx` from their current state (closed form)."""
+        """Next event time of EVs `idx` from their current state (closed form,
+        `kernels.ev_next_event_h`)."""
         ev = self.ev
-        p = ev.power_kw[idx]
-        # Only the EVs that move can reach a limit: the closed form runs on those alone.
-        m = np.flatnonzero(p != 0.0)
-        mi, pm = idx[m], p[m]
-        t_stop = np.full(len(idx), np.inf)
-        # physics.time_to_soc without self-discharge (EVs have none), same operations
-        eff = ev.charge_efficiency[mi]
-        rate = np.where(pm > 0.0, pm * eff, pm / eff) / ev.capacity_kwh[mi]
-        gap = np.where(pm > 0, ev.target_soc[mi], ev.v2g_min_soc[mi]) - ev.soc[mi]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lin = np.where(gap * rate > 0.0, gap / rate, np.inf)
-        t_stop[m] = ev.t_last_h[mi] + np.where(gap == 0.0, 0.0, lin)
-        plugged = ev.plugged[idx]
-        return np.where(plugged, np.minimum(ev.departure_h[idx], t_stop), ev.arrival_h[idx])
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.empty(len(idx))
+        kernels.ev_next_event_h(idx, ev.power_kw, ev.charge_efficiency, ev.capacity_kwh,
+                                ev.target_soc, ev.v2g_min_soc, ev.soc, ev.t_last_h, ev.plugged,
+                                ev.departure_h, ev.arrival_h, out)
+        return out
 
     def _advance_evs(self, t1: float) -> None:
         ev, log = self.ev, self.log

@@ -23,7 +23,7 @@ from desim.assets.physics import _K_NEGLIGIBLE_PER_H
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
-           "battery_limits", "meter_add", "self_consumption"]
+           "battery_limits", "meter_add", "self_consumption", "ev_next_event_h"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -236,3 +236,32 @@ def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_k
         if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
             p = 0.0
         out[i] = p
+
+
+@_jit
+def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc,
+                    soc, t_last_h, plugged, departure_h, arrival_h, out):
+    """Next event time of EVs `idx` into `out` (h): the arrival of an EV away; for a
+    plugged EV the earlier of its departure and the time its SOC reaches the target
+    (charging) or its V2G floor (discharging), `desim.assets.physics.time_to_soc`
+    without self-discharge, counted from its ``t_last_h``."""
+    for j in range(idx.size):
+        i = idx[j]
+        if not plugged[i]:
+            out[j] = arrival_h[i]
+            continue
+        p = power_kw[i]
+        t_stop = math.inf
+        if p != 0.0:
+            eff = charge_efficiency[i]
+            if p > 0.0:
+                rate = p * eff / capacity_kwh[i]
+                gap = target_soc[i] - soc[i]
+            else:
+                rate = p / eff / capacity_kwh[i]
+                gap = v2g_min_soc[i] - soc[i]
+            if gap == 0.0:
+                t_stop = t_last_h[i]
+            elif gap * rate > 0.0:
+                t_stop = t_last_h[i] + gap / rate
+        out[j] = min(departure_h[i], t_stop)

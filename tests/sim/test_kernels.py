@@ -122,3 +122,23 @@ def test_self_consumption_setpoints_equal_their_array_form(seed, n_homes, n_bess
     p = np.clip(-net[b.prosumer_index], -b.max_discharge_kw, b.max_charge_kw)
     topped = (p > 0) & (b.soc > b.max_soc - TOP_UP_MARGIN_SOC) & (b.self_discharge_per_h > 0)
     np.testing.assert_array_equal(got, np.where(topped, 0.0, p))
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(1, 50))
+def test_next_ev_event_is_the_earlier_of_departure_and_time_to_soc(seed, n):
+    rng = np.random.default_rng(seed)
+    p = rng.choice([-7.0, 0.0, 3.3, 11.0], n)
+    eff, cap = rng.uniform(0.85, 0.95, n), rng.uniform(40, 100, n)
+    soc, target, floor = rng.uniform(0, 1, n), rng.uniform(0.5, 1, n), rng.uniform(0, 0.3, n)
+    soc[rng.random(n) < 0.1] = target[0]
+    t_last, dep, arr = rng.uniform(0, 5, n), rng.uniform(5, 30, n), rng.uniform(0, 30, n)
+    plugged = rng.random(n) < 0.8
+    out = np.empty(n)
+    kernels.ev_next_event_h(np.arange(n), p, eff, cap, target, floor, soc, t_last, plugged, dep,
+                            arr, out)
+    limit = np.where(p > 0, target, floor)
+    t_stop = np.where(p != 0, t_last + physics.time_to_soc(soc, limit, p, cap, eff, eff),
+                      np.inf)
+    want = np.where(plugged, np.minimum(dep, t_stop), arr)
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
