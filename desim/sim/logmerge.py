@@ -210,7 +210,8 @@ def write_merged_log(logs: list[EventLog], path, start: pd.Timestamp, *,
     Returns
     -------
     dict
-        ``rows``, ``row_groups``, ``merge_s`` (seconds merging windows here),
+        ``rows``, ``row_groups``, ``merge_s`` (seconds merging windows and turning
+        them into Arrow record batches here),
         ``writer_busy_s`` and ``writer_cpu_s`` (the writer thread),
         ``put_wait_s`` and ``close_wait_s`` (seconds waiting for the writer), ``total_s``.
     """
@@ -219,34 +220,38 @@ def write_merged_log(logs: list[EventLog], path, start: pd.Timestamp, *,
     details = tuple(codes)
     holder = EventLog(*merged_log_ids(logs))
     sink_options.setdefault("max_queued", 2)
+    layout = holder.layout()
+    details_array = layout.details_array(details)
     merge_s = 0.0
     with ParquetLogSink(path, start, **sink_options) as sink:
         holder.stream_to(sink)
         windows = merged_windows(logs, window_rows, consume)
         while True:
+            # merged and turned into Arrow here; the writer thread compresses and writes
             t = time.perf_counter()
             window = next(windows, None)
+            batch = None if window is None else layout.batch(window, details_array, start)
+            window = None
             merge_s += time.perf_counter() - t
-            if window is None:
+            if batch is None:
                 break
-            sink.put(_Sorted(window, details))
+            sink.put(_Batch(batch, details))
     return {"rows": sink.rows, "row_groups": sink.row_groups, "merge_s": merge_s,
             "writer_busy_s": sink.busy_s, "writer_cpu_s": sink.busy_cpu_s,
             "put_wait_s": sink.put_wait_s, "close_wait_s": sink.close_wait_s,
             "total_s": time.perf_counter() - t0}
 
 
-class _Sorted:
-    """Rows already in canonical order, handed to a sink a slice at a time."""
+class _Batch:
+    """A record batch of rows in canonical order, handed to a sink a slice at a time."""
 
-    __slots__ = ("rows", "detail_names")
+    __slots__ = ("batch", "detail_names")
 
-    def __init__(self, rows: dict[str, np.ndarray], detail_names: tuple[str, ...]):
-        self.rows, self.detail_names = rows, detail_names
+    def __init__(self, batch, detail_names: tuple[str, ...]):
+        self.batch, self.detail_names = batch, detail_names
 
     def parts(self, max_rows: int):
-        rows = self.rows
-        n = len(rows["t_h"])
-        for lo in range(0, n, max_rows):
-            yield {c: v[lo:lo + max_rows] for c, v in rows.items()}
-        self.rows = None
+        batch = self.batch
+        for lo in range(0, batch.num_rows, max_rows):
+            yield batch.slice(lo, max_rows)
+        self.batch = None
