@@ -300,6 +300,40 @@ class EventLog:
             order = canonical_order({c: self._buf[c][:n] for c in SORT_COLUMNS})
             yield {c: np.take(v, order) for c, v in self._buf.items()}
 
+    def take_chunks(self) -> list[dict[str, np.ndarray]]:
+        """Hand over every row as raw chunks in canonical order (as `chunks`), leaving
+        the log empty: the chunks are the caller's, and this log no longer holds them."""
+        taken = list(self.chunks())
+        self._chunks, self._buf, self._cap, self._spares = [], {}, 0, []
+        self._n = self._n_meta = self._n_checked = 0
+        self.n_rows = 0
+        return taken
+
+    def add_finished(self, chunk: dict[str, np.ndarray]) -> None:
+        """Keep a raw chunk already in canonical order as finished rows.
+
+        Its rows come after every row of this log (none pending) and use this
+        log's event ids and detail codes; for building a log out of other logs
+        (`desim.sim.shards.merge_logs`).
+        """
+        if self._n or self._sink is not None:
+            raise RuntimeError("log.add_finished: the log has pending rows or streams to a sink")
+        n = len(chunk["t_h"])
+        if n == 0:
+            return
+        t0 = float(chunk["t_h"][0])
+        if not t0 >= self._cut:
+            raise RuntimeError(f"log.add_finished: a row at t_h={t0} comes before rows "
+                               f"already finished (up to t_h={self._cut})")
+        self._chunks.append(chunk)
+        self._cut = float(chunk["t_h"][-1])
+        self.n_rows += n
+
+    @property
+    def next_event_id(self) -> int:
+        """The event id the next recorded row gets (ids handed out so far)."""
+        return self._next_id
+
     def to_arrow(self, start: pd.Timestamp) -> pa.Table:
         """The log as a pyarrow table in canonical order (see module docstring)."""
         layout = self.layout()

@@ -148,7 +148,9 @@ class ParquetLogSink:
 
         `item` has ``parts(max_rows)`` (raw chunks in canonical order, at most
         `max_rows` rows each; called on the writer's thread) and ``detail_names``
-        (detail strings in code order).
+        (detail strings in code order). A part may also be a record batch of the
+        log schema already built (`desim.sim.logformat.ArrowLayout.batch` of the
+        attached log's layout), which is written as it is.
         """
         if self._state != "open":
             raise RuntimeError(f"log sink for {self.path}: not open ({self._state})")
@@ -255,8 +257,10 @@ class ParquetLogSink:
                 for part in item.parts(self.row_group_rows):
                     if self._stop.is_set():
                         break
-                    group.append(layout.batch(part, details, self.start))
-                    n_group += len(part["t_h"])
+                    if not isinstance(part, pa.RecordBatch):
+                        part = layout.batch(part, details, self.start)
+                    group.append(part)
+                    n_group += part.num_rows
                     if n_group >= self.row_group_rows:
                         self._write(group)
                         group, n_group = [], 0

@@ -5,66 +5,61 @@ its own inputs; shards share nothing during a run, so they can run one after
 another in this process (here) or as separate tasks. `run_sharded` runs them
 and merges their logs into one log in the canonical order
 (`desim.sim.log`): prosumer and asset indices are offset by the shards before
-them, and event ids (and the cause ids pointing at them) by the rows before
-them, so causal links stay intact.
+them, and event ids (and the cause ids pointing at them) by the ids the
+shards before them handed out, so causal links stay intact. The merge goes
+time window by time window (`desim.sim.logmerge`): kept as one `EventLog`, or
+with ``log_path`` written to Parquet while the merged log is never held whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from attrs import define
 
 from desim.sim.engine import SimInputs, SimResult, run_inputs
-from desim.sim.log import ASSET_TYPES, EventLog
+from desim.sim.log import EventLog
+from desim.sim.logmerge import merged_details, merged_log_ids, merged_windows, write_merged_log
 
 __all__ = ["run_sharded", "merge_logs", "ShardedResult"]
-
-_ASSET_KEYS = {ASSET_TYPES.index(k): k for k in ("ev", "bess", "pv")}
 
 
 @define
 class ShardedResult:
     """A sharded run: the merged log, summed fleet series, per-prosumer totals in
-    shard order, settlement rows of every shard (with a ``shard`` column)."""
+    shard order, settlement rows of every shard (with a ``shard`` column).
 
-    log: EventLog
+    When the merged log was written to a file (``run_sharded(..., log_path=...)``)
+    `log` is None, `log_path` names the file and `log_write` holds the figures of
+    `desim.sim.logmerge.write_merged_log`.
+    """
+
+    log: EventLog | None
     start: pd.Timestamp
     series: pd.DataFrame
     totals: pd.DataFrame
     settlements: pd.DataFrame
     n_shards: int
+    log_path: Path | None = None
+    log_write: dict | None = None
 
 
-def merge_logs(logs: list[EventLog]) -> EventLog:
-    """One log holding the rows of `logs` (shard order), indices and ids offset."""
-    merged = EventLog(
-        np.concatenate([log.prosumer_ids for log in logs]) if logs else [],
-        {key: np.concatenate([log.asset_ids.get(key, np.zeros(0, dtype=object))
-                              for log in logs])
-         for key in ("ev", "bess", "pv")})
-    p_off, id_off = 0, 0
-    a_off = np.zeros(len(ASSET_TYPES), dtype=np.int64)
-    for log in logs:
-        recode = np.array([merged.detail_code(d) for d in log.detail_names()], dtype=np.int32)
-        for chunk in log.chunks():
-            b = dict(chunk)
-            b["event_id"] = chunk["event_id"] + id_off
-            cause = chunk["cause_id"]
-            b["cause_id"] = np.where(cause >= 0, cause + id_off, -1)
-            p_idx = chunk["prosumer_index"]
-            b["prosumer_index"] = np.where(p_idx >= 0, p_idx + p_off, -1)
-            a_idx = chunk["asset_index"]
-            b["asset_index"] = np.where(a_idx >= 0, a_idx + a_off[chunk["asset_type"]], -1)
-            b["detail"] = recode[chunk["detail"]]
-            merged.add_rows(b)
-        p_off += len(log.prosumer_ids)
-        for code, key in _ASSET_KEYS.items():
-            a_off[code] += len(log.asset_ids.get(key, ()))
-        id_off += log._next_id
-    merged._next_id = id_off
+def merge_logs(logs: list[EventLog], consume: bool = False) -> EventLog:
+    """One log holding the rows of `logs` (shard order), indices and ids offset.
+
+    The rows are merged window by window (`desim.sim.logmerge.merged_windows`)
+    and kept as finished chunks in canonical order. With `consume` the shards'
+    rows are let go as they are merged (the logs are left empty).
+    """
+    merged = EventLog(*merged_log_ids(logs))
+    codes, _ = merged_details(logs)
+    for text in codes:
+        merged.detail_code(text)
+    for chunk in merged_windows(logs, consume=consume):
+        merged.add_finished(chunk)
+    merged._next_id = sum(log.next_event_id for log in logs)
     return merged
 
 
@@ -78,7 +73,8 @@ def _run_shard(inputs_factory, shard: int, n_shards: int):
 
 
 def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
-                progress=None, executor=None) -> ShardedResult:
+                progress=None, executor=None, log_path=None,
+                **sink_options) -> ShardedResult:
     """Run `n_shards` shards, one after another here or as tasks of `executor`, and merge them.
 
     Parameters
@@ -97,6 +93,12 @@ def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
         Runs the shards as separate tasks, e.g. a Dask cluster's
         ``client.get_executor()`` or a ``ProcessPoolExecutor``; None runs them here,
         one after another. The merged result is the same either way.
+    log_path : str or path-like, optional
+        Write the merged log to this Parquet file window by window
+        (`desim.sim.logmerge.write_merged_log`) instead of keeping it: the file
+        equals ``to_arrow`` of the kept log, and the merged log is never held whole.
+    **sink_options
+        With `log_path`: passed to `desim.sim.logwriter.ParquetLogSink`.
 
     Returns
     -------
@@ -127,5 +129,12 @@ def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
     totals = pd.concat([r.totals for r in results], ignore_index=True)
     settlements = pd.concat([r.settlements.assign(shard=s) for s, r in enumerate(results)],
                             ignore_index=True)
-    return ShardedResult(merge_logs([r.log for r in results]), results[0].start, series,
-                         totals, settlements, n_shards)
+    start = results[0].start
+    logs = [r.log for r in results]
+    del results                     # the merge lets each shard's rows go once merged
+    if log_path is None:
+        return ShardedResult(merge_logs(logs, consume=True), start, series, totals,
+                             settlements, n_shards)
+    stats = write_merged_log(logs, log_path, start, consume=True, **sink_options)
+    return ShardedResult(None, start, series, totals, settlements, n_shards,
+                         log_path=Path(log_path), log_write=stats)

@@ -109,3 +109,20 @@ def test_shards_on_a_two_worker_dask_cluster_give_the_same_merged_log():
     pd.testing.assert_frame_equal(here.log.to_pandas(here.start),
                                   there.log.to_pandas(here.start))
     pd.testing.assert_frame_equal(here.totals, there.totals)
+
+
+def test_sharded_run_writing_its_log_gives_the_file_of_the_kept_merged_log(tmp_path):
+    import pyarrow.parquet as pq
+
+    kept = run_sharded(_inputs, 3)
+    written = run_sharded(_inputs, 3, log_path=tmp_path / "events.parquet",
+                          row_group_rows=100)
+    assert written.log is None
+    assert written.log_write["rows"] == kept.log.n_rows
+    assert written.log_write["row_groups"] > 1
+    got = pq.read_table(written.log_path).to_pandas()
+    want = kept.log.to_pandas(kept.start)
+    for col in ("kind", "prosumer_id", "asset_id", "asset_type", "detail"):
+        got[col], want[col] = got[col].astype(str), want[col].astype(str)
+    pd.testing.assert_frame_equal(got, want)
+    pd.testing.assert_frame_equal(written.totals, kept.totals)
