@@ -330,9 +330,6 @@ def _sharded(n: int, days: int, n_shards: int, seed: int, tmp: str) -> dict:
             "merge_s": w["merge_s"], "writer_busy_s": w["writer_busy_s"],
             "writer_cpu_s": w["writer_cpu_s"], "put_wait_s": w["put_wait_s"],
             "close_wait_s": w["close_wait_s"], "total_s": total_s,
-            # the report's columns: "table" is the merge here (no whole table is
-            # built), "write" the rest of merge_write_s (waiting for the writer)
-            "to_arrow_s": w["merge_s"], "write_s": w["total_s"] - w["merge_s"],
             "log_rows": int(w["rows"]), "row_groups": int(w["row_groups"]),
             "file_mb": res.log_path.stat().st_size / 2**20,
             "peak_rss_mb": _peak_rss_mb(),

@@ -70,8 +70,9 @@ def report_tables(report: dict) -> list:
     if s:
         res.add_row("sharded", f"{s['n_prosumers']:,} x {s['days']} d / {s['n_shards']}",
                     _f(s["total_s"]), f"{s['log_rows']:,} rows",
-                    f"run {s['run_s']:.3g} s (with inputs), table {s['to_arrow_s']:.3g} s, "
-                    f"write {s['write_s']:.3g} s")
+                    f"run {s['run_s']:.3g} s (with inputs); merged log streamed "
+                    f"{s['merge_write_s']:.3g} s (merge {s['merge_s']:.3g} s, writer thread "
+                    f"busy {s['writer_busy_s']:.3g} s); peak RSS {s['peak_rss_mb']:.0f} MB")
     tgt = Table(title="targets")
     for col in ("target", "measured", "goal", "met"):
         tgt.add_column(col, justify="left" if col == "target" else "right")
