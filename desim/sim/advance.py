@@ -33,24 +33,13 @@ class FleetAdvance:
         meter does not need it (`_set_ev_power`).
         """
         ev = self.ev
-        dt = t_end - ev.t_last_h[idx]
-        p = ev.power_kw[idx]
-        m = np.flatnonzero(p != 0.0)
-        if m.size:
-            mi, pm, dm = idx[m], p[m], dt[m] if np.ndim(dt) else dt
-            eff = ev.charge_efficiency[mi]
-            stored = np.where(pm > 0, pm * eff, pm / eff)
-            ev.soc[mi] += stored * dm / ev.capacity_kwh[mi]
-            energy = pm * dm
-            ev.charged_kwh[mi] += np.maximum(energy, 0.0)
-            ev.discharged_kwh[mi] += np.maximum(-energy, 0.0)
-        if self.active >= 0:
-            # delivery against the baseline accrues whether or not the EV is moving
-            # (a fully deferred EV delivers its whole baseline power)
-            delta = self.ev_delta_kw[idx] * dt
-            self.ev_delta_kwh[idx] += delta
-            self.delivered_step_kwh += float(delta.sum())
-        ev.t_last_h[idx] = t_end
+        # delivery against the baseline accrues during an event whether or not the
+        # EV is moving (a fully deferred EV delivers its whole baseline power)
+        delta_kw = self.ev_delta_kw if self.active >= 0 else self._empty
+        self.delivered_step_kwh += kernels.ev_integrate(
+            np.asarray(idx, dtype=np.int64), np.atleast_1d(np.asarray(t_end, dtype=float)),
+            ev.power_kw, ev.charge_efficiency, ev.capacity_kwh, ev.soc, ev.charged_kwh,
+            ev.discharged_kwh, ev.t_last_h, delta_kw, self.ev_delta_kwh)
 
     def _sync_evs(self, t_h: float) -> None:
         """Bring every EV up to time `t_h` (see `_ev_integrate`)."""

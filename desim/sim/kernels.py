@@ -23,7 +23,8 @@ from desim.assets.physics import _K_NEGLIGIBLE_PER_H
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
-           "battery_limits", "meter_add", "self_consumption", "ev_next_event_h"]
+           "battery_limits", "meter_add", "self_consumption", "ev_next_event_h",
+           "ev_integrate"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -265,3 +266,37 @@ def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
             elif gap * rate > 0.0:
                 t_stop = t_last_h[i] + gap / rate
         out[j] = min(departure_h[i], t_stop)
+
+
+@_jit
+def ev_integrate(idx, t_end_h, power_kw, charge_efficiency, capacity_kwh, soc, charged_kwh,
+                 discharged_kwh, t_last_h, delta_kw, delta_kwh):
+    """Bring EVs `idx` from their ``t_last_h`` to `t_end_h` (one time, or one per EV) at
+    their current power, in place: SOC (linear, no self-discharge), terminal energy
+    charged / discharged, and with `delta_kw` non-empty the delta energy of a dispatch
+    event. Returns the sum of the delta energy (kWh)."""
+    one_t = t_end_h.size == 1
+    track = delta_kw.size > 0
+    delivered = 0.0
+    for j in range(idx.size):
+        i = idx[j]
+        t_end = t_end_h[0] if one_t else t_end_h[j]
+        dt = t_end - t_last_h[i]
+        p = power_kw[i]
+        if p != 0.0:
+            if p > 0.0:
+                stored = p * charge_efficiency[i]
+            else:
+                stored = p / charge_efficiency[i]
+            soc[i] += stored * dt / capacity_kwh[i]
+            energy = p * dt
+            if energy > 0.0:
+                charged_kwh[i] += energy
+            else:
+                discharged_kwh[i] -= energy
+        if track:
+            d = delta_kw[i] * dt
+            delta_kwh[i] += d
+            delivered += d
+        t_last_h[i] = t_end
+    return delivered

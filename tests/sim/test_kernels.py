@@ -142,3 +142,29 @@ def test_next_ev_event_is_the_earlier_of_departure_and_time_to_soc(seed, n):
                       np.inf)
     want = np.where(plugged, np.minimum(dep, t_stop), arr)
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(1, 40), st.booleans(), st.booleans())
+def test_ev_integration_is_linear_in_time_with_efficiency_losses(seed, n, one_time, event):
+    rng = np.random.default_rng(seed)
+    p = rng.choice([-7.0, 0.0, 3.3, 11.0], n)
+    eff, cap = rng.uniform(0.85, 0.95, n), rng.uniform(40, 100, n)
+    soc0, t_last = rng.uniform(0.2, 0.8, n), rng.uniform(0, 2, n)
+    t_end = np.array([3.0]) if one_time else rng.uniform(2, 4, n)
+    delta_kw = rng.normal(0, 2, n) if event else np.zeros(0)
+    soc, charged, discharged = soc0.copy(), np.zeros(n), np.zeros(n)
+    t, delta_kwh = t_last.copy(), np.zeros(n)
+    got = kernels.ev_integrate(np.arange(n), t_end, p, eff, cap, soc, charged, discharged, t,
+                               delta_kw, delta_kwh)
+    dt = np.broadcast_to(t_end, (n,)) - t_last
+    stored = np.where(p > 0, p * eff, p / eff)
+    np.testing.assert_allclose(soc, soc0 + stored * dt / cap, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(charged - discharged, p * dt, rtol=1e-13, atol=1e-15)
+    assert (charged >= 0).all() and (discharged >= 0).all()
+    np.testing.assert_array_equal(t, np.broadcast_to(t_end, (n,)))
+    if event:
+        np.testing.assert_allclose(delta_kwh, delta_kw * dt, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(got, (delta_kw * dt).sum(), rtol=1e-12, atol=1e-12)
+    else:
+        assert got == 0.0
