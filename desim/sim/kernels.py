@@ -30,6 +30,23 @@ _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
+def _accrue(i, p, duration_h, energy_step_kwh, charged_kwh, discharged_kwh, delta_kw, delta_kwh):
+    """Add ``p x duration_h`` to battery `i`'s step energy and charged / discharged
+    totals and, with `delta_kw` non-empty, its delta energy; return that delta."""
+    energy = p * duration_h
+    energy_step_kwh[i] += energy
+    if energy > 0.0:
+        charged_kwh[i] += energy
+    else:
+        discharged_kwh[i] -= energy
+    if delta_kw.size == 0:
+        return 0.0
+    d = delta_kw[i] * duration_h
+    delta_kwh[i] += d
+    return d
+
+
+@_jit
 def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_step_kwh,
                  charged_kwh, discharged_kwh, delta_kw, delta_kwh, edge):
     """Advance every battery by `dt_h` at its current power, in place.
@@ -42,7 +59,6 @@ def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_ste
     """
     n_edge = 0
     delivered = 0.0
-    track = delta_kw.size > 0
     for i in range(soc.size):
         p = power_kw[i]
         if p > 0.0:
@@ -56,16 +72,8 @@ def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_ste
             n_edge += 1
             continue
         soc[i] = s
-        energy = p * dt_h
-        energy_step_kwh[i] += energy
-        if energy > 0.0:
-            charged_kwh[i] += energy
-        else:
-            discharged_kwh[i] -= energy
-        if track:
-            d = delta_kw[i] * dt_h
-            delta_kwh[i] += d
-            delivered += d
+        delivered += _accrue(i, p, dt_h, energy_step_kwh, charged_kwh, discharged_kwh,
+                             delta_kw, delta_kwh)
     return n_edge, delivered
 
 
@@ -83,7 +91,6 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
     accumulated as in `battery_step`. Returns the sum of the delta energy.
     """
     delivered = 0.0
-    track = delta_kw.size > 0
     for j in range(rows.size):
         i = rows[j]
         s0 = soc[i]
@@ -122,16 +129,8 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
                 soc[i] = s0 + rate * dt_h
             active = dt_h
         active_h[j] = active
-        energy = p * active
-        energy_step_kwh[i] += energy
-        if energy > 0.0:
-            charged_kwh[i] += energy
-        else:
-            discharged_kwh[i] -= energy
-        if track:
-            d = delta_kw[i] * active
-            delta_kwh[i] += d
-            delivered += d
+        delivered += _accrue(i, p, active, energy_step_kwh, charged_kwh, discharged_kwh,
+                             delta_kw, delta_kwh)
     return delivered
 
 
