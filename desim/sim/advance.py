@@ -12,13 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from desim.assets import physics
-from desim.sim import kernels
-from desim.sim.policies import guard_min_power_kw
-from desim.sim.state import EvState
+from desim.sim import guard, kernels
 
 __all__ = ["FleetAdvance"]
-
-_MET_TOL_KWH = 1e-6
 
 
 class FleetAdvance:
@@ -87,14 +83,13 @@ class FleetAdvance:
                 d = idx[departing]
                 td = te[departing]
                 shortfall = ev.needed_kwh_at(d)
-                shortfall = np.where(shortfall <= _MET_TOL_KWH, 0.0, shortfall)
+                shortfall = np.where(shortfall <= guard.MET_TOL_KWH, 0.0, shortfall)
                 log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
                            energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
                            required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=shortfall,
-                           detail=np.where(ev.feasible_at_plugin[d],
-                                           log.detail_code("feasible_at_plugin"),
-                                           log.detail_code("infeasible_at_plugin")))
+                           detail=self._cause_detail(ev.plugin_cause[d]))
                 ev.plugged[d] = False
+                ev.reservation_kw[d] = 0.0
                 self._set_ev_power(d, 0.0, td)
                 self.ev_delta_kw[d] = 0.0
                 arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
@@ -107,21 +102,34 @@ class FleetAdvance:
                 ta = te[arriving]
                 ev.soc[a] = ev.next_arrival_soc[a]
                 ev.plugged[a] = True
-                ev.feasible_at_plugin[a] = ev.needed_kwh_at(a) <= (
-                    ev.max_charge_kw[a] * ev.charge_efficiency[a] * (ev.departure_h[a] - ta)
-                    + _MET_TOL_KWH)
+                if self.active >= 0:
+                    self.ev_shadow_soc[a] = ev.soc[a]
+                reserved = float(ev.reservation_kw[ev.plugged].sum())
+                cause, rho = guard.admit(ev.needed_kwh_at(a), ev.departure_h[a] - ta,
+                                         ev.max_charge_kw[a], ev.charge_efficiency[a],
+                                         self.inp.site_limit_kw, reserved)
+                ev.plugin_cause[a] = cause
+                ev.reservation_kw[a] = rho
                 log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
                            soc_percent=ev.soc[a] * 100, required_soc_percent=ev.target_soc[a] * 100)
-                p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
-                    ev, a, self._signals(ta.min())), dtype=float)
-                if self._guarded():
-                    p = np.maximum(p, self._guard_at(a, ta))
-                p = np.where(ev.soc[a] < ev.target_soc[a], np.minimum(p, ev.max_charge_kw[a]), 0.0)
+                if self._coupled() and (self.active >= 0 or not getattr(
+                        self.inp.ev_policy, "static", False)):
+                    # decided with the whole fleet at this instant (`advance_to`)
+                    p = np.zeros(len(a))
+                    self.dirty = True
+                else:
+                    p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
+                        ev, a, self._signals(ta.min())), dtype=float)
+                    if self._guarded():
+                        p = np.maximum(p, self._guard_at(a, ta))
+                p = np.where(ev.soc[a] < ev.target_soc[a], np.clip(p, 0.0, ev.max_charge_kw[a]),
+                             0.0)
                 self._set_ev_power(a, p, ta)
                 ev.setpoint_kw[a] = p
                 log.record("ev_plugged_in", ta, ev.prosumer_index[a], "ev", a, power_kw=p,
                            soc_percent=ev.soc[a] * 100,
-                           required_soc_percent=ev.target_soc[a] * 100)
+                           required_soc_percent=ev.target_soc[a] * 100,
+                           detail=self._cause_detail(cause))
             self.ev_next_h[idx] = self._ev_next(idx)
         self._merge_queue()
         if self.active >= 0:
@@ -131,11 +139,23 @@ class FleetAdvance:
             ev.t_last_h[:] = t1
 
     def _guard_at(self, idx, t_h):
-        """Guard minimum power for EVs `idx` at their own times `t_h` until the next boundary."""
+        """Guard floor (>= 0) of EVs `idx` plugging in at their own times `t_h`, until
+        the next boundary (an uncoupled run: no site limit, no event in progress)."""
         ev = self.ev
-        sub = _Subset(ev, idx)
         next_boundary = (np.floor(t_h / self.inp.interval_h + 1e-9) + 1) * self.inp.interval_h
-        return guard_min_power_kw(sub, t_h, next_boundary - t_h)
+        f = guard.floor_kw(ev.needed_kwh_at(idx), ev.departure_h[idx] - t_h, next_boundary - t_h,
+                           ev.max_charge_kw[idx], ev.max_charge_kw[idx],
+                           ev.charge_efficiency[idx], 0.0)
+        return np.where(ev.guaranteed[idx], f, 0.0)
+
+    def _cause_detail(self, cause):
+        """Detail codes of plug-in causes (`desim.sim.guard.CAUSE_NAMES`)."""
+        codes = np.array([self.log.detail_code(n) for n in guard.CAUSE_NAMES])
+        return codes[np.asarray(cause, dtype=np.int64)]
+
+    def _coupled(self) -> bool:
+        """Whether every EV event is a decision instant (docs/semantics.md)."""
+        return bool(np.isfinite(self.inp.site_limit_kw) or self.active >= 0)
 
     def _guarded(self) -> bool:
         return bool(self.inp.departure_guard and getattr(self.inp.ev_policy,
@@ -185,19 +205,6 @@ class FleetAdvance:
                             h[~full], power_kw=0.0, soc_percent=b.min_soc[h[~full]] * 100)
             b.power_kw[h] = 0.0
             self.bess_delta_kw[h] = 0.0
-
-
-class _Subset:
-    """A read-only view of some EV rows with the attributes the guard reads."""
-
-    def __init__(self, ev: EvState, idx: np.ndarray):
-        self.departure_h = ev.departure_h[idx]
-        self.max_charge_kw = ev.max_charge_kw[idx]
-        self.charge_efficiency = ev.charge_efficiency[idx]
-        self._need = ev.needed_kwh_at(idx)
-
-    def needed_kwh(self):
-        return self._need
 
 
 # -- processes ------------------------------------------------------------------------------

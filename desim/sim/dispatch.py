@@ -64,29 +64,43 @@ def bess_offers_kw(bess, fleet, baseline_kw, window_h, direction):
     return np.maximum(0.0, sustain_kw - np.maximum(0.0, baseline_kw))
 
 
-def ev_offers_kw(ev, fleet, baseline_kw, now_h, window_h, direction, guarded):
-    """Power (kW, >= 0) each EV can move for the window: deferred charging and V2G.
+def ev_offers_kw(ev, fleet, baseline_kw, now_h, window_h, direction, guarded,
+                 recharge_kw=None):
+    """Power (kW, >= 0) each EV can move for the rest of the window (docs/semantics.md).
 
-    EVs of owners with ``ev_priority == high`` never take part. With a guarded
-    policy an EV offers only what keeps its departure target reachable: it may
-    defer charging only if its laxity covers the whole window, and offers V2G
-    only if it could still recharge what it gives.
+    `baseline_kw` is what each EV would really draw now with no event (0 for an EV
+    at its target). EVs of owners with ``ev_priority == high`` and EVs not plugged
+    in offer nothing. With a guarded policy only EVs the guard protects take part,
+    and only as far as their laxity at the recharge rate ``c`` (`recharge_kw`,
+    full power by default) allows: deferral if ``laxity >= window``, V2G ``v`` on
+    top if also ``laxity - window - v * window / (c * eff * eff) >= 0``.
     """
     home = ev.prosumer_index
+    guarded = bool(guarded)
     allowed = ev.plugged & (fleet.ev_priority[home] < 2)
-    charging = np.maximum(0.0, baseline_kw) * (ev.needed_kwh() > 0)
+    if guarded:
+        allowed = allowed & ev.guaranteed
+    need = ev.needed_kwh()
+    charging = np.maximum(0.0, baseline_kw) * (need > 0)
     if direction < 0:
-        lax = ev.laxity_h(now_h)
-        defer_ok = ~guarded | (lax >= window_h)
+        eff = ev.charge_efficiency
+        c = ev.max_charge_kw if recharge_kw is None else recharge_kw
+        rate = c * eff
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lax = (ev.departure_h - now_h) - np.where(need > 0, need / rate, 0.0)
+        lax = np.nan_to_num(lax, nan=-np.inf, neginf=-np.inf)
         v2g_kwh = np.maximum(0.0, ev.soc - ev.v2g_min_soc) * ev.capacity_kwh
-        v2g_kw = np.minimum(ev.v2g_max_kw, v2g_kwh * ev.charge_efficiency / window_h)
-        # energy given back must be recharged before departure at full power
-        v2g_lax = lax - window_h - v2g_kw * window_h / (ev.max_charge_kw * ev.charge_efficiency)
-        v2g_ok = ~guarded | (v2g_lax >= 0)
-        offer = np.where(defer_ok, charging, 0.0) + np.where(defer_ok & v2g_ok, v2g_kw, 0.0)
+        v2g_kw = np.minimum(ev.v2g_max_kw, v2g_kwh * eff / window_h)
+        if guarded:
+            defer_ok = lax >= window_h
+            with np.errstate(divide="ignore", invalid="ignore"):
+                recover_h = np.where(v2g_kw > 0, v2g_kw * window_h / (rate * eff), 0.0)
+            v2g_ok = defer_ok & (lax - window_h - np.nan_to_num(recover_h, nan=np.inf) >= 0)
+        else:
+            defer_ok = v2g_ok = np.ones(ev.n, dtype=bool)
+        offer = np.where(defer_ok, charging, 0.0) + np.where(v2g_ok, v2g_kw, 0.0)
     else:
-        need = ev.needed_kwh() > 0
-        offer = np.where(need, np.maximum(0.0, ev.max_charge_kw - np.maximum(0.0, baseline_kw)),
+        offer = np.where(need > 0, np.maximum(0.0, ev.max_charge_kw - np.maximum(0.0, baseline_kw)),
                          0.0)
     return np.where(allowed, offer, 0.0)
 

@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import simpy
-from attrs import define, field
+from attrs import define, evolve, field
 
 from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
 from desim.sim import dispatch as dsp
-from desim.sim import kernels
+from desim.sim import guard, kernels
 from desim.sim.advance import FleetAdvance
 from desim.sim.intervals import IntervalAccounting
 from desim.sim.log import EventLog
 from desim.sim.market import Market
 from desim.sim.meter import EvMeter
-from desim.sim.policies import Signals, guard_min_power_kw
+from desim.sim.policies import Signals
 from desim.sim.state import BessState, EvState
 
 __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
@@ -123,6 +123,9 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.bess_delta_kwh = np.zeros(self.bess.n)
         self.ev_delta_kw = np.zeros(self.ev.n)
         self.bess_delta_kw = np.zeros(self.bess.n)
+        self.ev_shadow_soc = np.zeros(self.ev.n)   # see `_ev_baseline`
+        self._shadow_base_kw = np.zeros(self.ev.n)
+        self._shadow_t_h = 0.0
         self.award_ids = np.full(n, -1, dtype=np.int64)
         self.dispatch_row_id = -1
         self.dispatch_rng = np.random.default_rng(inp.dispatch_seed)
@@ -159,7 +162,8 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.flush_every = min(steps_per_day,
                                max(1, round(steps_per_day * _FLUSH_ROWS / rows_per_day)))
         self._ev_independent = bool(getattr(inp.ev_policy, "static", False)
-                                    and not self._guarded())
+                                    and not self._guarded()
+                                    and not np.isfinite(inp.site_limit_kw))
         self._init_sessions()
 
     # -- sessions -----------------------------------------------------------------
@@ -184,11 +188,22 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             # setpoints are recomputed once per instant, after every process that
             # wakes at this instant has updated the signals
             self._recompute()
+        while t1 > self.t_h and self.ev.n and self._coupled():
+            # every EV event before t1 is a decision instant (docs/semantics.md)
+            t_e = float(self.ev_next_h.min())
+            if t_e >= t1:
+                break
+            self._advance_evs(t_e)
+            self._advance_bess(t_e)
+            self.t_h = t_e
+            self._recompute()
         if t1 == self.t_h and not np.any(self.ev_next_h <= t1):
             return
         self._advance_evs(t1)
         self._advance_bess(t1)
         self.t_h = t1
+        if self._coupled():
+            self.dirty = True   # EV events at t1 are decided with the boundary's changes
 
     # -- signals and setpoints --------------------------------------------------------
     def _signals(self, t_h: float) -> Signals:
@@ -209,6 +224,16 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
                        site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
                        home_net_load_kw=self.home_net_kw)
 
+    def _ev_floor(self, t: float, dt_h: float) -> np.ndarray:
+        """The guard floor of every EV at `t` (-inf where the guard does not apply)."""
+        ev = self.ev
+        if not self._guarded():
+            return np.full(ev.n, -np.inf)
+        c = guard.recharge_kw(ev.max_charge_kw, ev.reservation_kw, self.inp.site_limit_kw)
+        f = guard.floor_kw(ev.needed_kwh(), ev.departure_h - t, dt_h, c, ev.max_charge_kw,
+                           ev.charge_efficiency, ev.v2g_max_kw)
+        return np.where(ev.plugged & ev.guaranteed, f, -np.inf)
+
     def _recompute(self) -> None:
         """New setpoints for the whole fleet at the current time (vectorized)."""
         self.dirty = False
@@ -226,8 +251,10 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._ev_dispatch_dirty = dispatching
         if ev.n and not static:
             self._sync_evs(t)     # policies read the SOC of the whole fleet
-        base_ev = (np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float)
-                   if ev.n and not static else np.zeros(0))
+        floor = self._ev_floor(t, sig.dt_h) if ev.n and not static else np.zeros(0)
+        if ev.n and not static:
+            sig = evolve(sig, ev_floor_kw=np.where(np.isfinite(floor), floor, 0.0))
+        base_ev = self._ev_baseline(sig, dispatching) if ev.n and not static else np.zeros(0)
         if dispatching:
             self._allocate(base_b, base_ev)
         # batteries
@@ -246,52 +273,111 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
                            power_kw=pb[awarded], soc_percent=b.soc[awarded] * 100,
                            cause_id=self.award_ids[b.prosumer_index[awarded]])
             b.power_kw = pb
-        # EVs
+        if ev.n and static:
+            self._check_site_limit(t)
         if ev.n and not static:
-            p = base_ev + direction * self.ev_award_kw if dispatching else base_ev
-            p = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
-            requested = p
-            if self._guarded():
-                floor = np.where(ev.plugged, guard_min_power_kw(ev, t, sig.dt_h), -np.inf)
-                p = np.maximum(p, floor)
-            active_ev = ev.plugged & (((p > 0) & (ev.soc < ev.target_soc))
-                                      | ((p < 0) & (ev.soc > ev.v2g_min_soc)))
-            new_power = np.where(active_ev, p, 0.0)
-            changed = np.flatnonzero(ev.plugged & (new_power != ev.power_kw)
-                                     & ((ev.soc < ev.target_soc) | (requested < 0)))
-            if changed.size:
-                cause = np.where(self.ev_award_kw[changed] > 0,
-                                 self.award_ids[ev.prosumer_index[changed]], -1)
-                ids = log.record("setpoint", t, ev.prosumer_index[changed], "ev", changed,
-                                 power_kw=requested[changed], soc_percent=ev.soc[changed] * 100,
-                                 required_soc_percent=ev.target_soc[changed] * 100,
-                                 cause_id=cause)
-                clipped = requested[changed] < p[changed]
-                if np.any(clipped):
-                    c = changed[clipped]
-                    log.record("clip", t, ev.prosumer_index[c], "ev", c, power_kw=p[c],
-                               soc_percent=ev.soc[c] * 100,
-                               required_soc_percent=ev.target_soc[c] * 100,
-                               cause_id=ids[clipped], detail="departure_guard: laxity")
-            if (self._guarded() and np.isfinite(sig.site_limit_kw)
-                    and new_power.sum() > sig.site_limit_kw + 1e-9):
-                log.record("site_limit_exceeded", t, asset_type="fleet",
-                           power_kw=new_power.sum(),
-                           detail="guard minimum powers exceed the site limit")
-            if dispatching:
-                # baseline each EV would really draw: only while plugged and short of its
-                # target (or above its V2G floor), within its limits
-                base_eff = np.clip(base_ev, -ev.v2g_max_kw, ev.max_charge_kw)
-                base_eff = np.where(ev.plugged & (((base_eff > 0) & (ev.soc < ev.target_soc))
-                                                  | ((base_eff < 0)
-                                                     & (ev.soc > ev.v2g_min_soc))),
-                                    base_eff, 0.0)
-                self.ev_delta_kw = np.where(ev.plugged, direction * (new_power - base_eff), 0.0)
-            else:
-                self.ev_delta_kw = np.zeros(ev.n)
-            ev.setpoint_kw = p
-            self._set_fleet_ev_power(new_power, t)
-            self.ev_next_h = self._ev_next(np.arange(ev.n))
+            self._set_ev_setpoints(t, sig, base_ev, floor, direction, dispatching)
+
+    def _ev_baseline(self, sig, dispatching: bool) -> np.ndarray:
+        """What each EV would draw now with no event: its policy's setpoint while plugged
+        and short of its target, within its charger. During an event the policy sees
+        each EV's *shadow* SOC (where the EV would be had the event not moved it), so
+        a deferred or discharged EV does not count its catch-up as baseline."""
+        ev = self.ev
+        soc = ev.soc
+        if dispatching:
+            self._advance_shadow(sig.t_h)
+            ev.soc = self.ev_shadow_soc
+        try:
+            p = np.asarray(self.inp.ev_policy.setpoints(ev, sig), dtype=float)
+            base = np.where(ev.plugged & (ev.soc < ev.target_soc),
+                            np.clip(p, 0.0, ev.max_charge_kw), 0.0)
+        finally:
+            ev.soc = soc
+        if dispatching:
+            self._shadow_base_kw = base
+        return base
+
+    def _advance_shadow(self, t: float) -> None:
+        """Bring the shadow SOCs from the last decision to `t` at the baseline then held."""
+        ev = self.ev
+        dt = t - self._shadow_t_h
+        if dt > 0:
+            moved = ev.plugged & (self._shadow_base_kw > 0)
+            self.ev_shadow_soc = np.where(
+                moved, np.minimum(ev.target_soc, self.ev_shadow_soc + self._shadow_base_kw
+                                  * ev.charge_efficiency * dt / ev.capacity_kwh),
+                self.ev_shadow_soc)
+        self._shadow_t_h = t
+
+    def _set_ev_setpoints(self, t, sig, base_ev, floor, direction, dispatching) -> None:
+        """EV setpoints at `t`: baseline plus award, the guard floor, the site limit."""
+        ev, log = self.ev, self.log
+        p = base_ev + direction * self.ev_award_kw if dispatching else base_ev
+        p = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
+        requested = p
+        p = np.maximum(p, floor)
+        limit = sig.site_limit_kw
+        if (np.isfinite(limit) and self._honours_limit()
+                and np.maximum(p, 0.0).sum() > limit + guard.LIMIT_TOL_KW):
+            # an absorb award beyond the limit: cut the parts above the floors, latest
+            # departure first (the floors themselves fit: see docs/semantics.md)
+            p = self._cut_to_limit(p, floor, limit)
+        active_ev = ev.plugged & (((p > 0) & (ev.soc < ev.target_soc))
+                                  | ((p < 0) & (ev.soc > ev.v2g_min_soc)))
+        new_power = np.where(active_ev, p, 0.0)
+        changed = np.flatnonzero(ev.plugged & (new_power != ev.power_kw)
+                                 & ((ev.soc < ev.target_soc) | (requested < 0)))
+        if changed.size:
+            cause = np.where(self.ev_award_kw[changed] > 0,
+                             self.award_ids[ev.prosumer_index[changed]], -1)
+            ids = log.record("setpoint", t, ev.prosumer_index[changed], "ev", changed,
+                             power_kw=requested[changed], soc_percent=ev.soc[changed] * 100,
+                             required_soc_percent=ev.target_soc[changed] * 100,
+                             cause_id=cause)
+            clipped = requested[changed] < floor[changed]
+            if np.any(clipped):
+                c = changed[clipped]
+                log.record("clip", t, ev.prosumer_index[c], "ev", c, power_kw=p[c],
+                           soc_percent=ev.soc[c] * 100,
+                           required_soc_percent=ev.target_soc[c] * 100,
+                           cause_id=ids[clipped], detail="departure_guard: laxity")
+        if dispatching:
+            self.ev_delta_kw = np.where(ev.plugged, direction * (new_power - base_ev), 0.0)
+        else:
+            self.ev_delta_kw = np.zeros(ev.n)
+        ev.setpoint_kw = p
+        self._set_fleet_ev_power(new_power, t)
+        self.ev_next_h = self._ev_next(np.arange(ev.n))
+        self._check_site_limit(t)
+
+    def _cut_to_limit(self, p, floor, limit):
+        ev = self.ev
+        lo = np.maximum(np.where(np.isfinite(floor), floor, 0.0), 0.0)
+        above = np.maximum(p - lo, 0.0) * (p > 0)
+        excess = np.maximum(p, 0.0).sum() - limit
+        order = np.lexsort((-np.arange(ev.n), -ev.departure_h))   # latest departure first
+        cum = np.cumsum(above[order])
+        cut = np.clip(excess - (cum - above[order]), 0.0, above[order])
+        out = p.copy()
+        out[order] -= cut
+        return out
+
+    def _check_site_limit(self, t) -> None:
+        """Log an instant at which the EVs' total charging exceeds the site limit
+        (only a policy that ignores the limit can get there)."""
+        limit = self.inp.site_limit_kw
+        if not np.isfinite(limit):
+            return
+        total = float(np.maximum(self.ev.power_kw, 0.0).sum())
+        if total > limit + guard.LIMIT_TOL_KW:
+            if self._honours_limit():
+                raise RuntimeError(f"site limit broken at t={t}: {total} > {limit} kW")
+            self.log.record("site_limit_exceeded", t, asset_type="fleet", power_kw=total,
+                            detail=self.inp.ev_policy.name)
+
+    def _honours_limit(self) -> bool:
+        return bool(getattr(self.inp.ev_policy, "honours_site_limit", False))
 
     # -- dispatch -------------------------------------------------------------------
     # -- run ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from desim.sim import dispatch as dsp
+from desim.sim import guard
 
 __all__ = ["Market"]
 
@@ -26,6 +27,9 @@ class Market:
         self.accepted = dsp.decide(self.fleet, ev_.price_per_mwh[k], uniform)
         self.ev_delta_kwh[:] = 0.0
         self.bess_delta_kwh[:] = 0.0
+        self.ev_shadow_soc = self.ev.soc.copy()
+        self._shadow_base_kw = np.zeros(self.ev.n)
+        self._shadow_t_h = t
         self._first_allocation = True
         self.dirty = True
 
@@ -38,8 +42,18 @@ class Market:
         window_h = max(events.end_h[k] - self.t_h, 1e-9)
         direction = int(events.direction[k])
         fleet, n = self.fleet, self.fleet.n_prosumers
-        offer_ev = dsp.ev_offers_kw(self.ev, fleet, base_ev, self.t_h, window_h, direction,
-                                    self._guarded())
+        ev = self.ev
+        offer_ev = dsp.ev_offers_kw(ev, fleet, base_ev, self.t_h, window_h, direction,
+                                    self._guarded(),
+                                    guard.recharge_kw(ev.max_charge_kw, ev.reservation_kw,
+                                                      self.inp.site_limit_kw))
+        limit = self.inp.site_limit_kw
+        if direction > 0 and np.isfinite(limit) and self._honours_limit():
+            # absorb: no more than the headroom the site limit leaves
+            room = max(0.0, limit - float(base_ev.sum()))
+            total = float(offer_ev.sum())
+            if total > room:
+                offer_ev = offer_ev * (room / total)
         if getattr(self.inp.bess_policy, "follows_dispatch", False):
             offer_b = dsp.bess_offers_kw(self.bess, fleet, base_b, window_h, direction)
         else:

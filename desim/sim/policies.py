@@ -1,8 +1,9 @@
 """Charging and battery policies: a small protocol and the built-in policies.
 
-A policy is called at every boundary (profile interval, dispatch start or end)
-with the fleet state and the signals, and returns one setpoint per asset row
-for the coming interval (kW, load convention). A researcher can plug in their
+A policy is called at every decision instant (docs/semantics.md: profile
+boundaries, dispatch start and end, and every EV event in a coupled run) with the
+fleet state and the signals, and returns one setpoint per asset row (kW, load
+convention). A researcher can plug in their
 own: any object with ``name``, ``setpoints(state, signals)`` and
 ``plug_in_setpoints(state, index, signals)`` (EVs) works, from Python or named
 in a scenario as ``"package.module:callable"`` (called with no arguments).
@@ -21,20 +22,22 @@ from desim.sim import kernels
 
 __all__ = [
     "Signals", "EvPolicy", "BessPolicy", "Uncontrolled", "Smart", "PriceResponsive",
-    "SelfConsumption", "FollowDispatch", "guard_min_power_kw", "get_ev_policy",
+    "SelfConsumption", "FollowDispatch", "fill_to_limit", "get_ev_policy",
     "get_bess_policy", "EV_POLICIES", "BESS_POLICIES",
 ]
 
 
 @frozen
 class Signals:
-    """What a policy may know at a boundary.
+    """What a policy may know at a decision instant (docs/semantics.md).
 
-    ``dt_h`` is the time until the next boundary; ``future_price_usd_per_kwh``
-    holds the price of the current and following intervals (``interval_h``
-    each); ``site_limit_kw`` is ``np.inf`` without a limit. During a dispatch
-    event ``dispatch_direction`` is +1 (absorb) or -1 (discharge / reduce) and
-    the awards say how far each asset must move from its baseline.
+    ``dt_h`` is the time until the next scheduled boundary; ``future_price_usd_per_kwh``
+    holds the price of the current and following intervals (``interval_h`` each);
+    ``site_limit_kw`` is ``np.inf`` without a limit. During a dispatch event
+    ``dispatch_direction`` is +1 (absorb) or -1 (discharge / reduce).
+    ``ev_floor_kw`` is the departure guard's floor per EV, at least 0 (0 for EVs the
+    guard does not protect, or without the guard): a policy that honours the site
+    limit gives these first.
     """
 
     t_h: float
@@ -45,26 +48,26 @@ class Signals:
     site_limit_kw: float = np.inf
     dispatch_direction: int = 0
     home_net_load_kw: np.ndarray | None = None  # per prosumer: load - PV (kW)
+    ev_floor_kw: np.ndarray | None = None
 
 
-def guard_min_power_kw(ev, now_h, dt_h):
-    """Least charging power that keeps each EV able to meet its departure target.
+def _floors(ev, signals):
+    if signals.ev_floor_kw is None:
+        return np.zeros(ev.n)
+    return np.maximum(np.asarray(signals.ev_floor_kw, dtype=float), 0.0)
 
-    Charging at ``p >= p_min`` for ``dt`` (or until departure, if sooner) leaves
-    enough time to finish at full power: ``p_min = max(0, (needed - pmax * eff *
-    (time_left - dt)) / (eff * dt))``, capped at ``pmax``. Zero for EVs whose
-    target is already met or that cannot meet it at all (the guard protects
-    only feasible departures; those get full power from the policies anyway).
-    """
-    time_left = np.maximum(ev.departure_h - now_h, 0.0)
-    dt = np.minimum(dt_h, time_left)
-    rate = ev.max_charge_kw * ev.charge_efficiency
-    needed = ev.needed_kwh()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_min = np.where(dt > 0, (needed - rate * (time_left - dt))
-                         / (ev.charge_efficiency * dt), np.inf)
-    p_min = np.clip(np.nan_to_num(p_min, nan=0.0, posinf=np.inf), 0.0, None)
-    return np.minimum(p_min, ev.max_charge_kw)
+
+def fill_to_limit(ev, floor_kw, wanted, site_limit_kw, key):
+    """Floors first, then the rest of the site limit to the EVs in `wanted`, in order
+    of `key` (ties by EV index), each up to its maximum power."""
+    out = floor_kw.copy()
+    room = site_limit_kw - floor_kw.sum()
+    extra = np.where(wanted, np.maximum(ev.max_charge_kw - floor_kw, 0.0), 0.0)
+    idx = np.flatnonzero(wanted)
+    order = idx[np.lexsort((idx, key[idx]))]
+    cum = np.cumsum(extra[order])
+    out[order] += np.clip(room - (cum - extra[order]), 0.0, extra[order])
+    return out
 
 
 @runtime_checkable
@@ -86,10 +89,11 @@ class BessPolicy(Protocol):
 
 
 class Uncontrolled:
-    """Full power from plug-in until the target is reached."""
+    """Full power from plug-in until the target is reached; ignores the site limit."""
 
     name = "uncontrolled"
     guards_departure = False
+    honours_site_limit = False
     static = True   # setpoints never depend on the signals
 
     def setpoints(self, ev, signals):
@@ -102,14 +106,14 @@ class Uncontrolled:
 class Smart:
     """Earliest-deadline-first (or least-laxity-first) under a site limit.
 
-    Every plugged EV first gets the guard's minimum power (its departure SOC is
-    kept reachable whenever it was reachable at plug-in); the rest of the site
-    limit is handed out in deadline (or laxity) order up to each EV's maximum.
-    Without a limit every EV charges at full power, so the difference from
+    Every EV the guard protects first gets its floor; the rest of the site limit is
+    handed out in deadline (or laxity) order up to each EV's maximum. Without a
+    limit every EV below its target charges at full power, so the difference from
     `Uncontrolled` is the guarantee under dispatch and the limit.
     """
 
     guards_departure = True
+    honours_site_limit = True
 
     def __init__(self, order: str = "edf"):
         if order not in ("edf", "llf"):
@@ -118,41 +122,29 @@ class Smart:
         self.name = "smart"
 
     def setpoints(self, ev, signals):
-        need = ev.needed_kwh() > 0
-        active = ev.plugged & need
+        active = ev.plugged & (ev.soc < ev.target_soc)
         if not np.isfinite(signals.site_limit_kw):
-            return np.where(ev.plugged, ev.max_charge_kw, ev.max_charge_kw)
-        p_min = np.where(active, guard_min_power_kw(ev, signals.t_h, signals.dt_h), 0.0)
-        room = signals.site_limit_kw - p_min.sum()
-        extra = np.where(active, ev.max_charge_kw - p_min, 0.0)
+            return np.where(active, ev.max_charge_kw, 0.0)
+        floor = np.where(active, _floors(ev, signals), 0.0)
         key = ev.departure_h if self.order == "edf" else ev.laxity_h(signals.t_h)
-        idx = np.flatnonzero(active)
-        order = idx[np.lexsort((idx, key[idx]))]
-        cum = np.cumsum(extra[order])
-        granted = np.clip(room - (cum - extra[order]), 0.0, extra[order])
-        out = p_min.copy()
-        out[order] += granted
-        # EVs arriving before the next boundary: full power until then (never
-        # lowers their laxity); the limit is re-applied at the boundary.
-        return np.where(ev.plugged, out, ev.max_charge_kw)
+        return fill_to_limit(ev, floor, active, signals.site_limit_kw, key)
 
     def plug_in_setpoints(self, ev, index, signals):
-        if signals.dispatch_direction < 0:
-            lax = ev.laxity_h(signals.t_h)[index]
-            return np.where(lax > signals.dt_h, 0.0, ev.max_charge_kw[index])
         return ev.max_charge_kw[index]
 
 
 class PriceResponsive:
     """Charge in the cheapest intervals that still meet the deadline.
 
-    At each boundary an EV charges at full power only if the intervals strictly
+    At each decision an EV charges at full power only if the intervals strictly
     cheaper than now, before its departure, cannot deliver what it still needs;
-    the guard's minimum power is always honoured.
+    the guard's floor is always honoured, and under a site limit floors come first,
+    then the EVs that charge now in deadline order.
     """
 
     name = "price_responsive"
     guards_departure = True
+    honours_site_limit = True
 
     def setpoints(self, ev, signals):
         prices = np.asarray(signals.future_price_usd_per_kwh, dtype=float)
@@ -163,10 +155,12 @@ class PriceResponsive:
         count = np.where(n_win > 0, cheaper[np.maximum(n_win - 1, 0)] if len(cheaper) else 0,
                          0)
         capacity_kwh = count * ev.max_charge_kw * ev.charge_efficiency * signals.interval_h
-        charge_now = ev.needed_kwh() > capacity_kwh
-        p = np.where(charge_now, ev.max_charge_kw, 0.0)
-        p = np.maximum(p, guard_min_power_kw(ev, signals.t_h, signals.dt_h))
-        return np.where(ev.plugged, p, 0.0)
+        active = ev.plugged & (ev.soc < ev.target_soc)
+        charge_now = active & (ev.needed_kwh() > capacity_kwh)
+        floor = np.where(active, _floors(ev, signals), 0.0)
+        if np.isfinite(signals.site_limit_kw):
+            return fill_to_limit(ev, floor, charge_now, signals.site_limit_kw, ev.departure_h)
+        return np.maximum(np.where(charge_now, ev.max_charge_kw, 0.0), floor)
 
     def plug_in_setpoints(self, ev, index, signals):
         lax = ev.laxity_h(signals.t_h)[index]

@@ -32,7 +32,8 @@ class EvState:
     departure_h: np.ndarray         # departure of the current (or next) session
     target_soc: np.ndarray          # SOC the driver needs at departure
     next_arrival_soc: np.ndarray    # SOC on arrival of the next session (away EVs)
-    feasible_at_plugin: np.ndarray
+    plugin_cause: np.ndarray        # desim.sim.guard.FEASIBLE / INFEASIBLE / CONGESTION
+    reservation_kw: np.ndarray      # guard reservation under a site limit (0: none)
     power_kw: np.ndarray            # current power (>0 charging, <0 V2G)
     setpoint_kw: np.ndarray         # policy setpoint (power while plugged and below target)
     setpoint_id: np.ndarray         # event id of the setpoint row in force (-1: none)
@@ -50,7 +51,8 @@ class EvState:
             v2g_max_kw=fleet.ev_v2g_max_kw.copy(), v2g_min_soc=fleet.ev_v2g_min_soc.copy(),
             soc=fleet.ev_soc.copy(), t_last_h=z.copy(), plugged=np.zeros(n, dtype=bool),
             arrival_h=z.copy(), departure_h=z.copy(), target_soc=fleet.ev_departure_soc.copy(),
-            next_arrival_soc=fleet.ev_soc.copy(), feasible_at_plugin=np.ones(n, dtype=bool),
+            next_arrival_soc=fleet.ev_soc.copy(), plugin_cause=np.zeros(n, dtype=np.int8),
+            reservation_kw=z.copy(),
             power_kw=z.copy(), setpoint_kw=z.copy(), setpoint_id=np.full(n, -1, dtype=np.int64),
             charged_kwh=z.copy(), discharged_kwh=z.copy(),
         )
@@ -67,6 +69,11 @@ class EvState:
     def needed_kwh_at(self, idx):
         """`needed_kwh` for EVs `idx` only."""
         return np.maximum(0.0, (self.target_soc[idx] - self.soc[idx]) * self.capacity_kwh[idx])
+
+    @property
+    def guaranteed(self) -> np.ndarray:
+        """EVs whose target was feasible at plug-in (the guard protects these)."""
+        return self.plugin_cause == 0
 
     def laxity_h(self, now_h):
         """Time left minus time needed at full power (h); see `physics.laxity_h`."""

@@ -75,9 +75,13 @@ def test_uncontrolled_charging_under_the_same_deep_dispatch_misses_feasible_depa
         missed[policy] = int((dep["shortfall_kwh"] > 1e-6).sum())
     assert missed["smart"] == 0
     assert missed["uncontrolled"] > 0
-    clips = logs["smart"][logs["smart"]["kind"] == "clip"]
-    assert len(clips) > 0
-    setpoints = logs["smart"].set_index("event_id")
+    # guarded EVs offer only what their laxity covers, so awards are followed; the
+    # smart fleet still takes part (award-caused setpoints)
+    smart = logs["smart"]
+    awarded = smart[(smart["kind"] == "setpoint") & (smart["cause_id"] >= 0)]
+    assert len(awarded) > 0
+    clips = smart[smart["kind"] == "clip"]
+    setpoints = smart.set_index("event_id")
     assert clips["cause_id"].isin(setpoints.index).all()
     assert (setpoints.loc[clips["cause_id"], "kind"] == "setpoint").all()
 
