@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desim.assets import physics
 from desim.sim.reference import rules, run_reference, run_reference_full, settle
 from tests.sim.helpers import events, make_fleet, make_inputs, recorded
 
@@ -297,6 +298,37 @@ def test_ev_plugging_in_during_an_event_joins_only_if_its_laxity_covers_the_wind
     # without the guard it is not guarded, so it takes part
     assert power_at(run_reference_full(deferral_inputs("smart", 18.0, 0.3, guard=False))
                     .ev_power, 0, 18.0) == 0.0
+
+
+def test_guard_floor_at_the_reservation_clips_a_deferral_under_a_site_limit():
+    # 12 kWh from 17 to 22 under 10 kW: rho = 12 / (0.9 x 5); laxity 3.10 h covers the
+    # 3 h window, so the baseline (7 kW) is offered and awarded, then the floor raises it
+    inp = deferral_inputs("smart", 17.0, 0.2)
+    inp.site_limit_kw = 10.0
+    res = run_reference_full(inp)
+    rho = 12.0 / (EFF * 5.0)
+    t, e, setpoint, floor = res.clips[0]
+    assert (t, e, setpoint) == (17.0, 0, 0.0)
+    assert floor == pytest.approx(rho, rel=1e-12)
+    assert power_at(res.ev_power, 0, 17.0) == pytest.approx(rho, rel=1e-12)
+    assert res.departures[0][4] <= 1e-6
+
+
+def test_battery_with_self_discharge_fills_at_the_closed_form_time_then_idles_near_full():
+    f = make_fleet(n_homes=1, with_ev=False, with_pv=False)
+    f.bess_self_discharge_per_h = np.array([0.01])
+    f.bess_soc = np.array([0.5])
+    inp = make_inputs(f, days=1, load_kw=-20.0)      # a steady surplus above any rating
+    res = run_reference_full(inp)
+    p = f.bess_max_charge_kw[0]
+    args = (f.bess_capacity_kwh[0], 0.95, 0.95, 0.01)
+    t_full = physics.time_to_soc(0.5, 0.95, p, *args)
+    fulls = [t for t, _ in rows_of(res, "bess_full")]
+    assert fulls[0] == pytest.approx(t_full, abs=1e-9)
+    # idle from full until it has decayed 0.005 below its ceiling (checked at boundaries)
+    t_decay = physics.time_to_soc(0.95, 0.945, 0.0, *args)
+    restart = [t for t, _, q in res.bess_power if t > fulls[0] and q > 0.0][0]
+    assert fulls[0] + t_decay <= restart < fulls[0] + t_decay + inp.interval_h
 
 
 # -- invariants on random small fleets -------------------------------------------------------

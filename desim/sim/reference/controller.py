@@ -131,6 +131,7 @@ class Run:
     def plug_in(self, ev: EVState, t, dep, soc, tgt):
         ev.plugged, ev.plug_t, ev.dep, ev.tgt = True, t, dep, tgt
         ev.soc, ev.t0, ev.p, ev.excluded_event = soc, t, 0.0, -1
+        ev.status, ev.rho = "", 0.0
         self._row(t, "ev_arrival", ev.home, "ev", ev.index, soc)
         self._row(t, "ev_plugged_in", ev.home, "ev", ev.index, soc)
         if self.coupled(t):
