@@ -105,13 +105,14 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     from rich.console import Console
 
     from desim.analysis.metrics import summarize
+    from desim._io import safe_output_name
     from desim.analysis.outputs import check_output_dir, write_run
     from desim.scenario import load_scenario
     from desim.sim.run import simulate
 
     scenario = load_scenario(scenario_file)
-    out = Path(out_dir) if out_dir else Path("out") / scenario.info.name
-    check_output_dir(out, overwrite)
+    out = Path(out_dir) if out_dir else Path("out") / safe_output_name(scenario.info.name)
+    check_output_dir(out, overwrite, protect=[scenario_file])
     parser = None
     if parser_name is not None:
         from desim.llm import get_parser
@@ -130,7 +131,8 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     extra = {}
     if run.resolved:
         extra["resolved_prosumers.json"] = json.dumps(run.resolved, indent=2, default=str) + "\n"
-    write_run(out, run, summary, formats or tuple(scenario.output.formats), overwrite, extra)
+    write_run(out, run, summary, formats or tuple(scenario.output.formats), overwrite, extra,
+              protect=[scenario_file])
     if not quiet:
         Console().print(_summary_table(summary))
     click.echo(f"wrote {out}/")
@@ -407,7 +409,7 @@ def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, sch
     if seed_list is not None:
         from desim.analysis._sweep_grid import parse_value
         seeds = [parse_value(s.strip()) for s in seed_list.split(",")]
-    check_output_dir(out_dir, overwrite)
+    check_output_dir(out_dir, overwrite, protect=[scenario_file])
     console = Console(stderr=True)
     bar = None if quiet else Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from attrs import frozen
 
+from desim._io import file_mode, note_output
 from desim.analysis import _figures as figs
 from desim.analysis.metrics import departures as departure_rows
 from desim.errors import OutputError
@@ -473,12 +474,13 @@ def write_report(run_dir, output=None, sweep=None) -> Path:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(page)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, file_mode())
             os.replace(tmp, out)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as exc:
         raise OutputError(f"{out}: could not write the report ({exc.strerror or exc})") from exc
+    note_output(out.parent, out.name)
     return out
 

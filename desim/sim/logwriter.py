@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desim._io import atomic_write
+from desim._io import atomic_write, file_mode
 from desim.errors import OutputError
 from desim.sim.logformat import PARQUET_DICTIONARY, arrow_schema, with_details
 
@@ -185,6 +185,7 @@ class ParquetLogSink:
             self._thread.join()
             self.close_wait_s += time.perf_counter() - t0
             self._raise_thread_error()
+            os.chmod(self._tmp, file_mode())
             os.replace(self._tmp, self.path)
         except BaseException as exc:
             self.abort()
