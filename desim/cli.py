@@ -104,10 +104,11 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
 
     from rich.console import Console
 
-    from desim.analysis.metrics import summarize
     from desim._io import safe_output_name
+    from desim.analysis.metrics import summarize
     from desim.analysis.outputs import check_output_dir, write_run
     from desim.scenario import load_scenario
+    from desim.sim.preflight import check_runnable
     from desim.sim.run import simulate
 
     scenario = load_scenario(scenario_file)
@@ -117,6 +118,7 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     if parser_name is not None:
         from desim.llm import get_parser
         parser = get_parser(parser_name)
+    check_runnable(scenario, parser, descriptions=parser_name in (None, "rules"))
     console = Console(stderr=True)
     update, close = _progress_callback(console, scenario.info.name) if not quiet else (None,
                                                                                        None)
@@ -258,15 +260,17 @@ def validate_command(files: tuple[str, ...]) -> None:
     from desim.errors import ScenarioError
     from desim.scenario import load_scenario
     from desim.scenario.summary import summarize
+    from desim.sim.preflight import check_runnable
 
     failures: list[str] = []
     for path in files:
         try:
             scenario = load_scenario(path)
-        except ScenarioError as exc:
+            resolved = check_runnable(scenario)
+        except DesimError as exc:
             failures.append(str(exc))
             continue
-        click.echo(f"ok  {path}: {summarize(scenario)}")
+        click.echo(f"ok  {path}: {summarize(scenario, resolved)}")
     if failures:
         raise ScenarioError("\n".join(failures))
 
