@@ -197,7 +197,8 @@ def demo(price_per_mwh: float, duration_h: float, start_hour: float) -> None:
 @cli.command("fleet")
 @click.option("--n", "n", type=click.IntRange(min=0), required=True,
               help="Number of prosumers to draw.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed (>= 0).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
               help="File to write (fleet_summary.csv, prosumer_configs.json, *.parquet).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default=None,
@@ -216,14 +217,21 @@ def fleet_command(n: int, seed: int, output: str, fmt: str | None, adoption: str
 
     from desim.errors import ScenarioError
     from desim.fleet import FleetConfig, export_fleet, fleet_statistics, generate_fleet_table
+    from desim.fleet.limits import fleet_size_problem
 
+    too_many = fleet_size_problem(n, "--n")
+    if too_many is not None:
+        raise ScenarioError(too_many)
     raw = {}
     if overrides is not None:
         try:
             with open(overrides, "rb") as fh:
                 raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{overrides}: expected TOML, got {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"{overrides}: expected a TOML file of FleetConfig keys, got "
+                                f"{exc}") from exc
+        except OSError as exc:
+            raise ScenarioError(f"{overrides}: cannot read ({exc.strerror or exc})") from exc
     try:
         config = FleetConfig.from_dict(raw, path="fleet.generate.overrides", base=adoption)
     except ScenarioError as exc:

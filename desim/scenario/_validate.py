@@ -290,6 +290,8 @@ def _check_unique_ids(items: Any, path: str, ctx: Context) -> None:
 
 def _check_fleet(v: dict, path: str, ctx: Context) -> None:
     _check_unique_ids(v["prosumers"], join(path, "prosumers"), ctx)
+    if isinstance(v["file"], str):
+        _check_path(v["file"], join(path, "file"), ctx)
 
 
 def _check_market(v: dict, path: str, ctx: Context) -> None:
@@ -345,11 +347,11 @@ def _check_output(v: dict, path: str, ctx: Context) -> None:
 def _check_scenario(v: dict, path: str, ctx: Context) -> None:
     fleet = v["fleet"]
     if isinstance(fleet, s.FleetSpec | dict) and v["sessions"] is None:
-        empty = (fleet.generate is None and not fleet.prosumers) if isinstance(
-            fleet, s.FleetSpec) else (fleet.get("generate") is None and not fleet.get("prosumers"))
+        get = (lambda k: getattr(fleet, k)) if isinstance(fleet, s.FleetSpec) else fleet.get
+        empty = get("generate") is None and get("file") is None and not get("prosumers")
         if empty:
-            ctx.add("fleet", "expected [fleet.generate], at least one [[fleet.prosumers]] or "
-                             "a [sessions] file, got none")
+            ctx.add("fleet", "expected [fleet.generate], fleet.file, at least one "
+                             "[[fleet.prosumers]] or a [sessions] file, got none")
     info, market = v["info"], v["market"]
     if not isinstance(info, dict) or not isinstance(market, dict):
         return

@@ -260,12 +260,15 @@ class GenerateSpec:
 
 @frozen
 class FleetSpec:
-    """``[fleet]``: a generated fleet, explicit prosumers, or both.
+    """``[fleet]``: a generated fleet, a fleet file, explicit prosumers, or any mix.
 
-    A scenario without either must replay ``[sessions]``.
+    ``file`` is a fleet written by ``desim fleet`` / `desim.fleet.export_fleet`
+    (CSV, JSON or Parquet, relative to the scenario file). A scenario without
+    any of the three must replay ``[sessions]``.
     """
 
     generate: GenerateSpec | None = _f(None)
+    file: str | None = _f(None, check=_nonempty)
     prosumers: tuple[ProsumerSpec, ...] = _f(())
     parser: str = _f("rules", check=_one_of(("rules", "gemini", "hybrid")))
 

@@ -25,6 +25,8 @@ def summarize(scenario: Scenario, prosumers=None) -> str:
     homes = []
     if fleet.generate is not None:
         homes.append(f"{fleet.generate.n:,} generated ({fleet.generate.adoption})")
+    if getattr(fleet, "file", None) is not None:
+        homes.append(f"the fleet in {fleet.file}")
     if fleet.prosumers:
         resolved = prosumers if prosumers is not None else fleet.prosumers
         n_evs = sum(len(p.evs) for p in resolved)

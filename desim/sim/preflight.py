@@ -30,10 +30,19 @@ def _check_generate(scenario, problems: list[str]) -> None:
     from desim.fleet.config import FleetConfig, presets
     from desim.fleet.limits import fleet_size_problem
 
+    file = getattr(scenario.fleet, "file", None)
+    n_file = 0
+    if file is not None:
+        from desim.scenario.build import read_fleet_file
+        try:
+            n_file = read_fleet_file(scenario, file).n_prosumers
+        except DesimError as exc:
+            _add(problems, scenario.source, str(exc))
     gen = scenario.fleet.generate
     if gen is None:
         return
-    too_many = fleet_size_problem(gen.n + len(scenario.fleet.prosumers), "fleet.generate.n")
+    too_many = fleet_size_problem(gen.n + n_file + len(scenario.fleet.prosumers),
+                                  "fleet.generate.n")
     if too_many is not None:
         problems.append(too_many)
     names = presets()
