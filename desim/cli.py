@@ -65,7 +65,8 @@ def _summary_table(summary: dict):
         ("grid import / export", f"{e['import_kwh']:,.1f} / {e['export_kwh']:,.1f} kWh"),
         ("peak fleet import", f"{e['peak_import_kw']:,.1f} kW"),
         ("EVs meeting departure SOC", f"{d['met']} of {d['departures']} "
-                                      f"({100 * d['met_share']:.1f}%)"),
+                                      f"({100 * d['met_share']:.1f}%)" if d["departures"]
+         else "no departure in the run"),
         ("shortfall mean / p95 / max", "{mean:.2f} / {p95:.2f} / {max:.2f} kWh"
          .format(**d["shortfall_kwh"])),
         ("missed, feasible at plug-in", str(d["missed_feasible_at_plugin"])),
