@@ -251,7 +251,7 @@ def test_table_where_a_value_belongs_is_reported():
 def test_no_fleet_and_no_sessions_is_reported():
     start = BASE.index("[[fleet.prosumers]]")
     text = BASE[:start] + BASE[BASE.index("[control]"):]
-    assert "fleet: expected [fleet.generate], at least one [[fleet.prosumers]] or a " \
+    assert "fleet: expected [fleet.generate], fleet.file, at least one [[fleet.prosumers]] or a " \
            "[sessions] file, got none" in error_of(text)
 
 
