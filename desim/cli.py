@@ -65,7 +65,8 @@ def _summary_table(summary: dict):
         ("grid import / export", f"{e['import_kwh']:,.1f} / {e['export_kwh']:,.1f} kWh"),
         ("peak fleet import", f"{e['peak_import_kw']:,.1f} kW"),
         ("EVs meeting departure SOC", f"{d['met']} of {d['departures']} "
-                                      f"({100 * d['met_share']:.1f}%)"),
+                                      f"({100 * d['met_share']:.1f}%)" if d["departures"]
+         else "no departure in the run"),
         ("shortfall mean / p95 / max", "{mean:.2f} / {p95:.2f} / {max:.2f} kWh"
          .format(**d["shortfall_kwh"])),
         ("missed, feasible at plug-in", str(d["missed_feasible_at_plugin"])),
@@ -104,18 +105,21 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
 
     from rich.console import Console
 
+    from desim._io import safe_output_name
     from desim.analysis.metrics import summarize
     from desim.analysis.outputs import check_output_dir, write_run
     from desim.scenario import load_scenario
+    from desim.sim.preflight import check_runnable
     from desim.sim.run import simulate
 
     scenario = load_scenario(scenario_file)
-    out = Path(out_dir) if out_dir else Path("out") / scenario.info.name
-    check_output_dir(out, overwrite)
+    out = Path(out_dir) if out_dir else Path("out") / safe_output_name(scenario.info.name)
+    check_output_dir(out, overwrite, protect=[scenario_file])
     parser = None
     if parser_name is not None:
         from desim.llm import get_parser
         parser = get_parser(parser_name)
+    check_runnable(scenario, parser, descriptions=parser_name in (None, "rules"))
     console = Console(stderr=True)
     update, close = _progress_callback(console, scenario.info.name) if not quiet else (None,
                                                                                        None)
@@ -130,7 +134,8 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     extra = {}
     if run.resolved:
         extra["resolved_prosumers.json"] = json.dumps(run.resolved, indent=2, default=str) + "\n"
-    write_run(out, run, summary, formats or tuple(scenario.output.formats), overwrite, extra)
+    write_run(out, run, summary, formats or tuple(scenario.output.formats), overwrite, extra,
+              protect=[scenario_file])
     if not quiet:
         Console().print(_summary_table(summary))
     click.echo(f"wrote {out}/")
@@ -193,7 +198,8 @@ def demo(price_per_mwh: float, duration_h: float, start_hour: float) -> None:
 @cli.command("fleet")
 @click.option("--n", "n", type=click.IntRange(min=0), required=True,
               help="Number of prosumers to draw.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed (>= 0).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), required=True,
               help="File to write (fleet_summary.csv, prosumer_configs.json, *.parquet).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default=None,
@@ -212,14 +218,21 @@ def fleet_command(n: int, seed: int, output: str, fmt: str | None, adoption: str
 
     from desim.errors import ScenarioError
     from desim.fleet import FleetConfig, export_fleet, fleet_statistics, generate_fleet_table
+    from desim.fleet.limits import fleet_size_problem
 
+    too_many = fleet_size_problem(n, "--n")
+    if too_many is not None:
+        raise ScenarioError(too_many)
     raw = {}
     if overrides is not None:
         try:
             with open(overrides, "rb") as fh:
                 raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{overrides}: expected TOML, got {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"{overrides}: expected a TOML file of FleetConfig keys, got "
+                                f"{exc}") from exc
+        except OSError as exc:
+            raise ScenarioError(f"{overrides}: cannot read ({exc.strerror or exc})") from exc
     try:
         config = FleetConfig.from_dict(raw, path="fleet.generate.overrides", base=adoption)
     except ScenarioError as exc:
@@ -256,15 +269,17 @@ def validate_command(files: tuple[str, ...]) -> None:
     from desim.errors import ScenarioError
     from desim.scenario import load_scenario
     from desim.scenario.summary import summarize
+    from desim.sim.preflight import check_runnable
 
     failures: list[str] = []
     for path in files:
         try:
             scenario = load_scenario(path)
-        except ScenarioError as exc:
+            resolved = check_runnable(scenario)
+        except DesimError as exc:
             failures.append(str(exc))
             continue
-        click.echo(f"ok  {path}: {summarize(scenario)}")
+        click.echo(f"ok  {path}: {summarize(scenario, resolved)}")
     if failures:
         raise ScenarioError("\n".join(failures))
 
@@ -407,7 +422,7 @@ def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, sch
     if seed_list is not None:
         from desim.analysis._sweep_grid import parse_value
         seeds = [parse_value(s.strip()) for s in seed_list.split(",")]
-    check_output_dir(out_dir, overwrite)
+    check_output_dir(out_dir, overwrite, protect=[scenario_file])
     console = Console(stderr=True)
     bar = None if quiet else Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),

@@ -11,6 +11,7 @@ __all__ = [
     "CatalogError",
     "ParseError",
     "OutputError",
+    "PolicyError",
     "DesimWarning",
     "warn",
 ]
@@ -38,6 +39,10 @@ class ParseError(DesimError, ValueError):
 
 class OutputError(DesimError, OSError):
     """An output could not be written (existing directory, bad format, ...)."""
+
+
+class PolicyError(DesimError, ValueError):
+    """A custom control policy could not be built or returned invalid setpoints."""
 
 
 class DesimWarning(UserWarning):

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from desim._io import atomic_directory
-from desim.errors import OutputError
+from desim._io import check_output_dir as _check_output_dir
 from desim.sim.log import write_table
 
 __all__ = ["check_output_dir", "write_run", "to_jsonable"]
@@ -22,15 +22,9 @@ __all__ = ["check_output_dir", "write_run", "to_jsonable"]
 _EXT = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 
 
-def check_output_dir(out_dir, overwrite: bool) -> Path:
-    """Refuse an existing, non-empty output directory unless `overwrite`."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"-o {out}: expected a directory, got an existing file")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise OutputError(f"-o {out}: directory exists and is not empty; pass --overwrite "
-                          "to replace it")
-    return out
+def check_output_dir(out_dir, overwrite: bool, protect=()) -> Path:
+    """Refuse an output directory that may not be written (see `desim._io.check_output_dir`)."""
+    return _check_output_dir(out_dir, overwrite, protect=protect)
 
 
 def to_jsonable(value):
@@ -47,13 +41,13 @@ def to_jsonable(value):
 
 
 def write_run(out_dir, run, summary: dict, formats=("parquet",), overwrite: bool = False,
-              extra_files: dict | None = None) -> Path:
+              extra_files: dict | None = None, protect=()) -> Path:
     """Write events, summary, series, per-prosumer totals and settlements atomically.
 
     `extra_files` maps file names to text written beside them (e.g. resolved
-    prosumers).
+    prosumers); `protect` as for `check_output_dir`.
     """
-    out = check_output_dir(out_dir, overwrite)
+    out = check_output_dir(out_dir, overwrite, protect)
     def write(tmp: Path) -> None:
         res = run.result
         table = res.log.to_arrow(res.start)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from attrs import frozen
 
+from desim._io import file_mode, note_output
 from desim.analysis import _figures as figs
 from desim.analysis.metrics import departures as departure_rows
 from desim.errors import OutputError
@@ -243,7 +244,7 @@ def render_figures(data: RunData, sweep: SweepTable | None = None,
             "shortfall",
             "Distribution of the energy shortfall at departure (kWh below the requirement) "
             "among the EVs that missed it, stacked by feasibility at plug-in. A shortfall of "
-            "an EV feasible at plug-in is one caused by dispatch or the site limit.",
+            "an EV feasible at plug-in comes from dispatch, the site limit or the policy.",
             figs.render(figs.fig_shortfall, dep, fmt=fmt)))
     else:
         notes.append(f"No SOC-at-departure or shortfall figures: {data.events_file} holds no "
@@ -288,6 +289,13 @@ def _clock(series: pd.DataFrame, hours: float) -> str:
     return (t0 + pd.Timedelta(hours=float(hours))).strftime("%b %d %H:%M")
 
 
+def _feasible_shortfall_label(summary: dict) -> str:
+    """What a shortfall of EVs feasible at plug-in can come from in this run."""
+    if summary.get("dispatch"):
+        return "shortfall feasible at plug-in (dispatch or site limit)"
+    return "shortfall feasible at plug-in (no dispatch in this run: site limit or policy)"
+
+
 def _summary_rows(data: RunData) -> list[tuple[str, list[tuple[str, str]]]]:
     s = data.summary
     e, d, r = s["energy"], s["ev_departures"], s["revenue"]
@@ -306,11 +314,11 @@ def _summary_rows(data: RunData) -> list[tuple[str, list[tuple[str, str]]]]:
     ]
     departures = [
         ("departures meeting their SOC requirement",
-         f"{d['met']:,} of {d['departures']:,} ({_f(100 * d['met_share'], unit='%')})"),
+         f"{d['met']:,} of {d['departures']:,} ({_f(100 * d['met_share'], unit='%')})"
+         if d["departures"] else "no departure in the run"),
         ("missed, feasible at plug-in", f"{d['missed_feasible_at_plugin']:,}"),
         ("missed, infeasible at plug-in", f"{d['missed_infeasible_at_plugin']:,}"),
-        ("shortfall caused by dispatch (feasible at plug-in)",
-         _f(d["shortfall_caused_by_dispatch_kwh"], 2, "kWh")),
+        (_feasible_shortfall_label(s), _f(d["shortfall_caused_by_dispatch_kwh"], 2, "kWh")),
         ("shortfall infeasible at plug-in", _f(d["shortfall_infeasible_at_plugin_kwh"], 2,
                                               "kWh")),
         ("shortfall per departure: mean / p95 / max",
@@ -473,12 +481,13 @@ def write_report(run_dir, output=None, sweep=None) -> Path:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(page)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, file_mode())
             os.replace(tmp, out)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as exc:
         raise OutputError(f"{out}: could not write the report ({exc.strerror or exc})") from exc
+    note_output(out.parent, out.name)
     return out
 

@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from desim._io import file_mode
 from desim.errors import OutputError
 from desim.llm.config import ProsumerConfig
 from desim.llm.validate import config_from_raw
@@ -71,6 +72,7 @@ class ParseCache:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(config.to_json_dict(), fh, indent=1, sort_keys=True)
+            os.chmod(tmp, file_mode())
             os.replace(tmp, path)
         except OSError as exc:
             raise OutputError(f"parse cache {self.directory}: could not write {path.name}: "

@@ -181,6 +181,8 @@ def _timestamp(value: Any, path: str, ctx: Context) -> Any:
         parsed = dt.datetime(value.year, value.month, value.day)
     else:
         return ctx.bad(path, expected, value)
+    if not s.FIRST_YEAR <= parsed.year <= s.LAST_YEAR:
+        return ctx.bad(path, f"a date-time in the years {s.FIRST_YEAR}-{s.LAST_YEAR}", value)
     if ctx.tz is None:  # the time zone is missing or wrong, and reported already
         return BAD
     stamp = pd.Timestamp(parsed)
@@ -211,7 +213,10 @@ def _file_source_or_name(value: Any, path: str, ctx: Context, meta: dict) -> Any
 
 def _check_path(file: str, path: str, ctx: Context, directory: bool = False) -> bool:
     resolved = Path(file) if ctx.base_dir is None else ctx.base_dir / file
-    ok = resolved.is_dir() if directory else resolved.is_file()
+    try:
+        ok = resolved.is_dir() if directory else resolved.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        ok = False
     if not ok:
         what = "an existing folder" if directory else "an existing file"
         ctx.add(path, f"expected {what} (relative to the scenario file), got "
@@ -234,6 +239,14 @@ def _check_info(v: dict, path: str, ctx: Context) -> None:
         ctx.add(join(path, "duration_days"), f"expected exactly one of duration_h or "
                                              f"duration_days, got both ({hours:g} h "
                                              f"and {days:g} days)")
+    else:
+        given, key = (hours, "duration_h") if hours is not None else (days, "duration_days")
+        interval = v["interval_min"]
+        if _ok(given, interval) and isinstance(interval, int):
+            run_h = given if key == "duration_h" else given * 24.0
+            if run_h < interval / 60.0:
+                ctx.add(join(path, key), f"expected at least one data interval "
+                                         f"({interval} min), got {given:g}")
 
 
 def _check_soc_bounds(v: dict, path: str, ctx: Context) -> None:
@@ -277,6 +290,8 @@ def _check_unique_ids(items: Any, path: str, ctx: Context) -> None:
 
 def _check_fleet(v: dict, path: str, ctx: Context) -> None:
     _check_unique_ids(v["prosumers"], join(path, "prosumers"), ctx)
+    if isinstance(v["file"], str):
+        _check_path(v["file"], join(path, "file"), ctx)
 
 
 def _check_market(v: dict, path: str, ctx: Context) -> None:
@@ -332,11 +347,11 @@ def _check_output(v: dict, path: str, ctx: Context) -> None:
 def _check_scenario(v: dict, path: str, ctx: Context) -> None:
     fleet = v["fleet"]
     if isinstance(fleet, s.FleetSpec | dict) and v["sessions"] is None:
-        empty = (fleet.generate is None and not fleet.prosumers) if isinstance(
-            fleet, s.FleetSpec) else (fleet.get("generate") is None and not fleet.get("prosumers"))
+        get = (lambda k: getattr(fleet, k)) if isinstance(fleet, s.FleetSpec) else fleet.get
+        empty = get("generate") is None and get("file") is None and not get("prosumers")
         if empty:
-            ctx.add("fleet", "expected [fleet.generate], at least one [[fleet.prosumers]] or "
-                             "a [sessions] file, got none")
+            ctx.add("fleet", "expected [fleet.generate], fleet.file, at least one "
+                             "[[fleet.prosumers]] or a [sessions] file, got none")
     info, market = v["info"], v["market"]
     if not isinstance(info, dict) or not isinstance(market, dict):
         return

@@ -14,7 +14,8 @@ import numpy as np
 from desim.errors import CatalogError, ParameterError, ScenarioError
 from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
 
-__all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions"]
+__all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions",
+           "read_fleet_file"]
 
 # Preferences a profile word implies when the file leaves a value out
 # (assumption; the same central values the California preset draws around):
@@ -186,6 +187,9 @@ def build_fleet(scenario, seed, parser=None, resolved: dict | None = None) -> Fl
         except (ScenarioError, ParameterError) as exc:
             raise ScenarioError(f"{scenario.source}: {exc}") from exc
         parts.append(generate_fleet_table(gen.n, seed, config))
+    file = getattr(scenario.fleet, "file", None)
+    if file is not None:
+        parts.append(read_fleet_file(scenario, file))
     if scenario.fleet.prosumers:
         specs, configs = resolve_descriptions(scenario.fleet.prosumers, parser,
                                               getattr(scenario.fleet, "parser", "rules"))
@@ -194,4 +198,25 @@ def build_fleet(scenario, seed, parser=None, resolved: dict | None = None) -> Fl
         parts.append(explicit_table(specs, scenario.source))
     if not parts:
         return _empty_table()
-    return parts[0] if len(parts) == 1 else FleetTable.concat(parts)
+    table = parts[0] if len(parts) == 1 else FleetTable.concat(parts)
+    if file is not None:
+        ids, counts = np.unique(table.prosumer_id.astype(str), return_counts=True)
+        if (counts > 1).any():
+            raise ScenarioError(f"{scenario.source}: fleet.file: expected prosumer ids not used "
+                                f"elsewhere in the fleet, got {str(ids[counts > 1][0])!r} twice")
+    return table
+
+
+def read_fleet_file(scenario, file: str) -> FleetTable:
+    """The fleet in `file` (written by `desim fleet`), as a `ScenarioError` if it is not one."""
+    from desim.errors import DesimError
+    from desim.fleet import load_fleet
+
+    path = scenario.resolve_path(file)
+    try:
+        return load_fleet(path)
+    except DesimError as exc:
+        raise ScenarioError(f"{scenario.source}: fleet.file: {exc}") from exc
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ScenarioError(f"{scenario.source}: fleet.file: expected a fleet written by "
+                            f"desim fleet, got {file!r} ({type(exc).__name__}: {exc})") from exc

@@ -75,6 +75,12 @@ PREFERENCE_PROFILES = ("conservative", "moderate", "aggressive")
 EV_PRIORITIES = ("low", "medium", "high")
 EVENT_DIRECTIONS = ("discharge", "absorb")
 
+# Longest run and event (20 years; the engine's arrays and pandas' time range allow far
+# more, this keeps every date-time inside 1900-2262) and the date-times a file may use.
+MAX_DURATION_H = 175_200.0
+MAX_DURATION_DAYS = MAX_DURATION_H / 24.0
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CALLABLE_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -87,6 +93,12 @@ def _positive(v: float) -> str | None:
 
 def _nonneg(v: float) -> str | None:
     return None if v >= 0 else ">= 0"
+
+
+def _duration(hi: float, unit: str):
+    def check(v: float) -> str | None:
+        return None if 0 < v <= hi else f"> 0 and at most {hi:g} {unit} (20 years)"
+    return check
 
 
 def _between(lo: float, hi: float):
@@ -153,8 +165,8 @@ class ScenarioInfo:
     name: str = _f(check=_nonempty)
     time_zone: str = _f(check=_time_zone)
     start: pd.Timestamp = _f()
-    duration_h: float | None = _f(None, check=_positive)
-    duration_days: float | None = _f(None, check=_positive)
+    duration_h: float | None = _f(None, check=_duration(MAX_DURATION_H, "h"))
+    duration_days: float | None = _f(None, check=_duration(MAX_DURATION_DAYS, "days"))
     seed: int = _f(0, check=_nonneg)
     interval_min: int = _f(15, check=_divides_hour)
     description: str = _f("")
@@ -166,7 +178,7 @@ class Site:
 
     latitude: float = _f(check=_between(-90, 90))
     longitude: float = _f(check=_between(-180, 180))
-    altitude_m: float = _f(0.0)
+    altitude_m: float = _f(0.0, check=_between(-500, 9000))
 
 
 # --- [fleet]
@@ -248,12 +260,15 @@ class GenerateSpec:
 
 @frozen
 class FleetSpec:
-    """``[fleet]``: a generated fleet, explicit prosumers, or both.
+    """``[fleet]``: a generated fleet, a fleet file, explicit prosumers, or any mix.
 
-    A scenario without either must replay ``[sessions]``.
+    ``file`` is a fleet written by ``desim fleet`` / `desim.fleet.export_fleet`
+    (CSV, JSON or Parquet, relative to the scenario file). A scenario without
+    any of the three must replay ``[sessions]``.
     """
 
     generate: GenerateSpec | None = _f(None)
+    file: str | None = _f(None, check=_nonempty)
     prosumers: tuple[ProsumerSpec, ...] = _f(())
     parser: str = _f("rules", check=_one_of(("rules", "gemini", "hybrid")))
 
@@ -290,7 +305,7 @@ class DispatchEventSpec:
 
     id: str = _f(check=_nonempty)
     start: pd.Timestamp = _f()
-    duration_h: float = _f(check=_positive)
+    duration_h: float = _f(check=_duration(MAX_DURATION_H, "h"))
     target_kw: float = _f(check=_positive)
     price_per_mwh: float = _f(check=_nonneg)
     direction: str = _f("discharge", check=_one_of(EVENT_DIRECTIONS))

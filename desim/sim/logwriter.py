@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from desim._io import atomic_write
+from desim._io import atomic_write, file_mode
 from desim.errors import OutputError
 from desim.sim.logformat import PARQUET_DICTIONARY, arrow_schema, with_details
 
@@ -185,6 +185,7 @@ class ParquetLogSink:
             self._thread.join()
             self.close_wait_s += time.perf_counter() - t0
             self._raise_thread_error()
+            os.chmod(self._tmp, file_mode())
             os.replace(self._tmp, self.path)
         except BaseException as exc:
             self.abort()
@@ -295,8 +296,28 @@ def _option(value):
     return value if value is None or isinstance(value, bool) else list(value)
 
 
+def _utc_text(table: pa.Table) -> pa.Table:
+    """Timestamp columns as ISO 8601 text in UTC (``2026-11-01T08:30:00.000000000Z``).
+
+    Local times with offsets would change offset across a daylight-saving change, which
+    `pandas.to_datetime` refuses to parse as one column ("Mixed timezones"); UTC text
+    parses as one tz-aware column (convert with ``.dt.tz_convert(zone)``).
+    """
+    import pyarrow.compute as pc
+
+    columns = []
+    for column, f in zip(table.columns, table.schema, strict=True):
+        if pa.types.is_timestamp(f.type):
+            utc = column.cast(pa.timestamp(f.type.unit, tz="UTC"))
+            column = pc.strftime(utc, format="%Y-%m-%dT%H:%M:%SZ")
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") -> Path:
     """Write a table atomically: to a temporary file beside `path`, then rename.
+
+    In CSV and JSON Lines, timestamps are ISO 8601 text in UTC (see `_utc_text`).
 
     Raises
     ------
@@ -316,14 +337,12 @@ def write_table(table: pa.Table, path: str | os.PathLike, fmt: str = "parquet") 
             plain = table.cast(pa.schema([
                 pa.field(f.name, pa.string()) if pa.types.is_dictionary(f.type) else f
                 for f in table.schema]))
-            pcsv.write_csv(plain, tmp)
+            pcsv.write_csv(_utc_text(plain), tmp)
         else:
-            df = table.to_pandas()
+            df = _utc_text(table).to_pandas()
             for col in df.columns:
                 if isinstance(df[col].dtype, pd.CategoricalDtype):
                     df[col] = df[col].astype(str)
-            if "timestamp" in df:
-                df["timestamp"] = df["timestamp"].map(lambda t: t.isoformat())
             df.to_json(tmp, orient="records", lines=True, double_precision=15)
 
     return atomic_write(path, write, f"the {fmt} table")

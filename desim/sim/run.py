@@ -17,7 +17,7 @@ from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
 from desim.sim.dispatch import DispatchEvents
 from desim.sim.engine import SimInputs, SimResult, run_inputs
-from desim.sim.policies import get_bess_policy, get_ev_policy
+from desim.sim.policy_check import resolve_bess_policy, resolve_ev_policy
 from desim.sim.sessions import (
     MobilitySessions,
     RecordedSessions,
@@ -140,8 +140,10 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
 
     if scenario.sessions is not None:
         s = scenario.sessions
-        frame = (read_sessions_csv(_source_path(scenario, _Src(s.csv)), start) if s.csv
-                 else read_acn_json(_source_path(scenario, _Src(s.acn_json)), start))
+        frame = (read_sessions_csv(_source_path(scenario, _Src(s.csv)), start, horizon_h)
+                 if s.csv else
+                 read_acn_json(_source_path(scenario, _Src(s.acn_json)), start,
+                               horizon_h=horizon_h))
         fleet, sessions = replay_fleet(frame)
     else:
         if fleet is None:
@@ -200,8 +202,8 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         pv_bucket=np.asarray(pv_bucket, dtype=np.int64),
         pv_kw_per_kwp=np.asarray(pv_profile, dtype=np.float32), pv_derate=derate,
         load=load, price_usd_per_kwh=np.asarray(price, dtype=float), sessions=sessions,
-        ev_policy=get_ev_policy(control.ev_policy, control.smart_order),
-        bess_policy=get_bess_policy(control.bess_policy),
+        ev_policy=resolve_ev_policy(control.ev_policy, control.smart_order),
+        bess_policy=resolve_bess_policy(control.bess_policy),
         events=_events(scenario, start, horizon_h),
         site_limit_kw=control.site_limit_kw if control.site_limit_kw is not None else np.inf,
         departure_guard=control.departure_guard,

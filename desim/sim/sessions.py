@@ -9,16 +9,14 @@ reference (one EV per call) see identical sessions.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 from attrs import define, field
 
-from desim.errors import ScenarioError
+from desim.sim.session_input import read_acn_json, read_sessions_csv
 
 __all__ = ["MobilitySessions", "RecordedSessions", "read_sessions_csv", "read_acn_json"]
+
+# The file readers live in `desim.sim.session_input` (one validator for both formats).
 
 # Assumptions (labelled as such): day-to-day spread of the clock times a driver
 # leaves and comes back, and of the miles driven (lognormal with unit mean).
@@ -162,94 +160,3 @@ class RecordedSessions:
     def next_after_departure(self, ev_index, soc):
         """Next recorded session of EVs that just left."""
         return self._take(np.asarray(ev_index))
-
-
-def _hours(ts: pd.Series, start: pd.Timestamp) -> np.ndarray:
-    return ((ts - start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
-
-
-def read_sessions_csv(path, start: pd.Timestamp):
-    """Read sessions from a CSV with columns ev_id, arrival, departure, kwh_requested, max_kw.
-
-    Times are ISO 8601; naive times are taken in the scenario's time zone.
-    Returns a DataFrame with ev_id, arrival_h, departure_h, kwh_requested, max_kw.
-    """
-    path = Path(path)
-    try:
-        raw = pd.read_csv(path, dtype={"ev_id": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read sessions CSV ({exc})") from exc
-    required = ["ev_id", "arrival", "departure", "kwh_requested", "max_kw"]
-    missing = [c for c in required if c not in raw.columns]
-    if missing:
-        raise ScenarioError(f"{path}: expected columns {required}, missing {missing}")
-    problems = []
-    frame = pd.DataFrame({"ev_id": raw["ev_id"].astype(str)})
-    for col in ("arrival", "departure"):
-        ts = pd.to_datetime(raw[col], errors="coerce", format="ISO8601")
-        bad = ts.isna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            problems.append(f"{path}: row {i + 2}: {col}: expected an ISO 8601 time, "
-                            f"got {raw[col].iloc[i]!r}")
-            continue
-        if ts.dt.tz is None:
-            ts = ts.dt.tz_localize(start.tz)
-        frame[col + "_h"] = _hours(ts, start)
-    for col in ("kwh_requested", "max_kw"):
-        values = pd.to_numeric(raw[col], errors="coerce")
-        bad = values.isna() | (values <= 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            problems.append(f"{path}: row {i + 2}: {col}: expected a number > 0, "
-                            f"got {raw[col].iloc[i]!r}")
-        frame[col] = values
-    if not problems and (frame["departure_h"] <= frame["arrival_h"]).any():
-        i = int(np.flatnonzero((frame["departure_h"] <= frame["arrival_h"]).to_numpy())[0])
-        problems.append(f"{path}: row {i + 2}: departure: expected after arrival, "
-                        f"got {raw['departure'].iloc[i]!r}")
-    if problems:
-        raise ScenarioError("\n".join(problems))
-    return frame
-
-
-def read_acn_json(path, start: pd.Timestamp, default_max_kw: float = 6.656,
-                  energy: str = "delivered"):
-    """Read sessions in the ACN-Data JSON format.
-
-    Uses ``connectionTime`` and ``disconnectTime`` (RFC 1123 dates), the energy
-    ``kWhDelivered`` (``energy="delivered"``, as ACN-Sim does by default) or the
-    driver's ``userInputs[-1].kWhRequested`` (``energy="requested"``). ACN-Data
-    records no vehicle power limit, so `default_max_kw` (32 A at 208 V) applies.
-    """
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(f"{path}: cannot read ACN-Data JSON ({exc})") from exc
-    items = doc.get("_items", doc) if isinstance(doc, dict) else doc
-    if not isinstance(items, list):
-        raise ScenarioError(f"{path}: expected a list of sessions under '_items'")
-    rows, problems = [], []
-    for i, item in enumerate(items):
-        try:
-            arrival = pd.to_datetime(item["connectionTime"], format="%a, %d %b %Y %H:%M:%S %Z")
-            departure = pd.to_datetime(item["disconnectTime"],
-                                       format="%a, %d %b %Y %H:%M:%S %Z")
-            kwh = item["kWhDelivered"]
-            if energy == "requested" and item.get("userInputs"):
-                kwh = item["userInputs"][-1]["kWhRequested"]
-            kwh = float(kwh)
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{path}: _items[{i}]: expected connectionTime, disconnectTime "
-                            f"(RFC 1123) and kWhDelivered, got a problem with {exc}")
-            continue
-        rows.append({"ev_id": str(item.get("sessionID", f"session-{i}")),
-                     "arrival_h": (arrival.tz_convert(start.tz) - start) / pd.Timedelta(hours=1),
-                     "departure_h": (departure.tz_convert(start.tz) - start)
-                     / pd.Timedelta(hours=1),
-                     "kwh_requested": kwh, "max_kw": default_max_kw})
-    if problems:
-        raise ScenarioError("\n".join(problems))
-    return pd.DataFrame(rows, columns=["ev_id", "arrival_h", "departure_h", "kwh_requested",
-                                       "max_kw"])

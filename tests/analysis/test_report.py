@@ -120,7 +120,8 @@ def test_report_names_the_key_metrics_with_their_values(run_dir):
     d = summary["ev_departures"]
     for phrase in ("household load", "EV charging", "grid import / export",
                    "departures meeting their SOC requirement", "missed, feasible at plug-in",
-                   "missed, infeasible at plug-in", "shortfall caused by dispatch",
+                   "missed, infeasible at plug-in",
+                   "shortfall feasible at plug-in (dispatch or site limit)",
                    "delivered vs counterfactual", "payments to prosumers", "profit"):
         assert phrase in text
     assert f"{d['met']:,} of {d['departures']:,}" in text
@@ -205,3 +206,11 @@ def test_run_without_dispatch_events_reports_without_event_figures(tmp_path):
     assert len(figures) == 3            # net power, SOC at departure, shortfall
     assert "The scenario has no dispatch events." in page
     assert "counterfactual moved by" not in page
+
+
+def test_the_feasible_shortfall_is_not_blamed_on_dispatch_in_a_run_without_dispatch():
+    from desim.analysis.report import _feasible_shortfall_label
+
+    assert "dispatch or site limit" in _feasible_shortfall_label({"dispatch": [{"id": 1}]})
+    label = _feasible_shortfall_label({"dispatch": []})
+    assert "no dispatch in this run" in label and "caused by dispatch" not in label

@@ -255,13 +255,19 @@ def test_cli_bad_path_exits_2_naming_it_and_writes_nothing(tiny, tmp_path, capsy
 
 def test_cli_refuses_existing_output_without_overwrite(tiny, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("x")
+    assert _main(["sweep", str(tiny), "-o", str(out), "-q", "--seed-list", "1"]) == 0
     assert _main(["sweep", str(tiny), "-o", str(out), "-q"]) == 2
     assert _main(["sweep", str(tiny), "-o", str(out), "-q", "--overwrite",
                   "--seed-list", "3,4"]) == 0
-    assert not (out / "keep.txt").exists()
     assert list(pd.read_parquet(out / RESULTS_FILE)["seed"]) == [3, 4]
+
+
+def test_cli_overwrite_never_deletes_a_users_file(tiny, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    assert _main(["sweep", str(tiny), "-o", str(out), "-q", "--overwrite"]) == 2
+    assert (out / "keep.txt").read_text() == "x"
 
 
 def test_cli_seeds_and_seed_list_together_exit_2(tiny, tmp_path):

@@ -189,8 +189,25 @@ def test_exactly_one_duration_is_required():
 
 
 def test_duration_must_be_positive():
-    assert "scenario.duration_h: expected > 0, got 0" in error_of(
+    assert "scenario.duration_h: expected > 0 and at most 175200 h (20 years), got 0" in error_of(
         BASE.replace("duration_h = 24", "duration_h = 0"))
+
+
+def test_duration_is_at_least_one_interval_and_at_most_twenty_years():
+    assert ("scenario.duration_h: expected at least one data interval (15 min), got 0.001"
+            in error_of(BASE.replace("duration_h = 24", "duration_h = 0.001")))
+    assert "scenario.duration_days: expected > 0 and at most 7300 days (20 years), got 1e+300" \
+        in error_of(BASE.replace("duration_h = 24", "duration_days = 1e300"))
+
+
+def test_date_times_outside_1900_to_2200_are_rejected_not_crashed_on():
+    assert 'scenario.start: expected a date-time in the years 1900-2200, got 9999-12-31T23:59:00' \
+        in error_of(BASE.replace('start = "2026-07-15T00:00"', "start = 9999-12-31T23:59:00", 1))
+
+
+def test_a_file_name_too_long_for_the_file_system_is_a_clean_error():
+    text = BASE.replace("[control]", '[sessions]\ncsv = "' + "a" * 5000 + '"\n\n[control]')
+    assert "sessions.csv: expected an existing file" in error_of(text)
 
 
 def test_event_outside_the_horizon_is_reported():
@@ -234,7 +251,7 @@ def test_table_where_a_value_belongs_is_reported():
 def test_no_fleet_and_no_sessions_is_reported():
     start = BASE.index("[[fleet.prosumers]]")
     text = BASE[:start] + BASE[BASE.index("[control]"):]
-    assert "fleet: expected [fleet.generate], at least one [[fleet.prosumers]] or a " \
+    assert "fleet: expected [fleet.generate], fleet.file, at least one [[fleet.prosumers]] or a " \
            "[sessions] file, got none" in error_of(text)
 
 

@@ -98,7 +98,8 @@ def scenarios(draw):
     tz = draw(st.sampled_from(ZONES))
     start = local(tz, draw(st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2040, 1, 1))),
                   draw(st.booleans()))
-    quarters = draw(st.integers(1, 24 * 4 * 400))  # whole quarter hours keep events exact
+    # whole quarter hours keep events exact; at least one hour covers every interval
+    quarters = draw(st.integers(4, 24 * 4 * 400))
     in_days = draw(st.booleans()) and quarters % 2 == 0
     info = ScenarioInfo(
         name=draw(text), time_zone=tz, start=start,

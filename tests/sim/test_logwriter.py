@@ -1,5 +1,6 @@
 """Streaming the log to Parquet: the same table as the kept log, and never a partial file."""
 
+import json
 import time
 
 import numpy as np
@@ -111,3 +112,18 @@ def test_chunks_kept_before_streaming_are_written_too(tmp_path):
 def test_a_directory_is_not_a_log_path(tmp_path):
     with pytest.raises(OutputError, match="expected a file path"):
         ParquetLogSink(tmp_path, pd.Timestamp("2026-01-01"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_text_logs_write_utc_timestamps_that_pandas_parses_across_a_dst_change(tmp_path, fmt):
+    from desim.sim.logwriter import write_table
+
+    stamps = pd.date_range("2026-11-01 00:30", periods=6, freq="30min", tz="America/Los_Angeles")
+    table = pa.table({"t_h": np.arange(6) / 2.0,
+                      "timestamp": pa.array(stamps, type=pa.timestamp("ns", tz=str(stamps.tz)))})
+    path = write_table(table, tmp_path / f"events.{fmt}", fmt)
+    frame = (pd.read_csv(path) if fmt == "csv" else
+             pd.DataFrame([json.loads(line) for line in path.read_text().splitlines()]))
+    assert frame["timestamp"].str.endswith("Z").all()
+    parsed = pd.to_datetime(frame["timestamp"])
+    assert list(parsed.dt.tz_convert(stamps.tz)) == list(stamps)

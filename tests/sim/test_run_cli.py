@@ -61,8 +61,14 @@ def test_an_existing_output_directory_is_kept_unless_overwrite(tmp_path, capsys)
     code, _, err = _run(["run", str(path), "-o", str(out), "-q"], capsys)
     assert code == 2 and "--overwrite" in err and "Traceback" not in err
     assert (out / "keep.txt").read_text() == "previous run"
+    code, _, err = _run(["run", str(path), "-o", str(out), "-q", "--overwrite"], capsys)
+    assert code == 2 and "previous desim run" in err and "Traceback" not in err
+    assert (out / "keep.txt").read_text() == "previous run"
+    (out / "keep.txt").unlink()
+    _ok(["run", str(path), "-o", str(out), "-q"])
+    (out / "events.parquet").unlink()
     _ok(["run", str(path), "-o", str(out), "-q", "--overwrite"])
-    assert not (out / "keep.txt").exists() and (out / "events.parquet").exists()
+    assert (out / "events.parquet").exists()
 
 
 def test_a_malformed_scenario_exits_2_naming_the_path_and_value(tmp_path, capsys):

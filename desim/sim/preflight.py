@@ -1,0 +1,177 @@
+"""Everything `desim run` checks before it simulates, without simulating.
+
+`desim validate` and `desim run` both call `check_runnable` after loading a
+scenario, so a file that validates is one that run accepts: the fleet fits in
+memory, the adoption preset and its overrides are valid, catalog products
+exist, descriptions parse (with the offline rules parser; other parsers are
+asked at run time), session files pass the session validator, policies import
+and build, and profile CSV files cover the run.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from desim.errors import DesimError, ScenarioError
+
+__all__ = ["check_runnable"]
+
+
+def _add(problems: list[str], source: str, message: str, prefix: str = "") -> None:
+    """Collect `message`, stripping a leading ``source:`` (added once when raising)."""
+    for line in message.splitlines():
+        line = line.strip()
+        if not line or (line.endswith(":") and "problems" in line):
+            continue  # the header of a nested list of problems
+        problems.append(prefix + line.removeprefix(f"{source}: "))
+
+
+def _check_generate(scenario, problems: list[str]) -> None:
+    from desim.fleet.config import FleetConfig, presets
+    from desim.fleet.limits import fleet_size_problem
+
+    file = getattr(scenario.fleet, "file", None)
+    n_file = 0
+    if file is not None:
+        from desim.scenario.build import read_fleet_file
+        try:
+            n_file = read_fleet_file(scenario, file).n_prosumers
+        except DesimError as exc:
+            _add(problems, scenario.source, str(exc))
+    gen = scenario.fleet.generate
+    if gen is None:
+        return
+    too_many = fleet_size_problem(gen.n + n_file + len(scenario.fleet.prosumers),
+                                  "fleet.generate.n")
+    if too_many is not None:
+        problems.append(too_many)
+    names = presets()
+    if gen.adoption not in names:
+        problems.append(f"fleet.generate.adoption: expected one of "
+                        f"{', '.join(repr(n) for n in names)}, got {gen.adoption!r}")
+        return
+    try:
+        FleetConfig.from_dict(dict(gen.overrides), path="fleet.generate.overrides",
+                              base=gen.adoption)
+    except DesimError as exc:
+        _add(problems, scenario.source, str(exc))
+
+
+def _check_prosumers(scenario, parser, descriptions: bool, problems: list[str]):
+    """Catalog names and figures of explicit homes, with their descriptions parsed.
+
+    Returns the explicit homes as the run builds them (descriptions resolved),
+    or None when descriptions are left to the run.
+    """
+    from desim.scenario.build import explicit_table, resolve_descriptions
+
+    prosumers = list(scenario.fleet.prosumers)
+    if not prosumers:
+        return ()
+    name = getattr(scenario.fleet, "parser", "rules")
+    resolved = None
+    if not descriptions or (parser is None and name != "rules"):
+        prosumers = [p for p in prosumers if not p.description]  # parsed at run time
+    else:
+        try:
+            prosumers, _ = resolve_descriptions(prosumers, parser, name)
+            resolved = tuple(prosumers)
+        except DesimError as exc:
+            _add(problems, scenario.source, str(exc))
+            return None
+    try:
+        explicit_table(prosumers, scenario.source)
+    except DesimError as exc:
+        _add(problems, scenario.source, str(exc))
+    return resolved
+
+
+def _check_sessions(scenario, horizon_h: float, problems: list[str]) -> None:
+    from desim.sim.run import replay_fleet
+    from desim.sim.session_input import read_acn_json, read_sessions_csv
+
+    s = scenario.sessions
+    if s is None:
+        return
+    path = scenario.resolve_path(s.path)
+    try:
+        frame = (read_sessions_csv(path, scenario.start, horizon_h) if s.csv is not None
+                 else read_acn_json(path, scenario.start, horizon_h=horizon_h))
+        replay_fleet(frame)
+    except DesimError as exc:
+        _add(problems, scenario.source, str(exc), f"sessions.{s.kind}: ")
+
+
+def _check_policies(scenario, problems: list[str]) -> None:
+    from desim.sim.policy_check import resolve_bess_policy, resolve_ev_policy
+
+    control = scenario.control
+    for resolve, args in ((resolve_ev_policy, (control.ev_policy, control.smart_order)),
+                          (resolve_bess_policy, (control.bess_policy,))):
+        try:
+            resolve(*args)
+        except DesimError as exc:
+            _add(problems, scenario.source, str(exc))
+
+
+def _check_profiles(scenario, problems: list[str]) -> None:
+    from desim import profiles
+
+    info = scenario.info
+    sources = {key: getattr(scenario.profiles, key) for key in ("solar", "load", "prices")}
+    if all(isinstance(v, str) or v.kind == "weather_file" for v in sources.values()):
+        return
+    n_steps = int(round(scenario.duration_h * 60.0 / info.interval_min))
+    times = profiles.make_times(pd.Timestamp(info.start), n_steps, info.interval_min,
+                                info.time_zone)
+    readers = {"csv": {"solar": profiles.csv_solar_kw_per_kw,
+                       "prices": profiles.csv_price_usd_per_mwh},
+               "csv_dir": {"load": profiles.CsvLoadProfiles}}
+    for key, src in sources.items():
+        reader = None if isinstance(src, str) else readers.get(src.kind, {}).get(key)
+        if reader is None:
+            continue
+        try:
+            reader(scenario.resolve_path(src.path), times)
+        except DesimError as exc:
+            _add(problems, scenario.source, str(exc), f"profiles.{key}.{src.kind}: ")
+
+
+def check_runnable(scenario, parser=None, descriptions: bool = True):
+    """Check what `desim run` would reject, before any simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario (schema checks passed).
+    parser : ProsumerParser, optional
+        Parser for descriptions; default: the scenario's when it is ``rules``
+        (offline); other parsers are left to the run.
+    descriptions : bool
+        Whether to parse descriptions at all (False when the run will use a
+        parser that is not asked here).
+
+    Returns
+    -------
+    tuple of ProsumerSpec or None
+        The explicit homes as the run builds them (descriptions resolved), or
+        None when some descriptions are left to the run.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each as ``file: path: expected ..., got ...``.
+    """
+    problems: list[str] = []
+    _check_generate(scenario, problems)
+    prosumers = _check_prosumers(scenario, parser, descriptions, problems)
+    _check_sessions(scenario, scenario.duration_h, problems)
+    _check_policies(scenario, problems)
+    _check_profiles(scenario, problems)
+    if problems:
+        source = scenario.source
+        if len(problems) == 1:
+            raise ScenarioError(f"{source}: {problems[0]}")
+        raise ScenarioError(f"{len(problems)} problems in {source}:\n  "
+                            + "\n  ".join(f"{source}: {p}" for p in problems))
+    return prosumers
