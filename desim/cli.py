@@ -71,12 +71,21 @@ def _summary_table(summary: dict):
          .format(**d["shortfall_kwh"])),
         ("missed, feasible at plug-in", str(d["missed_feasible_at_plugin"])),
         ("missed, infeasible at plug-in", str(d["missed_infeasible_at_plugin"])),
+        ("shortfall by cause: infeasible / congestion / dispatch",
+         " / ".join(f"{d['shortfall_by_cause'][c]['kwh']:,.1f}"
+                    for c in ("infeasible", "congestion", "dispatch")) + " kWh"),
     ]
     for ev in summary["dispatch"]:
         delivered = ev.get("delivered_vs_counterfactual_kw")
         rows.append((f"event {ev['event_id']}: delivered / target",
                      f"{delivered:,.1f} / {ev['target_kw']:,.1f} kW" if delivered is not None
-                     else f"{ev['delivered_kwh']:,.1f} kWh settled"))
+                     else "no counterfactual run"))
+        rows.append((f"event {ev['event_id']}: settled ({ev['baseline']}) / delivered",
+                     f"{ev['settled_kwh']:,.1f} / "
+                     f"{ev['delivered_vs_counterfactual_kwh']:,.1f} kWh"))
+        if ev.get("rebound_kwh") is not None:
+            rows.append((f"event {ev['event_id']}: rebound after the window",
+                         f"{ev['rebound_kwh']:,.1f} kWh"))
         rows.append((f"event {ev['event_id']}: payments / aggregator profit",
                      f"${ev['payments_usd']:,.2f} / ${ev['aggregator_profit_usd']:,.2f}"))
     for k, v in rows:

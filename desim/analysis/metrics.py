@@ -29,6 +29,7 @@ def departures(log: pd.DataFrame) -> pd.DataFrame:
         "required_soc_percent": d["required_soc_percent"].to_numpy(),
         "shortfall_kwh": d["shortfall_kwh"].to_numpy(),
         "feasible_at_plugin": (d["detail"].astype(str) == "feasible_at_plugin").to_numpy(),
+        "plugin_cause": d["detail"].astype(str).str.replace("_at_plugin", "").to_numpy(),
     })
 
 
@@ -45,6 +46,7 @@ def departure_metrics(log: pd.DataFrame) -> dict:
     short = d["shortfall_kwh"].to_numpy()
     missed = short > _MET_KWH
     feasible = d["feasible_at_plugin"].to_numpy()
+    cause = d["plugin_cause"].to_numpy()
     n = len(d)
     return {
         "departures": n,
@@ -55,6 +57,13 @@ def departure_metrics(log: pd.DataFrame) -> dict:
         "missed_infeasible_at_plugin": int((missed & ~feasible).sum()),
         "shortfall_caused_by_dispatch_kwh": float(short[feasible].sum()),
         "shortfall_infeasible_at_plugin_kwh": float(short[~feasible].sum()),
+        # docs/semantics.md, shortfall causes: "dispatch" is any miss of an EV that
+        # was guaranteed at plug-in (possible only without the guard)
+        "shortfall_by_cause": {
+            name: {"departures": int((missed & (cause == key)).sum()),
+                   "kwh": float(short[cause == key].sum())}
+            for name, key in (("infeasible", "infeasible"), ("congestion", "congestion"),
+                              ("dispatch", "feasible"))},
         "clips": int((log["kind"] == "clip").sum()),
     }
 
@@ -63,13 +72,13 @@ def energy_metrics(series: pd.DataFrame, totals: pd.DataFrame, interval_h: float
     """Fleet energy totals (kWh), self-consumption and peak import (kW)."""
     pv = float(totals["pv_kwh"].sum())
     export = float(totals["export_kwh"].sum())
-    bess = series["bess_kw"].to_numpy() * interval_h
     return {
         "load_kwh": float(totals["load_kwh"].sum()),
         "pv_kwh": pv,
         "ev_charged_kwh": float(totals["ev_kwh"].sum()),
-        "bess_charged_kwh": float(np.clip(bess, 0, None).sum()),
-        "bess_discharged_kwh": float(-np.clip(bess, None, 0).sum()),
+        # gross, battery by battery (not the fleet's net per interval)
+        "bess_charged_kwh": float(totals["bess_charged_kwh"].sum()),
+        "bess_discharged_kwh": float(totals["bess_discharged_kwh"].sum()),
         "import_kwh": float(totals["import_kwh"].sum()),
         "export_kwh": export,
         "self_consumption_share": (pv - export) / pv if pv > 0 else 0.0,
@@ -116,11 +125,17 @@ def dispatch_metrics(series, cf_series, settlements: pd.DataFrame, interval_h: f
         s, e = row["start_h"], row["end_h"]
         direction = row["direction"]
         item = dict(row)
+        for key in ("delivered_vs_counterfactual_kwh", "baseline_error_kwh", "rebound_kwh"):
+            if key in item and not np.isfinite(item[key]):
+                item[key] = None
         if cf_series is not None:
             cf_net = (cf_series["import_kw"] - cf_series["export_kw"]).to_numpy()
             delivered = direction * (net - cf_net)
             inside = (t + interval_h > s) & (t < e)
-            mean_kw = _window_mean(t, delivered, interval_h, s, e)
+            # the settlement's exact figure (meter intervals the window overlaps)
+            exact = item.get("delivered_vs_counterfactual_kwh")
+            mean_kw = (exact / (e - s) if exact is not None
+                       else _window_mean(t, delivered, interval_h, s, e))
             item.update({
                 "delivered_vs_counterfactual_kw": mean_kw,
                 "delivered_vs_counterfactual_kwh": mean_kw * (e - s),

@@ -321,6 +321,9 @@ def _summary_rows(data: RunData) -> list[tuple[str, list[tuple[str, str]]]]:
         (_feasible_shortfall_label(s), _f(d["shortfall_caused_by_dispatch_kwh"], 2, "kWh")),
         ("shortfall infeasible at plug-in", _f(d["shortfall_infeasible_at_plugin_kwh"], 2,
                                               "kWh")),
+        *[(f"shortfall by cause: {name}",
+           f"{_f(c['kwh'], 2, 'kWh')} ({c['departures']:,} departures)")
+          for name, c in d.get("shortfall_by_cause", {}).items()],
         ("shortfall per departure: mean / p95 / max",
          f"{_f(sh['mean'], 2)} / {_f(sh['p95'], 2)} / {_f(sh['max'], 2, 'kWh')}"),
         ("departure-guard clips", f"{d['clips']:,}"),
@@ -347,7 +350,8 @@ def _event_table(data: RunData) -> str:
         return "<p class=note>The scenario has no dispatch events.</p>"
     head = ("<tr><th>event</th><th>window (local)</th><th>direction</th><th>target</th>"
             "<th>delivered vs counterfactual</th><th>share of target</th>"
-            "<th>peak delivered</th><th>settled energy</th><th>participants</th></tr>")
+            "<th>peak delivered</th><th>settled energy (baseline)</th><th>rebound after</th>"
+            "<th>participants</th></tr>")
     body = []
     for p in rows:
         share = p.get("target_met_share")
@@ -360,7 +364,9 @@ def _event_table(data: RunData) -> str:
                 _f(p.get("delivered_vs_counterfactual_kw"), unit="kW"),
                 _f(None if share is None else 100 * share, unit="%"),
                 _f(p.get("peak_delivered_kw"), unit="kW"),
-                f"{_f(p['delivered_kwh'])} of {_f(p['target_kwh'], unit='kWh')}",
+                f"{_f(p['settled_kwh'])} of {_f(p['target_kwh'], unit='kWh')} "
+                f"({p.get('baseline', '')})",
+                _f(p.get("rebound_kwh"), unit="kWh"),
                 f"{p['n_participants']:,}")) + "</tr>")
     return f"<table class=events><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -71,6 +71,7 @@ EVENT_KINDS = (
     "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
 ALLOCATIONS = ("pro_rata", "merit")
+BASELINES = ("counterfactual", "caiso_10in10")   # desim.sim.settlement
 PREFERENCE_PROFILES = ("conservative", "moderate", "aggressive")
 EV_PRIORITIES = ("low", "medium", "high")
 EVENT_DIRECTIONS = ("discharge", "absorb")
@@ -271,6 +272,7 @@ class FleetSpec:
     file: str | None = _f(None, check=_nonempty)
     prosumers: tuple[ProsumerSpec, ...] = _f(())
     parser: str = _f("rules", check=_one_of(("rules", "gemini", "hybrid")))
+    schedule_spread: bool = _f(False)   # day-to-day spread of explicit EVs' clock times
 
 
 # --- [profiles]
@@ -323,10 +325,15 @@ class MarketSpec:
     ``allocation``: ``pro_rata`` gives every accepting prosumer the same fraction
     of its offer; ``merit`` fills the target from the cheapest asks up.
     ``prosumer_share`` is the fraction of event revenue paid on to prosumers.
+    ``baseline``: what deliveries are paid against (``counterfactual``, the same run
+    without the event; or ``caiso_10in10``, a program baseline); ``rebound_h``: the
+    hours after each event over which extra import is reported.
     """
 
     allocation: str = _f("pro_rata", check=_one_of(ALLOCATIONS))
     prosumer_share: float = _f(0.7, check=_between(0, 1))
+    baseline: str = _f("counterfactual", check=_one_of(BASELINES))
+    rebound_h: float = _f(3.0, check=_between(0, 48))
     events: tuple[DispatchEventSpec, ...] = _f(())
 
 

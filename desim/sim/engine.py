@@ -66,6 +66,9 @@ class SimInputs:
     event_kinds: tuple | None = None
     dispatch_enabled: bool = True
     pv_derate: bool = True             # multiply the profile by each system's derate
+    baseline: str = "counterfactual"   # settlement baseline (desim.sim.settlement)
+    baseline_net_kwh: dict | None = None   # the counterfactual's meter snapshots
+    rebound_h: float = 3.0
 
     @property
     def horizon_h(self) -> float:
@@ -138,7 +141,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         # The meter's per-home running sums, one row per home (they are updated
         # together at every interval: one cache line per home instead of seven).
         self._acc = np.zeros((n, len(kernels.ACCOUNT_COLUMNS)))
-        self.tot = {k: np.zeros(n) for k in ("pv_kwh", "delivered_kwh", "payment_usd")}
+        self.tot = {k: np.zeros(n) for k in ("pv_kwh", "settled_kwh", "payment_usd")}
         self.tot.update({k: self._acc[:, j] for j, k in enumerate(kernels.ACCOUNT_COLUMNS)})
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
@@ -152,6 +155,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._scratch = np.zeros(n)                     # scratch for kernels.account_interval
         self.settlement_rows: list[dict] = []
         self._init_profiles()
+        self._init_settlement()
         self._ev_dispatch_dirty = True
         self.delivered_step_kwh = 0.0   # estimated delivery against baselines, this interval
         # Finish the log in chunks of about _FLUSH_ROWS rows (a day, or a few hours for
@@ -391,6 +395,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             env.process(settlement(env, self, ended))
         env.run(until=self.inp.horizon_h + 1e-9)
         self._sync_evs(self.t_h)
+        self.finish_settlements()
         self.log.flush(np.inf)
         return self.result()
 
@@ -415,8 +420,9 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         totals = pd.DataFrame({"prosumer_id": ids, **tot}, copy=False)
         settlements = pd.DataFrame(self.settlement_rows, columns=[
             "event_id", "start_h", "end_h", "direction", "target_kw", "price_per_mwh",
-            "target_kwh", "delivered_kwh", "shortfall_kwh", "n_participants", "payments_usd",
-            "aggregator_revenue_usd", "aggregator_profit_usd"])
+            "target_kwh", "baseline", "settled_kwh", "delivered_vs_counterfactual_kwh",
+            "baseline_error_kwh", "rebound_kwh", "shortfall_kwh", "n_participants",
+            "payments_usd", "aggregator_revenue_usd", "aggregator_profit_usd"])
         return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess)
 
 
@@ -478,10 +484,11 @@ def dispatch(env, engine: Engine, ended):
 
 
 def settlement(env, engine: Engine, ended):
-    """Settle each event as soon as it ends."""
+    """Settle each event once the meter has accounted its window."""
     while True:
-        k, delivered, cause = yield ended.get()
-        engine.settle(k, delivered, cause)
+        k, estimate, accepted, cause = yield ended.get()
+        yield engine.boundary_closed(env, engine._windows[k].end)
+        engine.settle(k, estimate, accepted, cause)
 
 
 def run_inputs(inputs: SimInputs, progress=None) -> SimResult:

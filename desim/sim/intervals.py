@@ -91,6 +91,7 @@ class IntervalAccounting:
         s["export_kw"][k] = (imp_sum - net_sum) / dt
         s["delivered_kw"][k] = self.delivered_step_kwh / dt
         self.delivered_step_kwh = 0.0
+        self._snapshot(k + 1)
         self.log.record("interval", self.t_h, asset_type="fleet", power_kw=net_sum / dt,
                         energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from desim.sim import dispatch as dsp
 from desim.sim import guard
+from desim.sim import settlement as stl
 
 __all__ = ["Market"]
 
@@ -100,9 +101,9 @@ class Market:
                         power_kw=events.target_kw[k], cause_id=self.dispatch_row_id,
                         detail=str(events.event_id[k]))
         n = self.fleet.n_prosumers
-        delivered = (np.bincount(self.ev.prosumer_index, self.ev_delta_kwh, minlength=n)
-                     + np.bincount(self.bess.prosumer_index, self.bess_delta_kwh, minlength=n))
-        self.ended_events.append((k, np.maximum(delivered, 0.0), self.dispatch_row_id))
+        estimate = (np.bincount(self.ev.prosumer_index, self.ev_delta_kwh, minlength=n)
+                    + np.bincount(self.bess.prosumer_index, self.bess_delta_kwh, minlength=n))
+        self.ended_events.append((k, estimate, self.accepted.copy(), self.dispatch_row_id))
         self.active = -1
         self.ev_award_kw[:] = 0.0
         self.bess_award_kw[:] = 0.0
@@ -111,29 +112,90 @@ class Market:
         self.accepted[:] = False
         self.dirty = True
 
-    def settle(self, k: int, delivered_kwh: np.ndarray, cause_id: int) -> None:
-        """Pay participants for what they delivered; log one settlement row each."""
-        events = self.inp.events
+    def _init_settlement(self) -> None:
+        """Meter boundaries the settlement reads (`desim.sim.settlement`)."""
+        inp = self.inp
+        ev_ = inp.events
+        self._windows = stl.event_windows(ev_.start_h, ev_.end_h, inp.interval_h, inp.n_steps,
+                                          inp.rebound_h)
+        if inp.baseline == "caiso_10in10":
+            self._like_days = [stl.program_days(inp.start, w, inp.interval_h)
+                               for w in self._windows]
+        else:
+            self._like_days = [[] for _ in self._windows]
+        self._snap_at = stl.snapshot_indices(self._windows, self._like_days)
+        self.net_snapshots = {0: np.zeros(self.fleet.n_prosumers)}
+        self._boundary_events: dict = {}
+
+    def _snapshot(self, b: int) -> None:
+        """Keep each home's cumulative net import at meter boundary `b` if it is read."""
+        if b in self._snap_at:
+            self.net_snapshots[b] = self._acc[:, 3] - self._acc[:, 4]
+        ev = self._boundary_events.pop(b, None)
+        if ev is not None:
+            ev.succeed()
+
+    def boundary_closed(self, env, b: int):
+        """A SimPy event that fires once meter boundary `b` is accounted."""
+        if b in self.net_snapshots or b <= self.step:
+            return env.timeout(0)
+        ev = self._boundary_events.get(b)
+        if ev is None:
+            ev = self._boundary_events[b] = env.event()
+        return ev
+
+    def settle(self, k: int, estimate_kwh, accepted, cause_id: int) -> None:
+        """Pay event `k`'s accepting homes for what they delivered against the
+        baseline (docs/semantics.md, Settlement); log one settlement row each."""
+        inp = self.inp
+        events = inp.events
+        w = self._windows[k]
+        direction = int(events.direction[k])
+        cf = inp.baseline_net_kwh
+        truth = stl.counterfactual_kwh(self.net_snapshots, cf, w, direction) \
+            if cf is not None else None
+        if inp.baseline == "caiso_10in10":
+            delivered, _ = stl.caiso_10in10_kwh(self.net_snapshots, w, self._like_days[k],
+                                                direction)
+            name = "caiso_10in10"
+        elif truth is not None:
+            delivered, name = truth, "counterfactual"
+        else:
+            delivered, name = estimate_kwh, "setpoint"
+        settled = np.where(accepted, np.maximum(delivered, 0.0), 0.0)
         price_kwh = events.price_per_mwh[k] / 1000.0
         target_kwh = events.target_kw[k] * (events.end_h[k] - events.start_h[k])
-        paid = delivered_kwh * price_kwh * self.inp.prosumer_share
-        homes = np.flatnonzero(delivered_kwh > 0)
-        self.log.record("settlement", self.t_h, homes, "home", energy_kwh=delivered_kwh[homes],
+        paid = settled * price_kwh * inp.prosumer_share
+        homes = np.flatnonzero(settled > 0)
+        self.log.record("settlement", self.t_h, homes, "home", energy_kwh=settled[homes],
                         price_usd_per_mwh=events.price_per_mwh[k], cause_id=cause_id,
                         detail=str(events.event_id[k]))
-        self.tot["delivered_kwh"] += delivered_kwh
+        self.tot["settled_kwh"] += settled
         self.tot["payment_usd"] += paid
-        total = float(delivered_kwh.sum())
-        credited = min(total, target_kwh)
+        settled_total = float(settled.sum())
+        true_total = float(truth.sum()) if truth is not None else float("nan")
+        credited = min(settled_total, target_kwh)
         self.settlement_rows.append({
             "event_id": str(events.event_id[k]), "start_h": float(events.start_h[k]),
-            "end_h": float(events.end_h[k]), "direction": int(events.direction[k]),
-            "target_kw": float(events.target_kw[k]), "price_per_mwh": float(
-                events.price_per_mwh[k]),
-            "target_kwh": target_kwh, "delivered_kwh": total,
-            "shortfall_kwh": max(0.0, target_kwh - total),
-            "n_participants": int((delivered_kwh > 0).sum()),
+            "end_h": float(events.end_h[k]), "direction": direction,
+            "target_kw": float(events.target_kw[k]),
+            "price_per_mwh": float(events.price_per_mwh[k]), "target_kwh": target_kwh,
+            "baseline": name, "settled_kwh": settled_total,
+            "delivered_vs_counterfactual_kwh": true_total,
+            "baseline_error_kwh": settled_total - true_total,
+            "rebound_kwh": float("nan"),     # filled at the end of the run
+            "shortfall_kwh": max(0.0, target_kwh - (true_total if truth is not None
+                                                    else settled_total)),
+            "n_participants": int((settled > 0).sum()),
             "payments_usd": float(paid.sum()),
             "aggregator_revenue_usd": credited * price_kwh,
             "aggregator_profit_usd": credited * price_kwh - float(paid.sum()),
         })
+
+    def finish_settlements(self) -> None:
+        """Rebound after each settled event, once the run has passed it."""
+        cf = self.inp.baseline_net_kwh
+        for row, w in zip(self.settlement_rows, self._windows, strict=False):
+            if cf is not None and w.rebound_end in self.net_snapshots:
+                rebound = stl.rebound_kwh(self.net_snapshots, cf, w, int(row["direction"]))
+                row["rebound_kwh"] = float(rebound.sum())

@@ -16,7 +16,7 @@ from attrs import define, field
 from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
 from desim.sim.dispatch import DispatchEvents
-from desim.sim.engine import SimInputs, SimResult, run_inputs
+from desim.sim.engine import Engine, SimInputs, SimResult, run_inputs
 from desim.sim.policy_check import resolve_bess_policy, resolve_ev_policy
 from desim.sim.sessions import (
     MobilitySessions,
@@ -152,7 +152,8 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
             fleet.ev_departure_hour, fleet.ev_arrival_hour, fleet.ev_daily_miles,
             fleet.ev_kwh_per_mile, fleet.ev_capacity_kwh, fleet.ev_departure_soc,
             start.hour + start.minute / 60.0, seeds["mobility"],
-            home_share=fleet.ev_home_charge_share)
+            home_share=fleet.ev_home_charge_share,
+            spread=_schedule_spread(scenario, fleet), start=start)
 
     site = scenario.site
     solar = scenario.profiles.solar
@@ -209,6 +210,7 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         departure_guard=control.departure_guard,
         allocation=getattr(scenario.market, "allocation", "pro_rata"),
         prosumer_share=getattr(scenario.market, "prosumer_share", 0.7),
+        baseline=scenario.market.baseline, rebound_h=scenario.market.rebound_h,
         dispatch_seed=seeds["dispatch"],
         event_kinds=tuple(scenario.output.event_kinds) or None)
 
@@ -240,6 +242,16 @@ class _LoadByIds:
         return self._profiles.block(start_index, n_steps)[:, self._columns]
 
 
+def _schedule_spread(scenario, fleet: FleetTable) -> np.ndarray:
+    """1 for EVs whose clock times vary day to day (generated fleets and fleet files),
+    0 for the explicit EVs of ``[[fleet.prosumers]]`` unless ``fleet.schedule_spread``."""
+    explicit = {p.id for p in scenario.fleet.prosumers}
+    if scenario.fleet.schedule_spread or not explicit:
+        return np.ones(fleet.n_evs)
+    owner = np.asarray(fleet.prosumer_id, dtype=object)[fleet.ev_prosumer_index]
+    return np.where(np.isin(owner.astype(str), list(explicit)), 0.0, 1.0)
+
+
 class _Src:
     def __init__(self, path):
         self.path = path
@@ -256,16 +268,37 @@ def simulate(scenario, progress=None, counterfactual: bool | None = None, parser
     """
     resolved: dict = {}
     inputs = build_inputs(scenario, fleet=fleet, parser=parser, resolved=resolved)
-    result = run_inputs(inputs, progress)
     if counterfactual is None:
         counterfactual = len(inputs.events) > 0
     cf = None
     if counterfactual:
+        # the counterfactual first: the run is settled against its meter
         cf_inputs = build_inputs(scenario, fleet=inputs.fleet, parser=parser)
         cf_inputs.dispatch_enabled = False
-        cf = run_inputs(cf_inputs)
+        cf_engine = Engine(cf_inputs)
+        cf = cf_engine.run()
+        inputs.baseline_net_kwh = cf_engine.net_snapshots
+    result = run_inputs(inputs, progress)
+    if cf is not None:
+        _delivered_series(result, cf, inputs)
     return RunOutput(result, cf, inputs, inputs.fleet,
                      {k: _config_dict(v) for k, v in resolved.items()})
+
+
+def _delivered_series(result, cf, inputs) -> None:
+    """``delivered_kw`` of the run's series: the counterfactual's net import minus the
+    run's (signed by the event's direction), in the intervals each event overlaps.
+    The same meaning as the summary's delivery."""
+    s, c = result.series, cf.series
+    t = s["t_h"].to_numpy()
+    dt = inputs.interval_h
+    diff = (c["import_kw"] - c["export_kw"] - s["import_kw"] + s["export_kw"]).to_numpy()
+    out = np.zeros(len(t))
+    ev_ = inputs.events
+    for j in range(len(ev_)):
+        inside = (t + dt > ev_.start_h[j] + 1e-9) & (t < ev_.end_h[j] - 1e-9)
+        out[inside] = -ev_.direction[j] * diff[inside]
+    s["delivered_kw"] = out
 
 
 def _config_dict(config):

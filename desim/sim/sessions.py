@@ -10,8 +10,10 @@ reference (one EV per call) see identical sessions.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from attrs import define, field
 
+from desim.sim.calendar import LocalDays
 from desim.sim.session_input import read_acn_json, read_sessions_csv
 
 __all__ = ["MobilitySessions", "RecordedSessions", "read_sessions_csv", "read_acn_json"]
@@ -28,18 +30,27 @@ MILES_SIGMA = 0.5
 # is drawn from the home-charged battery.
 HOME_CHARGING_SHARE = 0.8
 MIN_ARRIVAL_SOC = 0.05
+_MIN_AWAY_H = 0.25          # a spread-out trip lasts at least this long
+_LAST_CLOCK_H = 23.99       # spread clock times stay within their day
+_FIRST_DRAW_DAY = -2        # draws are keyed by day - this (seed spawn keys are >= 0)
 
 
 @define
 class MobilitySessions:
     """Daily commute sessions drawn from each EV's habits in the fleet table.
 
-    Every EV starts the run at home, plugged in, with its initial SOC. On day
-    ``d`` (days counted from local midnight of the start date) it leaves at
-    ``departure_hour + N(0, 0.5 h)``, returns at ``arrival_hour + N(0, 1 h)``
-    (at least an hour later), having used ``home_share * miles * kwh_per_mile``
-    of stored energy, and must reach ``departure_soc`` by the next morning's
-    departure.
+    Days follow the local calendar (`desim.sim.calendar.LocalDays`, when `start`
+    is given): on day ``d`` an EV leaves at its ``departure_hour`` local time and is
+    back at the next ``arrival_hour`` after it (the same day if the arrival hour is
+    later, else the next day), having used ``home_share * miles * kwh_per_mile``
+    of stored energy, and must reach ``departure_soc`` by its next departure. With
+    ``spread > 0`` (generated fleets; explicit EVs only on request) the clock
+    times vary from day to day by ``N(0, 0.5 h) * spread`` (departure) and
+    ``N(0, 1 h) * spread`` (arrival), kept within the day; miles always vary.
+
+    At the start each EV is where its schedule puts it: at home and plugged in if
+    the start falls between an arrival and the next departure, else away until
+    its next arrival. Its initial SOC is its SOC at that first plug-in.
     """
 
     departure_hour: np.ndarray
@@ -51,18 +62,22 @@ class MobilitySessions:
     start_hour_of_day: float
     seed: np.random.SeedSequence
     home_share: np.ndarray | float = HOME_CHARGING_SHARE
+    spread: np.ndarray | float = 1.0
+    start: pd.Timestamp | None = None
     _day: np.ndarray = field(init=False)
     _cache: dict = field(init=False, factory=dict)
+    _days: LocalDays = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._day = np.zeros(len(self.departure_hour), dtype=np.int64)
+        self._days = LocalDays(self.start, self.start_hour_of_day)
 
     def _draws(self, day: int) -> dict[str, np.ndarray]:
         if day not in self._cache:
-            if len(self._cache) > 4:
+            if len(self._cache) > 6:
                 self._cache.pop(min(self._cache))
             rng = np.random.default_rng(np.random.SeedSequence(
-                self.seed.entropy, spawn_key=(*self.seed.spawn_key, day)))
+                self.seed.entropy, spawn_key=(*self.seed.spawn_key, day - _FIRST_DRAW_DAY)))
             n = len(self.departure_hour)
             self._cache[day] = {
                 "dep": rng.standard_normal(n) * DEPARTURE_SPREAD_H,
@@ -71,53 +86,81 @@ class MobilitySessions:
             }
         return self._cache[day]
 
-    def _day_start_h(self, day):
-        return 24.0 * day - self.start_hour_of_day
-
-    def _departure_h(self, ev_index, day):
+    def _per_day(self, ev_index, day, fn):
+        """``fn(ev_rows, draws_of_day)`` for EVs grouped by their day."""
         out = np.empty(len(ev_index))
         for d in np.unique(day):
             m = day == d
-            e = ev_index[m]
-            dep = np.clip(self.departure_hour[e] + self._draws(int(d))["dep"][e], 3.0, 12.0)
-            out[m] = self._day_start_h(d) + dep
+            out[m] = fn(ev_index[m], self._draws(int(d)))
         return out
 
-    def first(self, ev_index, soc):
-        """First session of each EV: plugged in at t = 0 until its first departure."""
-        ev_index = np.asarray(ev_index)
-        day = np.zeros(len(ev_index), dtype=np.int64)
+    def _spread(self, e):
+        return np.broadcast_to(np.asarray(self.spread, dtype=float),
+                               self.departure_hour.shape)[e]
+
+    def _clock(self, hour, e, noise):
+        return np.where(self._spread(e) > 0,
+                        np.clip(hour[e] + self._spread(e) * noise[e], 0.0, _LAST_CLOCK_H),
+                        hour[e])
+
+    def _departure_h(self, ev_index, day):
+        clock = self._per_day(ev_index, day,
+                              lambda e, dr: self._clock(self.departure_hour, e, dr["dep"]))
+        return self._days.hours(day, clock)
+
+    def _trip(self, ev_index, day):
+        """Arrival time (h) and stored energy used (kWh) of the trip leaving on `day`."""
+        dep_clock = self._per_day(ev_index, day,
+                                  lambda e, dr: self._clock(self.departure_hour, e, dr["dep"]))
+        arr_clock = self._per_day(ev_index, day,
+                                  lambda e, dr: self._clock(self.arrival_hour, e, dr["arr"]))
+        arr_day = np.where(arr_clock > dep_clock, day, day + 1)
+        leave = self._days.hours(day, dep_clock)
+        back = np.maximum(self._days.hours(arr_day, arr_clock), leave + _MIN_AWAY_H)
+        share = np.broadcast_to(np.asarray(self.home_share, dtype=float),
+                                self.departure_hour.shape)
+        used = self._per_day(ev_index, day, lambda e, dr: share[e] * self.daily_miles[e]
+                             * dr["miles"][e] * self.kwh_per_mile[e])
+        return back, used, arr_day
+
+    def _next_departure(self, ev_index, after_h, first_day):
+        """First departure strictly after `after_h`, from day `first_day` on: (h, day)."""
+        day = np.asarray(first_day, dtype=np.int64).copy()
         dep = self._departure_h(ev_index, day)
-        late = dep <= 0.0
-        day[late] = 1
-        dep[late] = self._departure_h(ev_index[late], day[late])
-        self._day[ev_index] = day
-        return (np.zeros(len(ev_index)), dep, np.asarray(soc, dtype=float),
-                self.target_soc[ev_index])
+        for _ in range(3):
+            late = dep <= after_h
+            if not late.any():
+                break
+            day[late] += 1
+            dep[late] = self._departure_h(ev_index[late], day[late])
+        return dep, day
+
+    def first(self, ev_index, soc):
+        """First session of each EV: (arrival_h, departure_h, arrival_soc, target_soc);
+        an EV at home at the start has ``arrival_h = 0``."""
+        e = np.asarray(ev_index)
+        soc = np.asarray(soc, dtype=float)
+        zero = np.zeros(len(e), dtype=np.int64)
+        last = np.where(self._departure_h(e, zero) <= 0.0, zero, zero - 1)
+        back, _, arr_day = self._trip(e, last)
+        away = back > 0.0
+        arrival = np.where(away, back, 0.0)
+        dep, day = self._next_departure(e, arrival, np.where(away, arr_day, zero))
+        self._day[e] = day
+        return arrival, dep, soc.copy(), self.target_soc[e]
 
     def next_after_departure(self, ev_index, soc):
         """Next session of EVs that just left with SOC `soc`: (arrival_h, departure_h,
         arrival_soc, target_soc)."""
-        ev_index = np.asarray(ev_index)
-        day = self._day[ev_index]
-        arr = np.empty(len(ev_index))
-        drop = np.empty(len(ev_index))
-        for d in np.unique(day):
-            m = day == d
-            e = ev_index[m]
-            draws = self._draws(int(d))
-            dep_clock = np.clip(self.departure_hour[e] + draws["dep"][e], 3.0, 12.0)
-            arr_clock = np.clip(self.arrival_hour[e] + draws["arr"][e], dep_clock + 1.0, 23.5)
-            arr[m] = self._day_start_h(d) + arr_clock
-            share = np.broadcast_to(np.asarray(self.home_share, dtype=float),
-                                    self.departure_hour.shape)[e]
-            drop[m] = (share * self.daily_miles[e] * draws["miles"][e]
-                       * self.kwh_per_mile[e])
-        arrival_soc = np.maximum(np.asarray(soc) - drop / self.capacity_kwh[ev_index],
+        e = np.asarray(ev_index)
+        soc = np.asarray(soc, dtype=float)
+        day = self._day[e]
+        back, used, arr_day = self._trip(e, day)
+        arrival_soc = np.maximum(soc - used / self.capacity_kwh[e],
                                  np.minimum(MIN_ARRIVAL_SOC, soc))
-        self._day[ev_index] = day + 1
-        dep = self._departure_h(ev_index, day + 1)
-        return arr, dep, arrival_soc, self.target_soc[ev_index]
+        dep, nday = self._next_departure(e, back, arr_day)
+        self._day[e] = nday
+        return back, dep, arrival_soc, self.target_soc[e]
 
 
 @define
