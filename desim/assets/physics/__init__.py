@@ -13,6 +13,8 @@ docstring of its scalar form.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from desim.assets.physics import _loops, scalar
@@ -41,6 +43,13 @@ _K_NEGLIGIBLE_PER_H = K_NEGLIGIBLE_PER_H
 
 def _flat(*args):
     """``(shape, [1-d contiguous float64 arrays])`` of `args` broadcast together."""
+    first = args[0]
+    if type(first) is np.ndarray and first.ndim == 1:
+        # hot path (the engine's state arrays): already 1-d float64 of one length
+        shape = first.shape
+        if all(type(a) is np.ndarray and a.shape == shape and a.dtype == np.float64
+               and a.flags.c_contiguous for a in args):
+            return shape, args
     arrays = [np.asarray(a, dtype=np.float64) for a in args]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     return shape, [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
@@ -51,26 +60,36 @@ def _out(flat, shape):
     return float(flat[0]) if shape == () else flat.reshape(shape)
 
 
+_PLAIN = (float, int)
+
+
+def _apply(name: str, *args):
+    """The scalar form `name` on plain numbers, else its compiled loop over arrays."""
+    if all(type(a) in _PLAIN for a in args):
+        return getattr(scalar, name)(*[float(a) for a in args])
+    shape, flat = _flat(*args)
+    out = getattr(_loops, name)(*flat)
+    if isinstance(out, tuple):
+        return tuple(_out(o, shape) for o in out)
+    return _out(out, shape)
+
+
 def stored_power_kw(power_kw, charge_efficiency=0.95, discharge_efficiency=0.95):
     """Rate of change of stored energy, kW, for a signed terminal power, kW.
 
     Element-wise `scalar.stored_power_kw` (parameters, units and source there).
     """
-    shape, a = _flat(power_kw, charge_efficiency, discharge_efficiency)
-    return _out(_loops.stored_power_kw(*a), shape)
+    return _apply("stored_power_kw", power_kw, charge_efficiency, discharge_efficiency)
 
 
 def terminal_power_kw(stored_kw, charge_efficiency=0.95, discharge_efficiency=0.95):
     """Terminal power, kW, for a rate of stored-energy change, kW (`scalar.terminal_power_kw`)."""
-    shape, a = _flat(stored_kw, charge_efficiency, discharge_efficiency)
-    return _out(_loops.terminal_power_kw(*a), shape)
+    return _apply("terminal_power_kw", stored_kw, charge_efficiency, discharge_efficiency)
 
 
 def decay_factors(self_discharge_per_h, duration_h):
     """``(E, G)`` of a self-discharge rate (1/h) over a duration (h); `scalar.decay_factors`."""
-    shape, a = _flat(self_discharge_per_h, duration_h)
-    e, g = _loops.decay_factors(*a)
-    return _out(e, shape), _out(g, shape)
+    return _apply("decay_factors", self_discharge_per_h, duration_h)
 
 
 def soc_after(soc, power_kw, duration_h, capacity_kwh, charge_efficiency=0.95,
@@ -80,9 +99,8 @@ def soc_after(soc, power_kw, duration_h, capacity_kwh, charge_efficiency=0.95,
     Element-wise `scalar.soc_after`: capacity in kWh, one-way efficiencies,
     self-discharge in 1/h; floors and ceilings are not applied (`hold_power`).
     """
-    shape, a = _flat(soc, power_kw, duration_h, capacity_kwh, charge_efficiency,
-                     discharge_efficiency, self_discharge_per_h)
-    return _out(_loops.soc_after(*a), shape)
+    return _apply("soc_after", soc, power_kw, duration_h, capacity_kwh, charge_efficiency,
+                  discharge_efficiency, self_discharge_per_h)
 
 
 def time_to_soc(soc, target_soc, power_kw, capacity_kwh, charge_efficiency=0.95,
@@ -91,9 +109,8 @@ def time_to_soc(soc, target_soc, power_kw, capacity_kwh, charge_efficiency=0.95,
 
     Element-wise `scalar.time_to_soc`: 0 at the target, ``np.inf`` if never.
     """
-    shape, a = _flat(soc, target_soc, power_kw, capacity_kwh, charge_efficiency,
-                     discharge_efficiency, self_discharge_per_h)
-    return _out(_loops.time_to_soc(*a), shape)
+    return _apply("time_to_soc", soc, target_soc, power_kw, capacity_kwh, charge_efficiency,
+                  discharge_efficiency, self_discharge_per_h)
 
 
 def hold_power(soc, power_kw, duration_h, capacity_kwh, min_soc=0.0, max_soc=1.0,
@@ -112,10 +129,8 @@ def hold_power(soc, power_kw, duration_h, capacity_kwh, min_soc=0.0, max_soc=1.0
         Hours spent at `power_kw` (``<= duration_h``); less than `duration_h`
         exactly when a limit was reached, at ``active_h`` after the start.
     """
-    shape, a = _flat(soc, power_kw, duration_h, capacity_kwh, min_soc, max_soc,
-                     charge_efficiency, discharge_efficiency, self_discharge_per_h)
-    soc_end, energy_kwh, active_h = _loops.hold_power(*a)
-    return _out(soc_end, shape), _out(energy_kwh, shape), _out(active_h, shape)
+    return _apply("hold_power", soc, power_kw, duration_h, capacity_kwh, min_soc, max_soc,
+                  charge_efficiency, discharge_efficiency, self_discharge_per_h)
 
 
 def max_charge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, max_soc=1.0,
@@ -124,8 +139,8 @@ def max_charge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, max_soc=1.0
 
     Element-wise `scalar.max_charge_power_kw`; self-discharge is neglected.
     """
-    shape, a = _flat(soc, capacity_kwh, max_power_kw, duration_h, max_soc, charge_efficiency)
-    return _out(_loops.max_charge_power_kw(*a), shape)
+    return _apply("max_charge_power_kw", soc, capacity_kwh, max_power_kw, duration_h, max_soc,
+                  charge_efficiency)
 
 
 def max_discharge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, min_soc=0.0,
@@ -134,21 +149,19 @@ def max_discharge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, min_soc=
 
     Element-wise `scalar.max_discharge_power_kw`; self-discharge is neglected.
     """
-    shape, a = _flat(soc, capacity_kwh, max_power_kw, duration_h, min_soc,
-                     discharge_efficiency)
-    return _out(_loops.max_discharge_power_kw(*a), shape)
+    return _apply("max_discharge_power_kw", soc, capacity_kwh, max_power_kw, duration_h, min_soc,
+                  discharge_efficiency)
 
 
 def clip_power_kw(power_kw, max_charge_kw, max_discharge_kw):
-    """Clip a signed power (kW) to ``[-max_discharge_kw, max_charge_kw]`` (`scalar.clip_power_kw`)."""
-    shape, a = _flat(power_kw, max_charge_kw, max_discharge_kw)
-    return _out(_loops.clip_power_kw(*a), shape)
+    """Clip a signed power (kW) to ``[-max_discharge_kw, max_charge_kw]``
+    (`scalar.clip_power_kw`)."""
+    return _apply("clip_power_kw", power_kw, max_charge_kw, max_discharge_kw)
 
 
 def energy_needed_kwh(soc, target_soc, capacity_kwh):
     """Stored energy (kWh, >= 0) still needed to reach `target_soc` (`scalar.energy_needed_kwh`)."""
-    shape, a = _flat(soc, target_soc, capacity_kwh)
-    return _out(_loops.energy_needed_kwh(*a), shape)
+    return _apply("energy_needed_kwh", soc, target_soc, capacity_kwh)
 
 
 def laxity_h(time_left_h, soc, target_soc, capacity_kwh, max_charge_power_kw,
@@ -157,9 +170,8 @@ def laxity_h(time_left_h, soc, target_soc, capacity_kwh, max_charge_power_kw,
 
     Element-wise `scalar.laxity_h`; negative means the target can no longer be met.
     """
-    shape, a = _flat(time_left_h, soc, target_soc, capacity_kwh, max_charge_power_kw,
-                     charge_efficiency)
-    return _out(_loops.laxity_h(*a), shape)
+    return _apply("laxity_h", time_left_h, soc, target_soc, capacity_kwh, max_charge_power_kw,
+                  charge_efficiency)
 
 
 def pv_power_kw(capacity_kw, irradiance_kw_per_m2, system_efficiency=0.86):
@@ -167,5 +179,27 @@ def pv_power_kw(capacity_kw, irradiance_kw_per_m2, system_efficiency=0.86):
 
     Element-wise `scalar.pv_power_kw` (PVWatts-style linear model with a derate).
     """
-    shape, a = _flat(capacity_kw, irradiance_kw_per_m2, system_efficiency)
-    return _out(_loops.pv_power_kw(*a), shape)
+    return _apply("pv_power_kw", capacity_kw, irradiance_kw_per_m2, system_efficiency)
+
+
+def _scalar_sections(wrapper, one) -> None:
+    """Append the Parameters and Returns of the scalar form `one` to `wrapper`'s docstring
+    (units, ranges and sources are written once, on the scalar form)."""
+    own = inspect.cleandoc(wrapper.__doc__ or "")
+    theirs = inspect.cleandoc(one.__doc__ or "")
+    at = theirs.find("Parameters\n")
+    if at < 0 or "Parameters\n" in own:
+        return
+    sections = theirs[at:]
+    note = "Each argument is a float or an array; arrays broadcast together as in numpy.\n\n"
+    returns = own.find("Returns\n")
+    if returns >= 0:                            # the wrapper says what it returns itself
+        sections = sections[:sections.find("Returns\n")].rstrip()
+        wrapper.__doc__ = (own[:returns] + note + sections + "\n\n" + own[returns:] + "\n")
+    else:
+        wrapper.__doc__ = own + "\n\n" + note + sections + "\n"
+
+
+for _name in __all__[2:]:
+    _scalar_sections(globals()[_name], getattr(scalar, _name))
+del _name
