@@ -31,7 +31,13 @@ import numpy as np
 
 from desim.bench.compare import run_comparison
 from desim.bench.fleet import run_fleet_benchmark
-from desim.bench.machine import load_average, machine_info, peak_rss_mb, reset_peak_rss
+from desim.bench.machine import (
+    load_average,
+    machine_info,
+    peak_rss_mb,
+    python_reference_ms,
+    reset_peak_rss,
+)
 from desim.bench.scenario import bench_inputs
 from desim.bench.seed import run_seed_benchmark
 from desim.bench.sharded import run_sharded_section
@@ -242,7 +248,7 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None) ->
     say = progress or (lambda text: None)
     report: dict = {"benchmark": "engine", "mode": mode, "seed": seed,
                     "machine": machine_info(), "load_average_start": load_average(),
-                    "targets": TARGETS}
+                    "python_reference_ms_start": python_reference_ms(), "targets": TARGETS}
     with tempfile.TemporaryDirectory(prefix="desim-bench-") as tmp:
         # The compiled passes (desim.sim.kernels, the load model) are compiled on the
         # first run after install and loaded from their cache afterwards; a small run
@@ -305,6 +311,7 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None) ->
         else:
             report["sharded"] = None
     report["load_average_end"] = load_average()
+    report["python_reference_ms_end"] = python_reference_ms()
     report["checks"] = _checks(report)
     return report
 

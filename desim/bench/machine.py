@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["machine_info", "load_average", "reset_peak_rss", "peak_rss_mb"]
+__all__ = ["machine_info", "load_average", "python_reference_ms", "reset_peak_rss", "peak_rss_mb"]
 
 
 def load_average() -> list[float] | None:
@@ -22,6 +22,28 @@ def load_average() -> list[float] | None:
         return [float(x) for x in os.getloadavg()]
     except OSError:
         return None
+
+
+def _reference_work(n: int) -> float:
+    total = 0.0
+    for i in range(n):
+        total += i * 0.5
+    return total
+
+
+def python_reference_ms(repeats: int = 5) -> float:
+    """Milliseconds for a fixed pure-Python loop (a million float additions), best of
+    `repeats`: a yardstick of how fast this machine ran the interpreter during the run.
+    Compare runs by it: on a shared machine a higher figure means other work was
+    slowing everything down, engine and baselines alike."""
+    import time
+
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        _reference_work(1_000_000)
+        best = min(best, time.perf_counter() - t)
+    return best * 1e3
 
 
 def machine_info() -> dict:

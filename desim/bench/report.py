@@ -21,6 +21,9 @@ def report_tables(report: dict) -> list:
     load = [report.get("load_average_start"), report.get("load_average_end")]
     load_text = ", load avg (1 min) " + " -> ".join(
         f"{x[0]:.1f}" for x in load if x) if all(load) else ""
+    ref = [report.get("python_reference_ms_start"), report.get("python_reference_ms_end")]
+    if all(ref):
+        load_text += f", Python yardstick {ref[0]:.0f} -> {ref[1]:.0f} ms"
     res = Table(title=f"desim engine benchmark ({report['mode']}, seed {report['seed']}) - "
                       f"{m['cpu_model']}, {m['nproc']} cores, {m['memory_gb']:.0f} GB"
                       f"{load_text}")
