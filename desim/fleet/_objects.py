@@ -116,6 +116,7 @@ def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product
     from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
     from desim.assets.prosumer import HOURS_PER_YEAR
 
+    n = t.n_prosumers
     new_bess = BESS._unchecked
     batteries = [
         new_bess(c, pc, ce, s, lo, hi, pd_, k, battery_product(prod) if prod else None)
@@ -124,32 +125,38 @@ def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product
             t.bess_charge_efficiency.tolist(), t.bess_soc.tolist(), t.bess_min_soc.tolist(),
             t.bess_max_soc.tolist(), t.bess_max_discharge_kw.tolist(),
             t.bess_self_discharge_per_h.tolist(), t.bess_product.tolist(), strict=True)]
+    bess_of = [batteries[b] if b >= 0 else None for b in bess_row]
     new_ev = ElectricVehicle._unchecked
-    evs_of: list[list] = [[] for _ in range(t.n_prosumers)]
+    evs_of: dict[int, list] = {}
     for owner, c, pc, s, dep, dl, eff, v2g, vmin, ev_id, kpm, prod in zip(
             t.ev_prosumer_index.tolist(), t.ev_capacity_kwh.tolist(),
             t.ev_max_charge_kw.tolist(), t.ev_soc.tolist(), t.ev_departure_soc.tolist(),
             _deadlines(t.ev_departure_hour), t.ev_charge_efficiency.tolist(),
             t.ev_v2g_max_kw.tolist(), t.ev_v2g_min_soc.tolist(), t.ev_id.tolist(),
             t.ev_kwh_per_mile.tolist(), t.ev_product.tolist(), strict=True):
-        evs_of[owner].append(new_ev(c, pc, s, dep, dl, eff, v2g, vmin, ev_id, kpm,
-                                    vehicle_product(prod) if prod else None))
+        evs_of.setdefault(owner, []).append(new_ev(c, pc, s, dep, dl, eff, v2g, vmin, ev_id,
+                                                   kpm, vehicle_product(prod) if prod else None))
+    no_evs: tuple = ()
+    evs = [no_evs] * n
+    for owner, cars in evs_of.items():
+        evs[owner] = tuple(cars)
     new_pv = SolarPV._unchecked
     systems = [new_pv(c, e, tilt, az) for c, e, tilt, az in zip(
         t.pv_capacity_kw.tolist(), t.pv_system_efficiency.tolist(), t.pv_tilt_deg.tolist(),
         t.pv_azimuth_deg.tolist(), strict=True)]
+    pv_of = [systems[s] if s >= 0 else None for s in pv_row]
     new = Prosumer.__new__
     out = []
-    for i, (pid, will, comp, backup, md, pri, prof, annual) in enumerate(zip(
-            p["prosumer_id"], p["participation_willingness"], p["min_compensation_per_kwh"],
-            p["backup_power_hours"], p["max_discharge"], p["ev_priority"], p["profile"],
-            p["annual_load_kwh"], strict=True)):
+    append = out.append
+    # the prosumer columns are Python floats already (`convert._plain`), as the checked
+    # constructor would make them
+    for pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
+            p["prosumer_id"], bess_of, evs, pv_of, p["participation_willingness"],
+            p["min_compensation_per_kwh"], p["backup_power_hours"], p["max_discharge"],
+            p["ev_priority"], p["profile"], p["annual_load_kwh"], strict=True):
         home = new(Prosumer)
-        b, s = bess_row[i], pv_row[i]
-        home.__attrs_init__(
-            pid, batteries[b] if b >= 0 else None, tuple(evs_of[i]),
-            systems[s] if s >= 0 else None, None, float(will), float(comp), float(backup),
-            md, EV_PRIORITY_NAMES[pri], PROFILE_NAMES[prof], float(annual),
-            float(annual / HOURS_PER_YEAR), None)
-        out.append(home)
+        home.__attrs_init__(pid, b, cars, pv, None, will, comp, backup, md,
+                            EV_PRIORITY_NAMES[pri], PROFILE_NAMES[prof], annual,
+                            annual / HOURS_PER_YEAR, None)
+        append(home)
     return out
