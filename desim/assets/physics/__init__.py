@@ -200,6 +200,7 @@ def _scalar_sections(wrapper, one) -> None:
         wrapper.__doc__ = own + "\n\n" + note + sections + "\n"
 
 
-for _name in __all__[2:]:
-    _scalar_sections(globals()[_name], getattr(scalar, _name))
+for _name in __all__:
+    if _name != "scalar" and callable(globals()[_name]):
+        _scalar_sections(globals()[_name], getattr(scalar, _name))
 del _name

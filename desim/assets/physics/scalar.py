@@ -88,7 +88,9 @@ def terminal_power_kw(stored_kw, charge_efficiency, discharge_efficiency):
     Returns
     -------
     float
-        Terminal power, kW, load convention.
+        Terminal power, kW, load convention: ``stored / charge_efficiency`` when
+        charging, ``stored * discharge_efficiency`` when discharging (the inverse
+        of the one-way efficiency definition, STYLE.md "Names and units").
     """
     if stored_kw > 0.0:
         return stored_kw / charge_efficiency
@@ -111,7 +113,8 @@ def soc_rate_per_h(power_kw, capacity_kwh, charge_efficiency, discharge_efficien
     Returns
     -------
     float
-        ``stored_power_kw(power_kw, ...) / capacity_kwh``.
+        ``stored_power_kw(power_kw, ...) / capacity_kwh`` (SOC is stored energy
+        over usable capacity, STYLE.md "Names and units").
     """
     return stored_power_kw(power_kw, charge_efficiency, discharge_efficiency) / capacity_kwh
 
@@ -159,7 +162,8 @@ def soc_after_factors(soc, rate_per_h, e, g):
     Returns
     -------
     float
-        SOC at the end, fraction, limits not applied.
+        SOC at the end, fraction, limits not applied (the solution of
+        `decay_factors`' ODE written with its factors).
     """
     return soc * e + rate_per_h * g
 
@@ -328,8 +332,9 @@ def max_charge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, max_soc,
     -------
     float
         kW (>= 0): ``min(max_power_kw, room_kwh / (charge_efficiency *
-        duration_h))`` with ``room_kwh = max(0, (max_soc - soc) capacity_kwh)``.
-        Self-discharge is neglected (it only adds room).
+        duration_h))`` with ``room_kwh = max(0, (max_soc - soc) capacity_kwh)``:
+        the energy balance of a constant hold (`soc_after` without self-discharge,
+        solved for the power). Self-discharge is neglected (it only adds room).
     """
     room_kwh = (max_soc - soc) * capacity_kwh
     if not room_kwh > 0.0:
@@ -363,8 +368,10 @@ def max_discharge_power_kw(soc, capacity_kwh, max_power_kw, duration_h, min_soc,
     float
         kW (>= 0, a magnitude): ``min(max_power_kw, usable_kwh *
         discharge_efficiency / duration_h)`` with ``usable_kwh = max(0, (soc -
-        min_soc) capacity_kwh)``. Self-discharge is neglected (over dispatch
-        windows of hours it is orders of magnitude below the power figures).
+        min_soc) capacity_kwh)``: the energy balance of a constant hold
+        (`soc_after` without self-discharge, solved for the power). Self-discharge
+        is neglected (over dispatch windows of hours it is orders of magnitude
+        below the power figures).
     """
     usable_kwh = (soc - min_soc) * capacity_kwh
     if not usable_kwh > 0.0:
@@ -387,7 +394,8 @@ def clip_power_kw(power_kw, max_charge_kw, max_discharge_kw):
     Returns
     -------
     float
-        The clipped power, kW.
+        The clipped power, kW: the continuous ratings of the datasheet bound the
+        power in each direction.
     """
     if power_kw > max_charge_kw:
         return max_charge_kw
@@ -410,8 +418,9 @@ def energy_needed_kwh(soc, target_soc, capacity_kwh):
     Returns
     -------
     float
-        kWh (>= 0) into storage: ``max(0, (target_soc - soc) capacity_kwh)``;
-        grid energy is this over the charge efficiency.
+        kWh (>= 0) into storage: ``max(0, (target_soc - soc) capacity_kwh)``
+        (SOC as a fraction of usable capacity); grid energy is this over the
+        charge efficiency.
     """
     need = (target_soc - soc) * capacity_kwh
     return need if need > 0.0 else 0.0
