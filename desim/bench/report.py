@@ -48,12 +48,14 @@ def report_tables(report: dict) -> list:
                            ("pv_generation_kw", "SolarPV.get_generation_kw")):
             r = sa[key]
             res.add_row(f"seed API: {label}", "1 call", "", f"{r['median_us']:.3g} us",
-                        f"median of repeats (min {r['min_us']:.3g} us)")
+                        f"median of repeats (min {r['min_us']:.3g} us); CPU "
+                        f"{r['cpu_median_us']:.3g} us")
         f = sa["fleet_objects"]
         res.add_row("seed API: FleetGenerator objects", f"{f['n_prosumers']:,}", "",
                     f"{f['us_per_prosumer']:.3g} us/prosumer",
                     f"create_prosumer_fleet: table {f['table_us_per_prosumer']:.3g} + objects "
-                    f"{f['objects_us_per_prosumer']:.3g} us/prosumer")
+                    f"{f['objects_us_per_prosumer']:.3g} us/prosumer; CPU "
+                    f"{f['cpu_us_per_prosumer']:.3g} us/prosumer")
     c = report["comparison"]
     size = f"{c['n_prosumers']:,} x {c['days']} d"
     share = c.get("engine_fixed_share")
