@@ -24,16 +24,22 @@ __all__ = [
 ]
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Plain Python numbers skip numpy (a scalar call costs ~0.1 us instead of ~1 us).
+_PLAIN = (float, int)
 
 
 def percent_to_fraction(value_percent):
     """Percent (0-100) to a fraction (0-1); scalars and arrays alike."""
+    if type(value_percent) in _PLAIN:
+        return value_percent / 100.0
     return np.asarray(value_percent, dtype=float) / 100.0 if np.ndim(value_percent) else (
         float(value_percent) / 100.0)
 
 
 def fraction_to_percent(value):
     """Fraction (0-1) to percent (0-100); scalars and arrays alike."""
+    if type(value) in _PLAIN:
+        return value * 100.0
     return np.asarray(value, dtype=float) * 100.0 if np.ndim(value) else float(value) * 100.0
 
 
@@ -63,6 +69,9 @@ def hours_until(now_hour_of_day, deadline_hour_of_day):
     A deadline at or before `now` is taken to be on the next day, so 22:00 to
     07:00 is 9 h. Works on scalars and arrays.
     """
+    if type(now_hour_of_day) in _PLAIN and type(deadline_hour_of_day) in _PLAIN:
+        delta = (deadline_hour_of_day - now_hour_of_day) % 24.0   # np.mod's rule (sign of 24)
+        return 24.0 if delta == 0.0 else float(delta)
     delta = np.mod(np.asarray(deadline_hour_of_day, dtype=float)
                    - np.asarray(now_hour_of_day, dtype=float), 24.0)
     delta = np.where(delta == 0.0, 24.0, delta)

@@ -2,16 +2,19 @@
 
 The seed API takes percentages; inside, SOC and its limits are fractions
 (``soc``, ``min_soc``, ``max_soc``) converted once at construction. Every
-state change goes through `desim.assets.physics.hold_power`, the same function
-the fleet engine uses, so one battery and a fleet agree exactly.
+state change calls the compiled closed form `desim.assets.physics.scalar.hold_power`
+directly (about a microsecond a call), the same function the fleet kernels call
+row by row, so one battery and a fleet agree bit for bit.
 """
 
 from __future__ import annotations
 
+import math
+
 from attrs import define, field
 
 from desim.assets import _checks as chk
-from desim.assets import physics
+from desim.assets.physics import scalar as phys
 from desim.errors import ParameterError
 from desim.units import fraction_to_percent, percent_to_fraction
 
@@ -24,6 +27,38 @@ def check_hold(where: str, power_kw, duration_hours) -> None:
     chk.non_negative(problems, f"{where}.power_kw", power_kw)
     chk.non_negative(problems, f"{where}.duration_hours", duration_hours)
     chk.raise_if_any(problems)
+
+
+_INF = math.inf
+
+
+def hold_args(where: str, power_kw, duration_hours) -> tuple[float, float]:
+    """`power_kw` and `duration_hours` as floats after `check_hold`.
+
+    Hot path (the seed API's per-call cost): plain finite non-negative floats
+    pass on two type tests and two comparisons; anything else (ints, numpy
+    scalars, bools, NaN, strings) goes through the full check.
+    """
+    if (type(power_kw) is float and type(duration_hours) is float
+            and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
+        return power_kw, duration_hours
+    check_hold(where, power_kw, duration_hours)
+    return float(power_kw), float(duration_hours)
+
+
+def clamp_rounding(soc_end: float, start: float, lo: float, hi: float) -> float:
+    """`soc_end` brought back inside ``[lo, hi]`` when `start` was inside.
+
+    Rounding in the closed form may leave the SOC an ulp past a limit it
+    stopped at. (This also lifts a self-discharging battery resting at its
+    floor back to the floor; see docs/assets.md.)
+    """
+    if lo <= start <= hi:
+        if soc_end < lo:
+            return lo
+        if soc_end > hi:
+            return hi
+    return soc_end
 
 
 @define
@@ -78,9 +113,38 @@ class BESS:
         check_soc_percents(problems, "BESS", self.soc, self.min_soc, self.max_soc,
                             ("current_soc_percent", "min_soc_percent", "max_soc_percent"))
         chk.raise_if_any(problems)
+        # floats throughout: the compiled physics is specialised on argument types
+        self.capacity_kwh = float(self.capacity_kwh)
+        self.max_power_kw = float(self.max_power_kw)
+        self.efficiency = float(self.efficiency)
+        if self.max_discharge_power_kw is not None:
+            self.max_discharge_power_kw = float(self.max_discharge_power_kw)
+        self.self_discharge_per_h = float(self.self_discharge_per_h)
         self.soc = percent_to_fraction(self.soc)
         self.min_soc = percent_to_fraction(self.min_soc)
         self.max_soc = percent_to_fraction(self.max_soc)
+
+    @classmethod
+    def _unchecked(cls, capacity_kwh: float, max_power_kw: float, efficiency: float,
+                   soc: float, min_soc: float, max_soc: float,
+                   max_discharge_power_kw: float | None, self_discharge_per_h: float,
+                   product: object = None) -> BESS:
+        """A battery from values already validated (floats; SOCs as fractions), unchecked.
+
+        For `desim.fleet.convert`, whose table was validated when it was drawn or
+        loaded; equal to the checked constructor's result for the same values.
+        """
+        self = object.__new__(cls)
+        self.capacity_kwh = capacity_kwh
+        self.max_power_kw = max_power_kw
+        self.efficiency = efficiency
+        self.soc = soc
+        self.min_soc = min_soc
+        self.max_soc = max_soc
+        self.max_discharge_power_kw = max_discharge_power_kw
+        self.self_discharge_per_h = self_discharge_per_h
+        self.product = product
+        return self
 
     @classmethod
     def from_catalog(cls, name: str, **overrides) -> BESS:
@@ -133,69 +197,70 @@ class BESS:
 
     # ------------------------------------------------------------ state changes
     def _hold(self, signed_kw: float, duration_hours: float) -> float:
-        start = self.soc
-        soc_end, energy_kwh, _ = physics.hold_power(
-            start, signed_kw, duration_hours, self.capacity_kwh, self.min_soc, self.max_soc,
-            self.efficiency, self.efficiency, self.self_discharge_per_h)
-        # Rounding in the closed form may leave the SOC an ulp past a limit.
-        if self.min_soc <= start <= self.max_soc:
-            soc_end = min(max(soc_end, self.min_soc), self.max_soc)
-        self.soc = float(soc_end)
-        return float(energy_kwh)
+        # hot path: one compiled call and plain comparisons (about 1 us a call)
+        start, lo, hi, eff = self.soc, self.min_soc, self.max_soc, self.efficiency
+        soc_end, energy_kwh, _ = phys.hold_power(start, signed_kw, duration_hours,
+                                                 self.capacity_kwh, lo, hi, eff, eff,
+                                                 self.self_discharge_per_h)
+        self.soc = clamp_rounding(soc_end, start, lo, hi)
+        return energy_kwh
 
     def charge(self, power_kw: float, duration_hours: float) -> float:
         """Charge at up to `power_kw` (kW, >= 0) for `duration_hours` (h, >= 0).
 
-        The power is clipped to `max_power_kw`; charging stops at `max_soc`.
+        The power is clipped to `max_power_kw`; charging stops at `max_soc`
+        (`physics.scalar.hold_power`).
 
         Returns
         -------
         float
             Energy stored, kWh: grid energy times `efficiency`.
         """
-        check_hold("BESS.charge", power_kw, duration_hours)
-        grid_kwh = self._hold(min(float(power_kw), self.max_power_kw), duration_hours)
-        return grid_kwh * self.efficiency
+        power_kw, duration_hours = hold_args("BESS.charge", power_kw, duration_hours)
+        limit = self.max_power_kw
+        return self._hold(power_kw if power_kw < limit else limit,
+                          duration_hours) * self.efficiency
 
     def discharge(self, power_kw: float, duration_hours: float) -> float:
         """Discharge at up to `power_kw` (kW, >= 0, a magnitude) for `duration_hours`.
 
-        The power is clipped to the discharge limit; discharging stops at `min_soc`.
+        The power is clipped to the discharge limit; discharging stops at `min_soc`
+        (`physics.scalar.hold_power`).
 
         Returns
         -------
         float
             Energy delivered at the terminal, kWh: stored loss times `efficiency`.
         """
-        check_hold("BESS.discharge", power_kw, duration_hours)
-        grid_kwh = self._hold(-min(float(power_kw), self.discharge_limit_kw), duration_hours)
-        return -grid_kwh
+        power_kw, duration_hours = hold_args("BESS.discharge", power_kw, duration_hours)
+        limit = self.max_power_kw if self.max_discharge_power_kw is None \
+            else self.max_discharge_power_kw
+        return -self._hold(-(power_kw if power_kw < limit else limit), duration_hours)
 
     # ------------------------------------------------------------ headroom
     def get_available_charge_capacity_kw(self, duration_hours: float = 1.0) -> float:
-        """Largest constant charge power (kW) sustainable for `duration_hours` below `max_soc`."""
-        return float(physics.max_charge_power_kw(self.soc, self.capacity_kwh, self.max_power_kw,
-                                                 duration_hours, self.max_soc, self.efficiency))
+        """Largest constant charge power (kW) sustainable for `duration_hours` below `max_soc`
+        (`physics.scalar.max_charge_power_kw`)."""
+        return phys.max_charge_power_kw(self.soc, self.capacity_kwh, self.max_power_kw,
+                                        float(duration_hours), self.max_soc, self.efficiency)
 
     def get_available_discharge_capacity_kw(self, duration_hours: float = 1.0) -> float:
-        """Largest constant discharge power (kW) sustainable for `duration_hours` above `min_soc`."""
-        return float(physics.max_discharge_power_kw(
-            self.soc, self.capacity_kwh, self.discharge_limit_kw, duration_hours, self.min_soc,
-            self.efficiency))
+        """Largest constant discharge power (kW) sustainable for `duration_hours` above
+        `min_soc` (`physics.scalar.max_discharge_power_kw`)."""
+        return phys.max_discharge_power_kw(self.soc, self.capacity_kwh, self.discharge_limit_kw,
+                                           float(duration_hours), self.min_soc, self.efficiency)
 
     def time_to_full_h(self, power_kw: float) -> float:
         """Hours until `max_soc` charging at `power_kw` (clipped); ``inf`` if never."""
         power = min(max(float(power_kw), 0.0), self.max_power_kw)
-        return float(physics.time_to_soc(self.soc, self.max_soc, power, self.capacity_kwh,
-                                         self.efficiency, self.efficiency,
-                                         self.self_discharge_per_h))
+        return phys.time_to_soc(self.soc, self.max_soc, power, self.capacity_kwh,
+                                self.efficiency, self.efficiency, self.self_discharge_per_h)
 
     def time_to_empty_h(self, power_kw: float) -> float:
         """Hours until `min_soc` discharging at `power_kw` (magnitude, clipped); ``inf`` if never."""
         power = min(max(float(power_kw), 0.0), self.discharge_limit_kw)
-        return float(physics.time_to_soc(self.soc, self.min_soc, -power, self.capacity_kwh,
-                                         self.efficiency, self.efficiency,
-                                         self.self_discharge_per_h))
+        return phys.time_to_soc(self.soc, self.min_soc, -power, self.capacity_kwh,
+                                self.efficiency, self.efficiency, self.self_discharge_per_h)
 
 
 def check_soc_percents(problems: list[str], where: str, soc, lo, hi, names) -> None:

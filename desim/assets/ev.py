@@ -7,15 +7,24 @@ before the current clock time is on the next day (22:00 to 07:00 is 9 h).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from attrs import define, field
 
 from desim.assets import _checks as chk
-from desim.assets import physics
-from desim.assets.bess import check_hold
+from desim.assets.bess import hold_args
+from desim.assets.physics import scalar as phys
 from desim.errors import ParameterError
 from desim.units import fraction_to_percent, hours_until, parse_hhmm, percent_to_fraction
 
 __all__ = ["ElectricVehicle"]
+
+_DEADLINE_FIELD = "ElectricVehicle.charge_deadline"
+
+
+@lru_cache(maxsize=4096)
+def _deadline_h(text: str) -> float:
+    return parse_hhmm(text, _DEADLINE_FIELD)
 
 
 @define
@@ -86,9 +95,38 @@ class ElectricVehicle:
         except ParameterError as exc:
             problems.append(str(exc))
         chk.raise_if_any(problems)
+        # floats throughout: the compiled physics is specialised on argument types
+        self.battery_capacity_kwh = float(self.battery_capacity_kwh)
+        self.max_charge_power_kw = float(self.max_charge_power_kw)
+        self.charge_efficiency = float(self.charge_efficiency)
+        self.v2g_max_discharge_kw = float(self.v2g_max_discharge_kw)
         self.soc = percent_to_fraction(self.soc)
         self.min_departure_soc = percent_to_fraction(self.min_departure_soc)
         self.v2g_min_soc = percent_to_fraction(self.v2g_min_soc)
+
+    @classmethod
+    def _unchecked(cls, battery_capacity_kwh: float, max_charge_power_kw: float, soc: float,
+                   min_departure_soc: float, charge_deadline: str, charge_efficiency: float,
+                   v2g_max_discharge_kw: float, v2g_min_soc: float, ev_id: str | None,
+                   kwh_per_mile: float | None, product: object = None) -> ElectricVehicle:
+        """An EV from values already validated (floats; SOCs as fractions), unchecked.
+
+        For `desim.fleet.convert`, whose table was validated when it was drawn or
+        loaded; equal to the checked constructor's result for the same values.
+        """
+        self = object.__new__(cls)
+        self.battery_capacity_kwh = battery_capacity_kwh
+        self.max_charge_power_kw = max_charge_power_kw
+        self.soc = soc
+        self.min_departure_soc = min_departure_soc
+        self.charge_deadline = charge_deadline
+        self.charge_efficiency = charge_efficiency
+        self.v2g_max_discharge_kw = v2g_max_discharge_kw
+        self.v2g_min_soc = v2g_min_soc
+        self.ev_id = ev_id
+        self.kwh_per_mile = kwh_per_mile
+        self.product = product
+        return self
 
     @classmethod
     def from_catalog(cls, name: str, **overrides) -> ElectricVehicle:
@@ -131,7 +169,10 @@ class ElectricVehicle:
     @property
     def deadline_hour_of_day(self) -> float:
         """The deadline as hours after midnight."""
-        return parse_hhmm(self.charge_deadline, "ElectricVehicle.charge_deadline")
+        try:
+            return _deadline_h(self.charge_deadline)
+        except TypeError:                      # unhashable: not a time string
+            return parse_hhmm(self.charge_deadline, _DEADLINE_FIELD)
 
     @property
     def stored_energy_kwh(self) -> float:
@@ -143,74 +184,84 @@ class ElectricVehicle:
 
     # ------------------------------------------------------------ requirements
     def get_charging_requirement_kwh(self) -> float:
-        """Energy still to be stored to reach the departure SOC, kWh (>= 0).
+        """Energy still to be stored to reach the departure SOC, kWh (>= 0;
+        `physics.scalar.energy_needed_kwh`).
 
         Grid energy is this divided by `charge_efficiency`.
         """
-        return float(physics.energy_needed_kwh(self.soc, self.min_departure_soc,
-                                               self.battery_capacity_kwh))
+        return phys.energy_needed_kwh(self.soc, self.min_departure_soc,
+                                      self.battery_capacity_kwh)
 
     def hours_until_deadline(self, now_hour_of_day: float) -> float:
         """Hours from a clock time (hours after midnight) to the next deadline, in (0, 24]."""
         return hours_until(now_hour_of_day, self.deadline_hour_of_day)
 
     def laxity_h(self, now_hour_of_day: float) -> float:
-        """How long charging can still wait and meet the departure SOC at full power, h.
+        """How long charging can still wait and meet the departure SOC at full power, h
+        (`physics.scalar.laxity_h`).
 
         Negative when the target can no longer be met by the deadline.
         """
-        return float(physics.laxity_h(self.hours_until_deadline(now_hour_of_day), self.soc,
-                                      self.min_departure_soc, self.battery_capacity_kwh,
-                                      self.max_charge_power_kw, self.charge_efficiency))
+        return phys.laxity_h(float(self.hours_until_deadline(now_hour_of_day)), self.soc,
+                             self.min_departure_soc, self.battery_capacity_kwh,
+                             self.max_charge_power_kw, self.charge_efficiency)
 
     # ------------------------------------------------------------ state changes
     def charge(self, power_kw: float, duration_hours: float) -> float:
         """Charge at up to `power_kw` (clipped to the charger) until full (100 %).
+
+        `power_kw` in kW (>= 0), `duration_hours` in h (>= 0); the SOC follows
+        `physics.scalar.hold_power` (no self-discharge).
 
         Returns
         -------
         float
             Energy stored, kWh (grid energy times `charge_efficiency`).
         """
-        check_hold("ElectricVehicle.charge", power_kw, duration_hours)
-        power = min(float(power_kw), self.max_charge_power_kw)
-        soc_end, grid_kwh, _ = physics.hold_power(
-            self.soc, power, duration_hours, self.battery_capacity_kwh, 0.0, 1.0,
-            self.charge_efficiency, self.charge_efficiency)
-        self.soc = float(min(soc_end, 1.0)) if self.soc <= 1.0 else float(soc_end)
-        return float(grid_kwh) * self.charge_efficiency
+        # hot path: one compiled call and plain comparisons (about 1 us a call)
+        power_kw, duration_hours = hold_args("ElectricVehicle.charge", power_kw, duration_hours)
+        limit, eff, start = self.max_charge_power_kw, self.charge_efficiency, self.soc
+        soc_end, grid_kwh, _ = phys.hold_power(
+            start, power_kw if power_kw < limit else limit, duration_hours,
+            self.battery_capacity_kwh, 0.0, 1.0, eff, eff, 0.0)
+        self.soc = soc_end if (soc_end <= 1.0 or start > 1.0) else 1.0
+        return grid_kwh * eff
 
     def discharge(self, power_kw: float, duration_hours: float) -> float:
         """V2G: deliver up to `power_kw` (clipped to `v2g_max_discharge_kw`) above the V2G floor.
+
+        `power_kw` in kW (>= 0, a magnitude), `duration_hours` in h (>= 0).
 
         Returns
         -------
         float
             Energy delivered at the terminal, kWh; 0 when V2G is disabled.
         """
-        check_hold("ElectricVehicle.discharge", power_kw, duration_hours)
-        power = min(float(power_kw), self.v2g_max_discharge_kw)
-        soc_end, grid_kwh, _ = physics.hold_power(
-            self.soc, -power, duration_hours, self.battery_capacity_kwh, self.v2g_min_soc, 1.0,
-            self.charge_efficiency, self.charge_efficiency)
-        if self.soc >= self.v2g_min_soc:
-            soc_end = max(soc_end, self.v2g_min_soc)
-        self.soc = float(soc_end)
-        return -float(grid_kwh)
+        power_kw, duration_hours = hold_args("ElectricVehicle.discharge", power_kw,
+                                             duration_hours)
+        limit, eff, start, floor = (self.v2g_max_discharge_kw, self.charge_efficiency,
+                                    self.soc, self.v2g_min_soc)
+        soc_end, grid_kwh, _ = phys.hold_power(
+            start, -(power_kw if power_kw < limit else limit), duration_hours,
+            self.battery_capacity_kwh, floor, 1.0, eff, eff, 0.0)
+        self.soc = floor if (start >= floor and soc_end < floor) else soc_end
+        return -grid_kwh
 
     def get_available_charge_capacity_kw(self, duration_hours: float = 1.0) -> float:
-        """Largest constant charge power (kW) sustainable for `duration_hours` below full."""
-        return float(physics.max_charge_power_kw(self.soc, self.battery_capacity_kwh,
-                                                 self.max_charge_power_kw, duration_hours, 1.0,
-                                                 self.charge_efficiency))
+        """Largest constant charge power (kW) sustainable for `duration_hours` below full
+        (`physics.scalar.max_charge_power_kw`)."""
+        return phys.max_charge_power_kw(self.soc, self.battery_capacity_kwh,
+                                        self.max_charge_power_kw, float(duration_hours), 1.0,
+                                        self.charge_efficiency)
 
     def get_available_discharge_capacity_kw(self, duration_hours: float = 1.0,
                                             floor_soc: float | None = None) -> float:
-        """Largest constant V2G power (kW) for `duration_hours` above the V2G floor.
+        """Largest constant V2G power (kW) for `duration_hours` above the V2G floor
+        (`physics.scalar.max_discharge_power_kw`).
 
         `floor_soc` (fraction) raises the floor, e.g. to the departure target.
         """
         floor = self.v2g_min_soc if floor_soc is None else max(self.v2g_min_soc, floor_soc)
-        return float(physics.max_discharge_power_kw(self.soc, self.battery_capacity_kwh,
-                                                    self.v2g_max_discharge_kw, duration_hours,
-                                                    floor, self.charge_efficiency))
+        return phys.max_discharge_power_kw(self.soc, self.battery_capacity_kwh,
+                                           self.v2g_max_discharge_kw, float(duration_hours),
+                                           float(floor), self.charge_efficiency)

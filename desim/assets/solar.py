@@ -6,6 +6,7 @@ from attrs import define
 
 from desim.assets import _checks as chk
 from desim.assets import physics
+from desim.assets.physics import scalar as phys
 from desim.errors import warn
 
 __all__ = ["SolarPV"]
@@ -54,6 +55,21 @@ class SolarPV:
             warn(f"SolarPV.efficiency: {self.efficiency:g} is read as the DC-to-AC system "
                  "derate (typically 0.77-0.96), not the module efficiency; output at "
                  f"1 kW/m^2 will be {self.efficiency:g} x capacity_kw", stacklevel=3)
+        # floats throughout: the compiled physics is specialised on argument types
+        self.capacity_kw = float(self.capacity_kw)
+        self.efficiency = float(self.efficiency)
+
+    @classmethod
+    def _unchecked(cls, capacity_kw: float, efficiency: float, tilt: float,
+                   azimuth: float) -> SolarPV:
+        """A PV system from values already validated (floats), unchecked and without the
+        derate warning; for `desim.fleet.convert`."""
+        self = object.__new__(cls)
+        self.capacity_kw = capacity_kw
+        self.efficiency = efficiency
+        self.tilt = tilt
+        self.azimuth = azimuth
+        return self
 
     @property
     def tilt_deg(self) -> float:
@@ -78,6 +94,8 @@ class SolarPV:
             ``capacity_kw * irradiance * efficiency`` (linear model, no
             temperature effect), >= 0.
         """
+        if type(solar_irradiance_per_kw) is float:      # hot path: one value, no numpy
+            return phys.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
         return physics.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
 
     def get_generation_from_normalized_kw(self, kw_per_kw):
@@ -86,4 +104,6 @@ class SolarPV:
         The profile (e.g. `desim.profiles.solar_kw_per_kwp`) includes the
         system losses, so only the rating scales it; negative values count as 0.
         """
+        if type(kw_per_kw) is float:
+            return phys.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
         return physics.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)

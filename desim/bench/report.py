@@ -18,8 +18,15 @@ def report_tables(report: dict) -> list:
     from rich.table import Table
 
     m = report["machine"]
+    load = [report.get("load_average_start"), report.get("load_average_end")]
+    load_text = ", load avg (1 min) " + " -> ".join(
+        f"{x[0]:.1f}" for x in load if x) if all(load) else ""
+    ref = [report.get("python_reference_ms_start"), report.get("python_reference_ms_end")]
+    if all(ref):
+        load_text += f", Python yardstick {ref[0]:.0f} -> {ref[1]:.0f} ms"
     res = Table(title=f"desim engine benchmark ({report['mode']}, seed {report['seed']}) - "
-                      f"{m['cpu_model']}, {m['nproc']} cores, {m['memory_gb']:.0f} GB")
+                      f"{m['cpu_model']}, {m['nproc']} cores, {m['memory_gb']:.0f} GB"
+                      f"{load_text}")
     for col in ("what", "size", "time s", "per unit", "notes"):
         res.add_column(col, justify="left" if col in ("what", "notes") else "right")
     w = report.get("warmup")
@@ -30,16 +37,40 @@ def report_tables(report: dict) -> list:
     for r in report["fleet_generation"]:
         res.add_row("fleet generation", f"{r['n_prosumers']:,}", _f(r["best_s"]),
                     f"{r['bytes_per_prosumer']:.0f} B/prosumer", "best of repeats")
+    sa = report.get("seed_api")
+    if sa:
+        for key, label in (("bess_charge", "BESS.charge"), ("bess_discharge", "BESS.discharge"),
+                           ("ev_charge", "ElectricVehicle.charge"),
+                           ("bess_available_discharge_kw",
+                            "BESS.get_available_discharge_capacity_kw"),
+                           ("ev_charging_requirement_kwh",
+                            "ElectricVehicle.get_charging_requirement_kwh"),
+                           ("pv_generation_kw", "SolarPV.get_generation_kw")):
+            r = sa[key]
+            res.add_row(f"seed API: {label}", "1 call", "", f"{r['median_us']:.3g} us",
+                        f"median of repeats (min {r['min_us']:.3g} us); CPU "
+                        f"{r['cpu_median_us']:.3g} us")
+        f = sa["fleet_objects"]
+        res.add_row("seed API: FleetGenerator objects", f"{f['n_prosumers']:,}", "",
+                    f"{f['us_per_prosumer']:.3g} us/prosumer",
+                    f"create_prosumer_fleet: table {f['table_us_per_prosumer']:.3g} + objects "
+                    f"{f['objects_us_per_prosumer']:.3g} us/prosumer; CPU "
+                    f"{f['cpu_us_per_prosumer']:.3g} us/prosumer")
     c = report["comparison"]
     size = f"{c['n_prosumers']:,} x {c['days']} d"
+    share = c.get("engine_fixed_share")
+    small = c.get("engine_small", {})
     res.add_row("engine", size, _f(c["engine_s"]),
-                f"{c['engine_us_per_prosumer_step']:.3g} us/step", "same scenario as below")
-    res.add_row("SimPy process per prosumer", size, _f(c["simpy_s"]),
-                f"{c['simpy_us_per_prosumer_step']:.3g} us/step",
-                f"engine {_f(c['speedup_vs_simpy'], '{:.0f}')}x faster")
-    res.add_row("plain loop", size, _f(c["loop_s"]),
-                f"{c['loop_us_per_prosumer_step']:.3g} us/step",
-                f"engine {_f(c['speedup_vs_loop'], '{:.0f}')}x faster")
+                f"{c['engine_us_per_prosumer_step']:.3g} us/step",
+                f"CPU {c['engine_cpu_us_per_prosumer_step']:.3g} us/step; fixed costs "
+                f"{_f(share, '{:.0%}')} of its time (at {small.get('n_prosumers', 0):,}: "
+                f"{_f(small.get('us_per_prosumer_step'))} us/step)")
+    for key, label in (("simpy", "SimPy process per prosumer"), ("loop", "plain loop")):
+        res.add_row(label, size, _f(c[f"{key}_s"]),
+                    f"{c[f'{key}_us_per_prosumer_step']:.3g} us/step",
+                    f"CPU {c[f'{key}_cpu_us_per_prosumer_step']:.3g} us/step; engine "
+                    f"{_f(c[f'speedup_vs_{key}'], '{:.0f}')}x faster (CPU time "
+                    f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x)")
     worst = max(max(v["simpy_rel_diff"], v["loop_rel_diff"])
                 for v in c["energy_agreement"].values())
     res.add_row("energy totals agree", "", "", f"max diff {worst:.2e}",

@@ -4,7 +4,8 @@ One function, `bench_inputs`, turns (prosumers, days, seed) into `SimInputs`:
 a fleet from `generate_fleet_table` (California adoption: batteries, EVs,
 solar), PV per orientation bucket from the clear-sky-plus-clouds model, the
 synthetic California load, the PG&E E-TOU-C tariff, commute sessions from the
-mobility model and one discharge dispatch event every day from 17:00 to 20:00.
+mobility model and one discharge dispatch event every day from 17:00 to 20:00
+local time (so an hour earlier or later in elapsed time across a DST change).
 Every random component has its own child of the seed, as in `desim.sim.run`.
 The same call always gives the same inputs, so the engine and the baselines
 can each be handed a fresh copy of one scenario.
@@ -50,9 +51,22 @@ def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
 
 
 def daily_events(days: int, n_prosumers: int, start_hour: float = EVENT_START_HOUR,
-                 duration_h: float = EVENT_DURATION_H) -> DispatchEvents:
-    """One discharge event per day at `start_hour` local time (hours since the start)."""
-    start_h = 24.0 * np.arange(days) + start_hour
+                 duration_h: float = EVENT_DURATION_H,
+                 start: pd.Timestamp | None = None) -> DispatchEvents:
+    """One discharge event per day at `start_hour` local time, in hours since `start`.
+
+    The event starts at `start_hour` on the local clock of every day, so across a
+    DST change it moves by an hour in elapsed time (the simulation clock counts
+    elapsed hours from local midnight of `start`). Without `start`, days are 24 h.
+    """
+    if start is None:
+        start_h = 24.0 * np.arange(days) + start_hour
+    else:
+        midnight = start.normalize()
+        local = (midnight.tz_localize(None) + pd.to_timedelta(np.arange(days), unit="D")
+                 + pd.to_timedelta(start_hour, unit="h"))
+        starts = local.tz_localize(start.tz, ambiguous=True, nonexistent="shift_forward")
+        start_h = ((starts - start).total_seconds() / 3600.0).to_numpy(dtype=float)
     return DispatchEvents(
         np.array([f"daily-{d:03d}" for d in range(days)], dtype=object), start_h,
         start_h + duration_h, np.full(days, EVENT_KW_PER_PROSUMER * n_prosumers),
@@ -104,7 +118,8 @@ def bench_inputs(n_prosumers: int, days: int, seed: int = 0, start: str = "2026-
         start_ts.hour + start_ts.minute / 60.0, seeds["mobility"],
         home_share=fleet.ev_home_charge_share)
     price = profiles.tariff_price_usd_per_kwh("pge_e_tou_c", times)
-    events = daily_events(days, fleet.n_prosumers) if dispatch else DispatchEvents.empty()
+    events = (daily_events(days, fleet.n_prosumers, start=start_ts) if dispatch
+              else DispatchEvents.empty())
     return SimInputs(
         fleet=fleet, start=start_ts, interval_h=interval_min / 60.0, n_steps=n_steps,
         pv_bucket=np.asarray(pv_bucket, dtype=np.int64),

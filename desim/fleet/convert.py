@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
+import numba
 import numpy as np
 
 from desim.errors import ParameterError
+from desim.fleet import _objects
 from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
 from desim.units import format_hhmm, parse_hhmm
 
@@ -67,8 +69,68 @@ def _one_per_owner(owner: np.ndarray, n: int, what: str) -> np.ndarray:
 def _plain(values: np.ndarray) -> list:
     """Python values; float32 as their shortest repr (0.22, not 0.2199999988)."""
     if values.dtype == np.float32:
-        return [float(v) for v in values.astype(str)]
+        return shortest_float32(values).tolist()
     return values.tolist()
+
+
+# exact powers of ten (every one up to 1e22 is a float64)
+_P10 = np.array([float(10 ** i) for i in range(23)])
+
+
+@numba.njit(cache=True, nogil=True)
+def _shortest(values, p10, out, rest):
+    """`shortest_float32`'s loop; indices it cannot handle go into `rest` (count returned)."""
+    n_rest = 0
+    for i in range(values.size):
+        f = values[i]
+        v = np.float64(f)
+        a = abs(v)
+        if not (1e-20 <= a < 1e20):         # zero, non-finite or extreme: the string path
+            rest[n_rest] = i
+            n_rest += 1
+            continue
+        e = int(np.floor(np.log10(a)))
+        if a >= 10.0 ** (e + 1):            # log10 just below an exact power of ten
+            e += 1
+        elif a < 10.0 ** e:
+            e -= 1
+        done = False
+        for n in range(1, 10):
+            k = n - 1 - e
+            if abs(k) > 22:
+                break
+            if k >= 0:
+                c = np.rint(v * p10[k]) / p10[k]
+            else:
+                c = np.rint(v / p10[-k]) * p10[-k]
+            if np.float32(c) == f:
+                out[i] = c
+                done = True
+                break
+        if not done:
+            rest[n_rest] = i
+            n_rest += 1
+    return n_rest
+
+
+def shortest_float32(values: np.ndarray) -> np.ndarray:
+    """float64 of each float32's shortest round-trip decimal, ``float(str(v))``, vectorized.
+
+    For n = 1, 2, ... significant digits: the nearest n-digit decimal ``m 10^-k``
+    (``m`` an integer, so ``m / 10^k`` is one correctly rounded division: the
+    float64 that ``float("...")`` gives), kept when it rounds back to the float32.
+    The first n that round-trips is the shortest repr (as numpy's Dragon4 finds
+    it); values this cannot handle (zero, non-finite, extreme exponents) take the
+    string path.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    out = values.astype(np.float64)
+    rest = np.empty(values.size, dtype=np.int64)
+    n_rest = _shortest(values, _P10, out, rest)
+    if n_rest:
+        idx = rest[:n_rest]
+        out[idx] = [float(x) for x in values[idx].astype(str)]
+    return out
 
 
 def prosumers_from_table(table: FleetTable) -> ProsumerFleet:
@@ -86,11 +148,26 @@ def prosumers_from_table(table: FleetTable) -> ProsumerFleet:
     CatalogError
         If a product name is unknown to the catalog.
     """
-    from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
-
     n = table.n_prosumers
     bess_row = _one_per_owner(table.bess_prosumer_index, n, "bess")
     pv_row = _one_per_owner(table.pv_prosumer_index, n, "solar")
+    p = {k: _plain(getattr(table, k)) for k in (
+        "prosumer_id", "annual_load_kwh", "participation_willingness",
+        "min_compensation_per_kwh", "backup_power_hours", "max_discharge", "ev_priority",
+        "profile")}
+    if _objects.columns_valid(table, p):
+        # every row passes the classes' checks: build each object unchecked
+        return ProsumerFleet(_objects.unchecked_prosumers(
+            table, p, bess_row.tolist(), pv_row.tolist(), _battery_product, _vehicle_product),
+            table=table)
+    return ProsumerFleet(_checked_prosumers(table, p, bess_row, pv_row), table=table)
+
+
+def _checked_prosumers(table: FleetTable, p: dict, bess_row, pv_row) -> list:
+    """`prosumers_from_table` through the checking constructors (names the bad value)."""
+    from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
+
+    n = table.n_prosumers
     b = {k: getattr(table, f"bess_{k}").tolist() for k in (
         "capacity_kwh", "max_charge_kw", "max_discharge_kw", "charge_efficiency",
         "discharge_efficiency", "soc", "min_soc", "max_soc", "self_discharge_per_h",
@@ -136,11 +213,7 @@ def prosumers_from_table(table: FleetTable) -> ProsumerFleet:
                        tilt=pv["tilt_deg"][j], azimuth=pv["azimuth_deg"][j])
                for j in range(table.n_pv)]
 
-    p = {k: _plain(getattr(table, k)) for k in (
-        "prosumer_id", "annual_load_kwh", "participation_willingness",
-        "min_compensation_per_kwh", "backup_power_hours", "max_discharge", "ev_priority",
-        "profile")}
-    out = ProsumerFleet(table=table)
+    out = []
     bess_row_l, pv_row_l = bess_row.tolist(), pv_row.tolist()
     for i in range(n):
         home = Prosumer(

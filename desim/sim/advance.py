@@ -172,7 +172,7 @@ class FleetAdvance:
 
     def _advance_bess(self, t1: float) -> None:
         """Advance every battery to `t1` at its current power (`kernels.battery_step`);
-        the few that reach a limit inside the step are redone by `physics.hold_power`
+        the few that reach a limit inside the step are redone by `kernels.battery_edges`
         and logged at the exact time they got there."""
         b = self.bess
         dt = t1 - self.t_h
@@ -182,7 +182,8 @@ class FleetAdvance:
         dispatching = self.active >= 0
         delta_kw = self.bess_delta_kw if dispatching else self._empty
         n_edge, delivered = kernels.battery_step(
-            b.soc, b.power_kw, self._bess_kc, self._bess_kd, e, g, b.min_soc, b.max_soc, dt,
+            b.soc, b.power_kw, b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e, g,
+            b.min_soc, b.max_soc, dt,
             b.energy_step_kwh, self.bess_in_kwh, self.bess_out_kwh, delta_kw,
             self.bess_delta_kwh, self._edge)
         self.delivered_step_kwh += delivered

@@ -146,8 +146,6 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
         b = self.bess
-        self._bess_kc = b.charge_efficiency / b.capacity_kwh          # stored SOC/h per kW in
-        self._bess_kd = 1.0 / (b.discharge_efficiency * b.capacity_kwh)  # per kW out
         self._bess_cache: dict[float, tuple] = {}
         self._edge = np.zeros(b.n, dtype=np.int64)      # scratch for kernels.battery_step
         self._active = np.zeros(b.n)                     # and kernels.battery_edges

@@ -3,23 +3,20 @@
 At every data interval the engine updates every battery and accounts every
 home. Written as numpy expressions each of these is a dozen whole-fleet passes
 with a temporary array each; here each is one compiled loop (numba, compiled
-once per install and cached beside this file). The physics is the closed form
-of `desim.assets.physics.soc_after`, ``soc E + rate G`` with
-`desim.assets.physics.decay_factors` computed once per step length by the
-caller; a battery that reaches a limit inside the step is left to
-`desim.assets.physics.hold_power` (the kernel reports it and leaves it alone).
-Arithmetic is the same IEEE operations in the same order as the numpy form (no
-fast-math), so results do not depend on which form ran.
+once per install and cached beside this file). The physics is not written
+here: every row calls the closed forms of `desim.assets.physics.scalar`
+(``soc_after_factors`` with the step's `decay_factors` computed once per step
+length by the caller, `hold_power` for a battery that reaches a limit inside
+the step, `time_to_soc` and `soc_after` for EVs), so a kernel's result is the
+scalar result bit for bit (no fast-math).
 """
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
-from desim.assets.physics import _K_NEGLIGIBLE_PER_H
+from desim.assets.physics import scalar as phys
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
@@ -30,10 +27,11 @@ _jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def _accrue(i, p, duration_h, energy_step_kwh, charged_kwh, discharged_kwh, delta_kw, delta_kwh):
-    """Add ``p x duration_h`` to battery `i`'s step energy and charged / discharged
-    totals and, with `delta_kw` non-empty, its delta energy; return that delta."""
-    energy = p * duration_h
+def _accrue(i, energy, duration_h, energy_step_kwh, charged_kwh, discharged_kwh, delta_kw,
+            delta_kwh):
+    """Add terminal `energy` (kWh) to battery `i`'s step energy and charged / discharged
+    totals and, with `delta_kw` non-empty, ``delta_kw x duration_h`` to its delta
+    energy; return that delta."""
     energy_step_kwh[i] += energy
     if energy > 0.0:
         charged_kwh[i] += energy
@@ -47,32 +45,34 @@ def _accrue(i, p, duration_h, energy_step_kwh, charged_kwh, discharged_kwh, delt
 
 
 @_jit
-def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_step_kwh,
-                 charged_kwh, discharged_kwh, delta_kw, delta_kwh, edge):
+def battery_step(soc, power_kw, capacity_kwh, charge_efficiency, discharge_efficiency, e, g,
+                 min_soc, max_soc, dt_h, energy_step_kwh, charged_kwh, discharged_kwh,
+                 delta_kw, delta_kwh, edge):
     """Advance every battery by `dt_h` at its current power, in place.
 
-    ``rate = p kc`` (charging) or ``p kd`` (discharging), SOC ``soc e + rate g``.
-    A battery whose SOC would pass its limit in the direction of travel is not
-    touched; its index goes into `edge` (the caller redoes it exactly). With
-    `delta_kw` non-empty (a dispatch event), ``delta_kw dt_h`` is added to
-    `delta_kwh`. Returns ``(number of edge rows, sum of the delta energy)``.
+    SOC ``phys.soc_after_factors(soc, phys.soc_rate_per_h(p, ...), e, g)`` with
+    `e`, `g` the batteries' `phys.decay_factors` over `dt_h`. A battery at or past
+    its limit in the direction of travel, at the start or the end of the step, is
+    not touched; its index goes into `edge` (the caller redoes it with
+    `battery_edges`, as `phys.hold_power` would). With `delta_kw`
+    non-empty (a dispatch event), ``delta_kw dt_h`` is added to `delta_kwh`.
+    Returns ``(number of edge rows, sum of the delta energy)``.
     """
     n_edge = 0
     delivered = 0.0
     for i in range(soc.size):
         p = power_kw[i]
-        if p > 0.0:
-            rate = p * kc[i]
-        else:
-            rate = p * kd[i]
-        s = soc[i] * e[i]
-        s += rate * g[i]
-        if (p > 0.0 and s >= max_soc[i]) or (p < 0.0 and s <= min_soc[i]):
+        s0 = soc[i]
+        rate = phys.soc_rate_per_h(p, capacity_kwh[i], charge_efficiency[i],
+                                   discharge_efficiency[i])
+        s = phys.soc_after_factors(s0, rate, e[i], g[i])
+        # at or past a limit in the direction of travel, now or by the end of the step
+        if (p > 0.0 and max(s, s0) >= max_soc[i]) or (p < 0.0 and min(s, s0) <= min_soc[i]):
             edge[n_edge] = i
             n_edge += 1
             continue
         soc[i] = s
-        delivered += _accrue(i, p, dt_h, energy_step_kwh, charged_kwh, discharged_kwh,
+        delivered += _accrue(i, p * dt_h, dt_h, energy_step_kwh, charged_kwh, discharged_kwh,
                              delta_kw, delta_kwh)
     return n_edge, delivered
 
@@ -81,55 +81,22 @@ def battery_step(soc, power_kw, kc, kd, e, g, min_soc, max_soc, dt_h, energy_ste
 def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_efficiency,
                   discharge_efficiency, self_discharge_per_h, dt_h, energy_step_kwh,
                   charged_kwh, discharged_kwh, delta_kw, delta_kwh, active_h):
-    """`desim.assets.physics.hold_power` for batteries `rows`, applied in place.
+    """`phys.hold_power` over `dt_h` for batteries `rows`, applied in place.
 
-    Runs at the power until the limit in the direction of travel (closed-form
-    time from `physics.time_to_soc`), then idles with self-discharge only for the
-    rest of the step; a battery already beyond its limit does not move. The time
-    at power goes into `active_h` (``< dt_h``: the limit was reached then); energy
-    and, with `delta_kw` non-empty, the delta energy over the time at power are
-    accumulated as in `battery_step`. Returns the sum of the delta energy.
+    The time at power goes into `active_h` (``< dt_h``: the limit was reached
+    then); energy and, with `delta_kw` non-empty, the delta energy over the time
+    at power are accumulated as in `battery_step`. Returns the sum of the delta
+    energy.
     """
     delivered = 0.0
     for j in range(rows.size):
         i = rows[j]
-        s0 = soc[i]
-        p = power_kw[i]
-        k = self_discharge_per_h[i]
-        decays = k > _K_NEGLIGIBLE_PER_H
-        if p > 0.0:
-            limit = max_soc[i]
-            rate = p * charge_efficiency[i] / capacity_kwh[i]
-            beyond = s0 >= limit
-        else:
-            limit = min_soc[i]
-            rate = p / discharge_efficiency[i] / capacity_kwh[i]
-            beyond = s0 <= limit and p != 0.0
-        gap = limit - s0
-        if beyond or gap == 0.0:
-            t_hit = 0.0
-        elif decays:
-            eq = rate / k
-            ratio = (s0 - eq) / (limit - eq)
-            t_hit = math.log(ratio) / k if (math.isfinite(ratio) and ratio > 1.0) else math.inf
-        elif rate != 0.0 and gap * rate > 0.0:
-            t_hit = gap / rate
-        else:
-            t_hit = math.inf
-        if t_hit <= dt_h:
-            start = s0 if beyond else limit
-            rest = dt_h - t_hit
-            soc[i] = start * math.exp(-k * rest) if decays else start
-            active = t_hit
-        else:
-            if decays:
-                x = -k * dt_h
-                soc[i] = s0 * math.exp(x) + rate * (-math.expm1(x) / k)
-            else:
-                soc[i] = s0 + rate * dt_h
-            active = dt_h
+        s, energy, active = phys.hold_power(
+            soc[i], power_kw[i], dt_h, capacity_kwh[i], min_soc[i], max_soc[i],
+            charge_efficiency[i], discharge_efficiency[i], self_discharge_per_h[i])
+        soc[i] = s
         active_h[j] = active
-        delivered += _accrue(i, p, active, energy_step_kwh, charged_kwh, discharged_kwh,
+        delivered += _accrue(i, energy, active, energy_step_kwh, charged_kwh, discharged_kwh,
                              delta_kw, delta_kwh)
     return delivered
 
@@ -211,11 +178,7 @@ def home_pv_and_net(unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, load_kw, pv_k
 def battery_limits(power_kw, soc, min_soc, max_soc, max_charge_kw, max_discharge_kw):
     """Clip setpoints to the power ratings and stop batteries at their limits, in place."""
     for i in range(power_kw.size):
-        p = power_kw[i]
-        if p > max_charge_kw[i]:
-            p = max_charge_kw[i]
-        elif p < -max_discharge_kw[i]:
-            p = -max_discharge_kw[i]
+        p = phys.clip_power_kw(power_kw[i], max_charge_kw[i], max_discharge_kw[i])
         if (p > 0.0 and soc[i] >= max_soc[i]) or (p < 0.0 and soc[i] <= min_soc[i]):
             p = 0.0
         power_kw[i] = p
@@ -228,11 +191,8 @@ def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_k
     its ratings; a battery with self-discharge within `top_up_margin_soc` of full is
     not charged (see `desim.sim.policies.SelfConsumption`)."""
     for i in range(out.size):
-        p = -home_net_kw[prosumer_index[i]]
-        if p > max_charge_kw[i]:
-            p = max_charge_kw[i]
-        if p < -max_discharge_kw[i]:
-            p = -max_discharge_kw[i]
+        p = phys.clip_power_kw(-home_net_kw[prosumer_index[i]], max_charge_kw[i],
+                               max_discharge_kw[i])
         if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
             p = 0.0
         out[i] = p
@@ -243,27 +203,20 @@ def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
                     soc, t_last_h, plugged, departure_h, arrival_h, out):
     """Next event time of EVs `idx` into `out` (h): the arrival of an EV away; for a
     plugged EV the earlier of its departure and the time its SOC reaches the target
-    (charging) or its V2G floor (discharging), `desim.assets.physics.time_to_soc`
-    without self-discharge, counted from its ``t_last_h``."""
+    (charging) or its V2G floor (discharging), `phys.time_to_soc` without
+    self-discharge, counted from its ``t_last_h``."""
     for j in range(idx.size):
         i = idx[j]
         if not plugged[i]:
             out[j] = arrival_h[i]
             continue
         p = power_kw[i]
-        t_stop = math.inf
+        t_stop = np.inf
         if p != 0.0:
+            limit = target_soc[i] if p > 0.0 else v2g_min_soc[i]
             eff = charge_efficiency[i]
-            if p > 0.0:
-                rate = p * eff / capacity_kwh[i]
-                gap = target_soc[i] - soc[i]
-            else:
-                rate = p / eff / capacity_kwh[i]
-                gap = v2g_min_soc[i] - soc[i]
-            if gap == 0.0:
-                t_stop = t_last_h[i]
-            elif gap * rate > 0.0:
-                t_stop = t_last_h[i] + gap / rate
+            t_stop = t_last_h[i] + phys.time_to_soc(soc[i], limit, p, capacity_kwh[i], eff,
+                                                    eff, 0.0)
         out[j] = min(departure_h[i], t_stop)
 
 
@@ -271,9 +224,9 @@ def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
 def ev_integrate(idx, t_end_h, power_kw, charge_efficiency, capacity_kwh, soc, charged_kwh,
                  discharged_kwh, t_last_h, delta_kw, delta_kwh):
     """Bring EVs `idx` from their ``t_last_h`` to `t_end_h` (one time, or one per EV) at
-    their current power, in place: SOC (linear, no self-discharge), terminal energy
-    charged / discharged, and with `delta_kw` non-empty the delta energy of a dispatch
-    event. Returns the sum of the delta energy (kWh)."""
+    their current power, in place: SOC (`phys.soc_after`, no self-discharge), terminal
+    energy charged / discharged, and with `delta_kw` non-empty the delta energy of a
+    dispatch event. Returns the sum of the delta energy (kWh)."""
     one_t = t_end_h.size == 1
     track = delta_kw.size > 0
     delivered = 0.0
@@ -283,11 +236,8 @@ def ev_integrate(idx, t_end_h, power_kw, charge_efficiency, capacity_kwh, soc, c
         dt = t_end - t_last_h[i]
         p = power_kw[i]
         if p != 0.0:
-            if p > 0.0:
-                stored = p * charge_efficiency[i]
-            else:
-                stored = p / charge_efficiency[i]
-            soc[i] += stored * dt / capacity_kwh[i]
+            eff = charge_efficiency[i]
+            soc[i] = phys.soc_after(soc[i], p, dt, capacity_kwh[i], eff, eff, 0.0)
             energy = p * dt
             if energy > 0.0:
                 charged_kwh[i] += energy

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from attrs import define
 
+from desim.assets import physics
 from desim.fleet.table import FleetTable
 
 __all__ = ["EvState", "BessState", "state_nbytes"]
@@ -62,13 +63,15 @@ class EvState:
         return len(self.soc)
 
     def needed_kwh(self, soc=None):
-        """Stored energy each EV still needs to reach its target (>= 0)."""
+        """Stored energy each EV still needs to reach its target (kWh, >= 0;
+        `physics.energy_needed_kwh`)."""
         soc = self.soc if soc is None else soc
-        return np.maximum(0.0, (self.target_soc - soc) * self.capacity_kwh)
+        return physics.energy_needed_kwh(soc, self.target_soc, self.capacity_kwh)
 
     def needed_kwh_at(self, idx):
         """`needed_kwh` for EVs `idx` only."""
-        return np.maximum(0.0, (self.target_soc[idx] - self.soc[idx]) * self.capacity_kwh[idx])
+        return physics.energy_needed_kwh(self.soc[idx], self.target_soc[idx],
+                                         self.capacity_kwh[idx])
 
     @property
     def guaranteed(self) -> np.ndarray:
@@ -76,9 +79,9 @@ class EvState:
         return self.plugin_cause == 0
 
     def laxity_h(self, now_h):
-        """Time left minus time needed at full power (h); see `physics.laxity_h`."""
-        return (self.departure_h - now_h) - self.needed_kwh() / (
-            self.max_charge_kw * self.charge_efficiency)
+        """Time left minus time needed at full power (h); `physics.laxity_h`."""
+        return physics.laxity_h(self.departure_h - now_h, self.soc, self.target_soc,
+                                self.capacity_kwh, self.max_charge_kw, self.charge_efficiency)
 
 
 @define(eq=False)

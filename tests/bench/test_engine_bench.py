@@ -16,13 +16,16 @@ def quick_report():
 
 
 def test_quick_report_has_every_section_and_check(quick_report):
-    for key in ("machine", "targets", "fleet_generation", "comparison", "scaling", "year",
-                "million", "sharded", "checks"):
+    for key in ("machine", "targets", "fleet_generation", "seed_api", "comparison", "scaling",
+                "year", "million", "sharded", "checks"):
         assert key in quick_report
     assert {"cpu_model", "nproc", "memory_gb"} <= set(quick_report["machine"])
-    assert {"speedup_vs_simpy", "speedup_vs_loop", "year_10k_s", "million_day_s",
+    assert {"seed_call_us", "fleet_object_us", "simpy_baseline_us", "loop_baseline_us",
+            "speedup_vs_simpy", "speedup_vs_loop", "year_10k_s", "million_day_s",
             "state_bytes_per_prosumer", "log_share",
             "energy_totals_within_1pct"} == set(quick_report["checks"])
+    # the quick comparison is too small to measure the design: its ratios are not judged
+    assert quick_report["checks"]["speedup_vs_loop"]["met"] is None
     assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
     json.loads(json.dumps(quick_report, default=float))
 
@@ -66,3 +69,31 @@ def test_year_and_million_stream_the_log_and_count_main_thread_log_time(quick_re
         assert r["log_share"] == pytest.approx(r["log_s"] / r["total_s"])
         assert r["total_s"] >= r["run_s"]
     assert not quick_report["scaling"][0]["log_streamed"]
+
+
+def test_the_comparison_reports_each_cost_per_prosumer_step_and_the_fixed_share(quick_report):
+    c = quick_report["comparison"]
+    for name in ("engine", "simpy", "loop"):
+        assert c[f"{name}_us_per_prosumer_step"] > 0
+        assert c[f"{name}_cpu_us_per_prosumer_step"] > 0
+    assert c["engine_small"]["n_prosumers"] < c["n_prosumers"]
+    assert c["engine_fixed_share"] is None or 0.0 <= c["engine_fixed_share"] <= 1.0
+
+
+def test_seed_api_section_times_each_call_and_the_fleet_objects(quick_report):
+    s = quick_report["seed_api"]
+    for key in ("bess_charge", "bess_discharge", "ev_charge", "pv_generation_kw"):
+        assert s[key]["median_us"] > 0 and len(s[key]["times_us"]) == 7
+    f = s["fleet_objects"]
+    assert f["us_per_prosumer"] == pytest.approx(f["table_us_per_prosumer"]
+                                                 + f["objects_us_per_prosumer"])
+
+
+def test_daily_event_starts_at_the_same_local_time_across_dst():
+    import pandas as pd
+
+    inp = bench_inputs(5, 80, seed=0)          # 2026-01-01 to past the March change
+    starts = inp.start + pd.to_timedelta(inp.events.start_h, unit="h")
+    assert set(starts.hour) == {17} and set(starts.minute) == {0}
+    gaps = np.diff(inp.events.start_h)
+    assert sorted(set(gaps)) == [23.0, 24.0]   # the spring-forward day is 23 h long

@@ -81,3 +81,60 @@ def test_two_batteries_for_one_prosumer_cannot_become_objects(table):
     cols["bess_prosumer_index"] = np.zeros(table.n_bess, dtype=np.int32)
     with pytest.raises(ParameterError, match=r"fleet.prosumers\[0\].bess"):
         prosumers_from_table(FleetTable(**cols))
+
+
+def _fields(obj):
+    """Every attrs field of an asset or prosumer, nested objects as their own fields."""
+    from attrs import fields as attrs_fields
+
+    out = {}
+    for f in attrs_fields(type(obj)):
+        value = getattr(obj, f.name)
+        if isinstance(value, BESS | ElectricVehicle | SolarPV):
+            value = _fields(value)
+        elif isinstance(value, tuple):
+            value = [_fields(v) for v in value]
+        out[f.name] = (type(value).__name__, value)
+    return out
+
+
+@settings(max_examples=10)
+@given(n=st.integers(0, 60), seed=st.integers(0, 10_000))
+def test_unchecked_objects_equal_the_checked_ones(n, seed):
+    """The bulk path (columns checked once, rows built unchecked) gives the same objects,
+    field by field and type by type, as the checking constructors."""
+    from desim.fleet import convert
+
+    t = generate_fleet_table(n, seed)
+    fast = prosumers_from_table(t)
+    p = {k: convert._plain(getattr(t, k)) for k in (
+        "prosumer_id", "annual_load_kwh", "participation_willingness",
+        "min_compensation_per_kwh", "backup_power_hours", "max_discharge", "ev_priority",
+        "profile")}
+    slow = convert._checked_prosumers(
+        t, p, convert._one_per_owner(t.bess_prosumer_index, n, "bess"),
+        convert._one_per_owner(t.pv_prosumer_index, n, "solar"))
+    assert [_fields(h) for h in fast] == [_fields(h) for h in slow]
+
+
+def test_a_table_with_a_bad_value_still_names_it(table):
+    from attrs import evolve
+
+    bad = evolve(table, bess_capacity_kwh=np.where(np.arange(table.n_bess) == 3, -1.0,
+                                                   table.bess_capacity_kwh))
+    with pytest.raises(ParameterError, match=r"BESS.capacity_kwh: expected a number > 0, got -1"):
+        prosumers_from_table(bad)
+
+
+@settings(max_examples=50)
+@given(st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), max_size=200),
+       st.integers(0, 2**31 - 1))
+def test_float32_columns_read_as_their_shortest_repr(values, seed):
+    from desim.fleet.convert import shortest_float32
+
+    rng = np.random.default_rng(seed)
+    v = np.concatenate([np.array(values, dtype=np.float32),
+                        rng.uniform(0.0, 1.0, 300).astype(np.float32),
+                        (10.0 ** rng.uniform(-8, 8, 300)).astype(np.float32)])
+    want = np.array([float(s) for s in v.astype(str)])
+    assert shortest_float32(v).view(np.int64).tolist() == want.view(np.int64).tolist()

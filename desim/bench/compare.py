@@ -1,0 +1,93 @@
+"""The ``comparison`` section: the engine against the obvious design and a plain loop.
+
+All three run the same scenario (`desim.bench.scenario.bench_inputs`) in this
+process. Each reports its cost per prosumer-step (wall and this thread's CPU
+time), so a reader can check the baselines are fast for the right reasons
+(DESIGN.md: about 1.4-2.5 us per prosumer-step for one SimPy process per home
+stepping the fast scalar objects, 0.3-1 us for a plain loop over them). Energy
+totals must agree within 1 % before a ratio is reported.
+
+The engine has costs per interval and per event that do not grow with the
+fleet (SimPy events, numpy calls, the log's chunks). At a small fleet they
+dominate and the ratio measures them, not the design; the section therefore
+also times the engine on a tenth of the fleet and fits ``time = fixed + n x
+per_prosumer``: ``engine_fixed_share`` is the fixed part's share of the
+engine's time at the compared size.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline
+from desim.bench.scenario import bench_inputs
+
+__all__ = ["run_comparison", "ENERGY_REL_TOL"]
+
+#: Largest relative difference of an energy total between engine and baselines.
+ENERGY_REL_TOL = 0.01
+
+
+def _fixed_share(t_big: float, n_big: int, t_small: float, n_small: int) -> float | None:
+    """Share of `t_big` that does not grow with the fleet, from two sizes (None if the
+    two timings are inconsistent, e.g. the smaller run took longer per prosumer *and*
+    in total)."""
+    if n_big <= n_small or t_big <= 0:
+        return None
+    per = (t_big - t_small) / (n_big - n_small)
+    if per <= 0:
+        return None
+    return min(1.0, max(0.0, (t_big - per * n_big) / t_big))
+
+
+def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_of) -> dict:
+    """Engine (median of `repeats` runs), the SimPy baseline and the loop on one scenario.
+
+    `run_engine` and `best_of` are `desim.bench.engine`'s. Returns wall and CPU
+    seconds, costs per prosumer-step, the energy agreement, the engine's fixed
+    share and the speedups (wall and CPU; None unless the energies agree).
+    """
+    runs = []
+    for _ in range(max(1, repeats)):
+        gc.collect()
+        runs.append(run_engine(bench_inputs(n, days, seed), metered=True))
+    # the median run, not the best: the baselines run once each
+    engine = sorted(runs, key=lambda r: r["run_s"])[len(runs) // 2]
+    n_small = max(10, n // 10)
+    small = best_of(lambda: run_engine(bench_inputs(n_small, days, seed)), repeats)
+    simpy_ = run_simpy_baseline(bench_inputs(n, days, seed))
+    loop = run_loop_baseline(bench_inputs(n, days, seed))
+    e_tot = engine["totals"]
+    agreement = {}
+    ok = True
+    for key in TOTAL_KEYS:
+        want = e_tot[key]
+        row = {"engine": want}
+        for name, res in (("simpy", simpy_), ("loop", loop)):
+            got = res["totals"][key]
+            rel = abs(got - want) / abs(want) if want else abs(got)
+            row[name] = got
+            row[f"{name}_rel_diff"] = rel
+            ok &= bool(rel <= ENERGY_REL_TOL or abs(got - want) < 1e-6)
+        agreement[key] = row
+    steps = engine["prosumer_steps"]
+    e_wall, e_cpu = engine["run_s"], engine["run_main_thread_cpu_s"]
+    out = {"n_prosumers": n, "days": days, "prosumer_steps": steps,
+           "engine_s": e_wall, "engine_cpu_s": e_cpu,
+           "engine_times_s": [r["run_s"] for r in runs],
+           "simpy_s": simpy_["run_s"], "simpy_cpu_s": simpy_["run_cpu_s"],
+           "loop_s": loop["run_s"], "loop_cpu_s": loop["run_cpu_s"],
+           "energy_agreement": agreement, "energy_agree": ok,
+           "engine_small": {"n_prosumers": n_small, "run_s": small["run_s"],
+                            "us_per_prosumer_step": small["us_per_prosumer_step"]},
+           "engine_fixed_share": _fixed_share(e_wall, n, small["run_s"], n_small)}
+    for name, wall, cpu in (("engine", e_wall, e_cpu), ("simpy", simpy_["run_s"],
+                                                        simpy_["run_cpu_s"]),
+                            ("loop", loop["run_s"], loop["run_cpu_s"])):
+        out[f"{name}_us_per_prosumer_step"] = wall / steps * 1e6
+        out[f"{name}_cpu_us_per_prosumer_step"] = cpu / steps * 1e6
+    for name in ("simpy", "loop"):
+        out[f"speedup_vs_{name}"] = out[f"{name}_s"] / e_wall if ok else None
+        out[f"speedup_vs_{name}_cpu"] = (out[f"{name}_cpu_s"] / e_cpu
+                                         if ok and e_cpu > 0 else None)
+    return out
