@@ -106,6 +106,41 @@ def test_classify_plugin_infeasible_congestion_and_guaranteed():
     assert rules.classify_plugin(0.0, 10.0, 27.0, 7.0, EFF, 10.0, 7.5) == (rules.CONGESTION, 0.0)
 
 
+def test_laxity_at_the_recharge_rate_and_its_conventions():
+    assert rules.laxity_c_h(2.0, 10.0, 18.0, 4.0, EFF) == pytest.approx(8.0 - 18.0 / 3.6)
+    assert rules.laxity_c_h(2.0, 10.0, 0.0, 0.0, EFF) == 8.0       # need = 0: dep - t
+    assert rules.laxity_c_h(2.0, 10.0, 1.0, 0.0, EFF) == -math.inf  # c = 0, need > 0
+
+
+def offer(direction=-1, baseline=7.0, *, need=10.0, soc=0.6, v2g=5.0, w=2.0, lax=5.0,
+          guarded=True, c=7.0):
+    return rules.ev_offer_kw(direction, baseline, need=need, soc=soc, capacity_kwh=60.0,
+                             eff=EFF, pmax=7.0, v2g_max_kw=v2g, v2g_min_soc=0.3, window_h=w,
+                             laxity_c=lax, guarded=guarded, c=c)
+
+
+def test_ev_offers_follow_laxity_at_the_recharge_rate_under_a_guarded_policy():
+    # deferral needs laxity_c >= w; V2G v = min(5, 0.3 x 60 x 0.9 / 2) = 5 costs
+    # v w / (c eff eff_d) = 10 / (c 0.81) h of laxity
+    assert offer(lax=2.0, v2g=0.0) == 7.0
+    assert offer(lax=1.99, v2g=0.0) == 0.0
+    assert offer(lax=1.99, v2g=0.0, guarded=False) == 7.0
+    assert offer(lax=2.0 + 1e-9 + 10.0 / (7.0 * 0.81)) == pytest.approx(12.0)
+    assert offer(lax=1.99 + 10.0 / (7.0 * 0.81)) == pytest.approx(7.0)
+    assert offer(lax=2.0 + 1e-9 + 10.0 / (2.0 * 0.81), c=2.0) == pytest.approx(12.0)
+    assert offer(lax=1.99 + 10.0 / (2.0 * 0.81), c=2.0) == pytest.approx(7.0)
+    assert offer(lax=1e9, c=0.0) == 7.0                 # c = 0: nothing to recharge with
+    assert offer(lax=-1.0, guarded=False) == pytest.approx(12.0)
+    assert offer(+1, 3.0) == 4.0 and offer(+1, 3.0, need=0.0) == 0.0
+
+
+def test_absorb_offers_are_scaled_to_the_headroom_the_baselines_leave():
+    assert rules.absorb_scale([4.0, 2.0], [3.0, 4.0], 10.0) == pytest.approx(0.5)
+    assert rules.absorb_scale([1.0, 1.0], [3.0, 4.0], 10.0) == 1.0
+    assert rules.absorb_scale([1.0], [6.0, 6.0], 10.0) == 0.0
+    assert rules.absorb_scale([4.0], [6.0], math.inf) == 1.0
+
+
 def test_owner_floor_is_the_highest_of_the_three_reserves():
     # min 0.1; 1 - 0.8 = 0.2; backup 3 h of 8760 kWh/yr on 10 kWh = 0.1 + 0.3
     assert rules.owner_floor_soc(0.1, 0.95, 0.8, 3.0, 8760.0, 10.0) == pytest.approx(0.4)
@@ -216,13 +251,38 @@ def test_v2g_only_event_with_ample_laxity_delivers_its_target():
     assert res.clips == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "contract: inside a discharge event the baseline is re-evaluated on the EV's depleted "
-    "state, so smart recharges it at the next decision and pro_rata removes only part of it"))
 def test_v2g_only_event_delivers_its_target_across_re_decisions():
+    # the EV is at its target at the event start: its shadow SOC stays there, so its
+    # baseline is 0 at every decision and the 3 kW award is all V2G
     inp = v2g_event_inputs(15)
     res, cf = run_reference_full(inp), run_reference_full(inp, counterfactual=True)
+    for t in np.arange(18.0, 19.0, 0.25):
+        assert power_at(res.ev_power, 0, t) == pytest.approx(-3.0)
+    assert all(a[3] == pytest.approx(5.0) for a in res.awards)       # V2G only, no deferral
+    assert rows_of(res, "ev_target_reached")[0][0] > 19.0
     assert settle(res, cf, inp)["v2g"]["delivered"].sum() == pytest.approx(3.0, abs=1e-6)
+
+
+def test_evs_at_their_target_do_not_flip_between_charging_and_v2g_in_a_discharge_event():
+    # two EVs at their targets, V2G 5 and 3 kW, 3 kW discharge for 2 h at 15-minute
+    # decisions. Their baselines stay 0 (shadow SOC at the target), so each gives
+    # 3 x v / 8 for the whole window; no target-reached row before the window ends,
+    # then exactly one per EV while they recharge.
+    f = ev_fleet([60.0, 50.0], [7.0, 11.0], v2g=[5.0, 3.0])
+    s = recorded([0, 1], [0.0, 0.0], [40.0, 40.0], [0.8, 0.8], [0.8, 0.8])
+    inp = make_inputs(f, days=1, ev_policy="smart", sessions=s, interval_min=15,
+                      events=events(("v2g", 18.0, 2.0, 3.0, -1, 300.0)))
+    res, cf = run_reference_full(inp), run_reference_full(inp, counterfactual=True)
+    during = [c for c in res.ev_power if 18.0 <= c[0] < 20.0]
+    assert during == [(18.0, 0, pytest.approx(-1.875)), (18.0, 1, pytest.approx(-1.125))]
+    targets = rows_of(res, "ev_target_reached")
+    assert sorted(e for _, e in targets) == [0, 1]
+    assert all(t > 20.0 for t, _ in targets)
+    assert targets == sorted(targets)
+    assert targets[1][0] - targets[0][0] > 0.1
+    assert res.clips == []
+    np.testing.assert_allclose(settle(res, cf, inp)["v2g"]["delivered"], [3.75, 2.25],
+                               atol=1e-9)
 
 
 def battery_event_inputs(allocation, min_comp=(0.05, 0.10, 0.05)):
@@ -288,30 +348,70 @@ def test_no_ev_is_deferred_whose_home_made_no_offer():
     assert refused.ev_power == cf.ev_power
 
 
-def test_ev_plugging_in_during_an_event_joins_only_if_its_laxity_covers_the_window():
+def test_ev_plugging_in_during_an_event_takes_part_when_the_offer_rules_give_it_an_offer():
     # at 18, 2 h of window left: 12 kWh -> laxity 4 - 1.90 = 2.10 h, joins (deferred)
     assert power_at(run_reference_full(deferral_inputs("smart", 18.0, 0.2)).ev_power,
                     0, 18.0) == 0.0
-    # 18 kWh -> laxity 4 - 2.86 = 1.14 h < 2 h: charges as if no event were running
-    assert power_at(run_reference_full(deferral_inputs("smart", 18.0, 0.3)).ev_power,
-                    0, 18.0) == 7.0
-    # without the guard it is not guarded, so it takes part
+    # 18 kWh -> laxity 4 - 2.86 = 1.14 h < 2 h: charges at its baseline; at 19 (11.7 kWh
+    # left, laxity 3 - 1.86 = 1.14 h >= the 1 h left) it is deferred: no separate gate
+    res = run_reference_full(deferral_inputs("smart", 18.0, 0.3))
+    assert [(t, p) for t, _, p in res.ev_power] == [
+        (18.0, 7.0), (19.0, 0.0), (20.0, 7.0), (pytest.approx(20.0 + 11.7 / 6.3), 0.0)]
+    assert res.departures[0][4] <= 1e-6
+    # without the guard the policy is not guarded, so it takes part at once
     assert power_at(run_reference_full(deferral_inputs("smart", 18.0, 0.3, guard=False))
                     .ev_power, 0, 18.0) == 0.0
 
 
-def test_guard_floor_at_the_reservation_clips_a_deferral_under_a_site_limit():
-    # 12 kWh from 17 to 22 under 10 kW: rho = 12 / (0.9 x 5); laxity 3.10 h covers the
-    # 3 h window, so the baseline (7 kW) is offered and awarded, then the floor raises it
+def test_laxity_for_offers_is_measured_at_the_reservation_under_a_site_limit():
+    # 12 kWh from 17 to 22 under 10 kW: rho = 12 / (0.9 x 5), so laxity_c = 0 at plug-in
+    # (laxity at pmax, 3.10 h, would have covered the 3 h window): no offer, it charges
+    # at its smart setpoint (7 kW). At 18.25, 4.125 kWh left: laxity_c = 3.75 -
+    # 4.125 / (0.9 rho) = 2.03 h >= 1.75 h, so its baseline is deferred from then on.
     inp = deferral_inputs("smart", 17.0, 0.2)
     inp.site_limit_kw = 10.0
     res = run_reference_full(inp)
-    rho = 12.0 / (EFF * 5.0)
-    t, e, setpoint, floor = res.clips[0]
-    assert (t, e, setpoint) == (17.0, 0, 0.0)
-    assert floor == pytest.approx(rho, rel=1e-12)
-    assert power_at(res.ev_power, 0, 17.0) == pytest.approx(rho, rel=1e-12)
+    offers = {a[0]: a[3] for a in res.awards}
+    assert offers[17.0] == offers[18.0] == 0.0
+    assert offers[18.25] == pytest.approx(7.0)
+    assert [(t, p) for t, _, p in res.ev_power][:3] == [(17.0, 7.0), (18.25, 0.0), (20.0, 7.0)]
+    assert res.clips == []
     assert res.departures[0][4] <= 1e-6
+
+
+def congested_pair(policy, guard=True):
+    # limit 10 kW: EV0 reserves 30 / (0.9 x 20) = 1.67 kW; EV1 needs 85 kWh by 20
+    # (m = 9.44 kW > 8.33 kW of headroom): congested. Discharge 20 kW from 11 to 12.
+    f = ev_fleet([60.0, 100.0], [7.0, 11.0])
+    s = recorded([0, 1], [10.0, 10.0], [30.0, 20.0], [0.3, 0.0], [0.8, 0.85])
+    return make_inputs(f, days=1, ev_policy=policy, sessions=s, site_limit_kw=10.0,
+                       departure_guard=guard,
+                       events=events(("shed", 11.0, 1.0, 20.0, -1, 300.0)))
+
+
+def test_under_a_guarded_policy_only_guaranteed_evs_offer():
+    status = {p[1]: p[2] for p in run_reference_full(congested_pair("smart")).plugins}
+    assert status == {0: rules.FEASIBLE, 1: rules.CONGESTION}
+    for policy, guard, asked in (("smart", True, False), ("smart", False, True),
+                                 ("uncontrolled", True, True)):
+        inp = congested_pair(policy, guard)
+        res, cf = run_reference_full(inp), run_reference_full(inp, counterfactual=True)
+        offer1 = [a[3] for a in res.awards if a[0] == 11.0 and a[2] == 1][0]
+        expected = power_at(cf.ev_power, 1, 11.0) if asked else 0.0
+        assert expected > 0.0 or not asked
+        assert offer1 == pytest.approx(expected), (policy, guard)
+
+
+def test_a_departure_frees_its_reservation_for_an_arrival_at_the_same_instant():
+    # EV0 holds rho = 27 / (0.9 x 5) = 6 kW until it leaves at 5; EV1 plugs in at 5
+    # needing m = 36 / (0.9 x 5) = 8 kW of the 10 kW limit: it fits only once EV0 is gone
+    f = ev_fleet([60.0, 60.0], [7.0, 11.0])
+    s = recorded([0, 1], [0.0, 5.0], [5.0, 10.0], [0.2, 0.1], [0.65, 0.7])
+    res = run_reference_full(make_inputs(f, days=1, ev_policy="smart", site_limit_kw=10.0,
+                                         sessions=s))
+    assert [(p[1], p[2]) for p in res.plugins] == [(0, rules.FEASIBLE), (1, rules.FEASIBLE)]
+    assert res.plugins[1][3] == pytest.approx(8.0)
+    assert all(d[4] <= 1e-6 for d in res.departures)
 
 
 def test_battery_with_self_discharge_fills_at_the_closed_form_time_then_idles_near_full():

@@ -44,7 +44,12 @@ class EVState:
     tgt: float = 0.0
     status: str = ""
     rho: float = 0.0
-    excluded_event: int = -1    # event it plugged into without qualifying
+    # shadow SOC during a dispatch event (docs/semantics.md, Baselines): its SOC at
+    # the event start or at plug-in, advanced at the baseline decided at each decision
+    shadow_k: int = -1          # the event it belongs to (-1: none yet this session)
+    shadow_soc: float = 0.0
+    shadow_t: float = 0.0
+    shadow_p: float = 0.0
     proc: simpy.Process | None = None
 
     def soc_at(self, t: float) -> float:

@@ -25,7 +25,6 @@ from desim.sim.reference.decision import decide
 __all__ = ["Run", "controller_process"]
 
 _LATE = 2                   # SimPy priority after NORMAL: after all events of the instant
-GUARDING = ("smart", "price_responsive")
 SAME_KW = 1e-12             # a re-decided setpoint this close to the old one is not a change
 
 
@@ -64,7 +63,7 @@ class Run:
             raise NotImplementedError(f"reference: EV policy {self.ev_policy!r}")
         if self.bess_policy not in ("self_consumption", "follow_dispatch"):
             raise NotImplementedError(f"reference: battery policy {self.bess_policy!r}")
-        self.guard_on = bool(inp.departure_guard) and self.ev_policy in GUARDING
+        self.guard_on = bool(inp.departure_guard) and self.ev_policy in rules.GUARDING
         self.profile_t = [k * inp.interval_h for k in range(inp.n_steps)]
         self.windows = [DispatchWindow(k, inp.events.event_id[j], float(inp.events.start_h[j]),
                                        float(inp.events.end_h[j]), float(inp.events.target_kw[j]),
@@ -130,7 +129,7 @@ class Run:
 
     def plug_in(self, ev: EVState, t, dep, soc, tgt):
         ev.plugged, ev.plug_t, ev.dep, ev.tgt = True, t, dep, tgt
-        ev.soc, ev.t0, ev.p, ev.excluded_event = soc, t, 0.0, -1
+        ev.soc, ev.t0, ev.p, ev.shadow_k = soc, t, 0.0, -1
         ev.status, ev.rho = "", 0.0
         self._row(t, "ev_arrival", ev.home, "ev", ev.index, soc)
         self._row(t, "ev_plugged_in", ev.home, "ev", ev.index, soc)
@@ -138,7 +137,7 @@ class Run:
             self.pending.append(ev)
             self.request_decision()
             return
-        self._classify(ev, t, None)
+        self._classify(ev, t)
         p = ev.pmax if soc < tgt else 0.0     # uncontrolled, and smart without a limit
         self._set_ev_power(ev, t, p)
 
@@ -170,21 +169,15 @@ class Run:
         self._row(t, kind, b.home, "bess", b.index, limit)
 
     # -- plug-in classification ------------------------------------------------------------
-    def _classify(self, ev: EVState, t, window):
+    def _classify(self, ev: EVState, t):
         reserved = sum(o.rho for o in self.evs if o.guaranteed and o is not ev)
         need = rules.need_kwh(ev.soc, ev.tgt, ev.capacity_kwh)
         ev.status, ev.rho = rules.classify_plugin(t, ev.dep, need, ev.pmax, ev.eff,
                                                   self.limit, reserved)
         self.plugins.append((t, ev.index, ev.status, ev.rho))
-        if window is not None and t > window.start:
-            lax = rules.laxity_h(t, ev.dep, need, ev.pmax, ev.eff)
-            ok = (bool(window.accepted[ev.home])
-                  and int(self.fleet.ev_priority[ev.home]) != rules.HIGH_PRIORITY
-                  and (not self._guarded(ev) or lax >= window.end - t))
-            if not ok:
-                ev.excluded_event = window.k
 
     def _guarded(self, ev: EVState) -> bool:
+        """The guard protects this EV (guard on and guaranteed at plug-in)."""
         return self.guard_on and ev.guaranteed
 
     def recharge_kw(self, ev: EVState) -> float:
@@ -195,8 +188,10 @@ class Run:
         window = self.window_at(t)
         if window is not None and window.accepted is None:
             self._draw_acceptance(window)
+        # departures and target / V2G-floor stops of this instant are already applied
+        # (they run before this late decision); arrivals are classified in index order
         for ev in sorted(self.pending, key=lambda o: o.index):
-            self._classify(ev, t, window)
+            self._classify(ev, t)
         self.pending.clear()
         nxt = self.boundaries[bisect.bisect_right(self.boundaries, t)]
         ev_sp, bess_sp = decide(self, t, nxt - t, window)

@@ -1,10 +1,11 @@
 """One decision of the reference controller: every setpoint at one decision instant.
 
 Order (docs/semantics.md): each asset's baseline (its policy's setpoint with no
-event), then, inside an event, offers, awards, ``baseline + direction *
-award`` clipped to the ratings; then the guard floor raises EV setpoints (a
-clip); then the site-limit cut; then an EV at its target does not charge and an
-EV at its V2G floor does not discharge, and a battery stops at its limits.
+event; inside an event an EV's baseline is its policy evaluated on its shadow
+SOC), then, inside an event, offers, awards, ``baseline + direction * award``
+clipped to the ratings; then the guard floor raises EV setpoints (a clip); then
+the site-limit cut; then an EV at its target does not charge and an EV at its
+V2G floor does not discharge, and a battery stops at its limits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = ["decide"]
 
 NEAR_FULL_SOC = 0.005       # a battery with self-discharge this close to its ceiling idles
 LIMIT_TOL_KW = 1e-9
+SHADOW_AT_TARGET_SOC = 1e-12  # a shadow SOC this close below its target is at its target
 
 
 def decide(run, t, dt, window):
@@ -34,7 +36,10 @@ def decide(run, t, dt, window):
             floor[ev.index] = rules.guard_floor_kw(
                 t, dt, ev.dep, need[ev.index], soc[ev.index], ev.tgt, run.recharge_kw(ev),
                 ev.pmax, ev.eff, ev.v2g_max_kw)
-    base = _ev_baseline(run, t, plugged, soc, need, floor)
+    if window is None:
+        base = _ev_baseline(run, t, plugged, soc, need, floor)
+    else:
+        base = _shadow_baseline(run, t, dt, window, plugged)
     k = run.interval_index(t)
     bsoc = {b.index: b.soc_at(t) for b in run.bess}
     bbase = {b.index: _bess_baseline(run, b, bsoc[b.index], k) for b in run.bess}
@@ -82,6 +87,39 @@ def _ev_baseline(run, t, plugged, soc, need, floor):
     return base
 
 
+def _shadow_baseline(run, t, dt, window, plugged):
+    """EV baselines inside `window`: the policy evaluated on each EV's shadow SOC.
+
+    The shadow SOC starts at the EV's SOC at its first decision in the event (the
+    event start, or its plug-in during the event), then advances at the baseline
+    decided at the previous decision, capped at the target. The baseline is the
+    policy's setpoint on the shadow states, clipped to ``[0, pmax]``, while the
+    shadow SOC is below the target; else 0.
+    """
+    for ev in plugged:
+        if ev.shadow_k != window.k:
+            ev.shadow_k, ev.shadow_soc, ev.shadow_p = window.k, ev.soc_at(t), 0.0
+        elif ev.shadow_p > 0.0 and ev.shadow_soc < ev.tgt:
+            s = ev.shadow_soc + ev.eff * ev.shadow_p * (t - ev.shadow_t) / ev.capacity_kwh
+            ev.shadow_soc = ev.tgt if s >= ev.tgt - SHADOW_AT_TARGET_SOC else s
+        ev.shadow_t = t
+    ssoc = {ev.index: ev.shadow_soc for ev in plugged}
+    sneed = {ev.index: rules.need_kwh(ssoc[ev.index], ev.tgt, ev.capacity_kwh)
+             for ev in plugged}
+    sfloor = {}
+    for ev in plugged:
+        if run._guarded(ev):
+            sfloor[ev.index] = rules.guard_floor_kw(
+                t, dt, ev.dep, sneed[ev.index], ssoc[ev.index], ev.tgt, run.recharge_kw(ev),
+                ev.pmax, ev.eff, ev.v2g_max_kw)
+    base = _ev_baseline(run, t, plugged, ssoc, sneed, sfloor)
+    for ev in plugged:
+        e = ev.index
+        base[e] = min(max(base[e], 0.0), ev.pmax) if ssoc[e] < ev.tgt else 0.0
+        ev.shadow_p = base[e]
+    return base
+
+
 def _bess_limits(b, soc, p):
     near_full = b.self_discharge_per_h > 0.0 and soc >= b.max_soc - NEAR_FULL_SOC
     if p > 0.0 and (soc >= b.max_soc or near_full):
@@ -103,22 +141,29 @@ def _dispatch(run, t, window, plugged, soc, need, base, bsoc, bbase, ev_sp, bess
     w = window.end - t
     direction = window.direction
     accepted = window.accepted
+    guarded_policy = run.guard_on
     home_offer = {i: 0.0 for i in range(f.n_prosumers) if accepted[i]}
     ev_offer, bess_offer = {}, {}
     for ev in plugged:
         i = ev.home
-        if (not accepted[i] or int(f.ev_priority[i]) == rules.HIGH_PRIORITY
-                or ev.excluded_event == window.k):
+        if not accepted[i] or int(f.ev_priority[i]) == rules.HIGH_PRIORITY:
             continue
+        if guarded_policy and not ev.guaranteed:
+            continue                # the guard does not protect it: not asked for more
         e = ev.index
-        lax = rules.laxity_h(t, ev.dep, need[e], ev.pmax, ev.eff)
-        o = rules.ev_offer_kw(direction, base[e], need=need[e], soc=soc[e],
-                              capacity_kwh=ev.capacity_kwh, eff=ev.eff, pmax=ev.pmax,
-                              v2g_max_kw=ev.v2g_max_kw, v2g_min_soc=ev.v2g_min_soc,
-                              window_h=w, laxity=lax, guarded=run._guarded(ev),
-                              guard_on=run.guard_on, c=run.recharge_kw(ev))
-        ev_offer[e] = o
-        home_offer[i] += o
+        c = run.recharge_kw(ev)
+        ev_offer[e] = rules.ev_offer_kw(
+            direction, base[e], need=need[e], soc=soc[e], capacity_kwh=ev.capacity_kwh,
+            eff=ev.eff, pmax=ev.pmax, v2g_max_kw=ev.v2g_max_kw, v2g_min_soc=ev.v2g_min_soc,
+            window_h=w, laxity_c=rules.laxity_c_h(t, ev.dep, need[e], c, ev.eff),
+            guarded=guarded_policy, c=c)
+    if direction > 0 and run.ev_policy in rules.GUARDING and math.isfinite(run.limit):
+        k = rules.absorb_scale(list(ev_offer.values()), [base[ev.index] for ev in plugged],
+                               run.limit)
+        ev_offer = {e: k * o for e, o in ev_offer.items()}
+    for ev in plugged:
+        if ev.index in ev_offer:
+            home_offer[ev.home] += ev_offer[ev.index]
     if run.bess_policy == "follow_dispatch":
         for b in run.bess:
             if not accepted[b.home]:

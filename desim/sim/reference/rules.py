@@ -13,14 +13,16 @@ import math
 from desim.assets import physics
 
 __all__ = [
-    "FEASIBLE", "INFEASIBLE", "CONGESTION", "HIGH_PRIORITY",
-    "need_kwh", "laxity_h", "classify_plugin", "guard_floor_kw", "smart_fill",
-    "ev_offer_kw", "bess_offer_kw", "owner_floor_soc", "allocate", "cut_to_limit",
+    "FEASIBLE", "INFEASIBLE", "CONGESTION", "GUARDING", "HIGH_PRIORITY",
+    "need_kwh", "laxity_h", "laxity_c_h", "classify_plugin", "guard_floor_kw", "smart_fill",
+    "ev_offer_kw", "absorb_scale", "bess_offer_kw", "owner_floor_soc", "allocate",
+    "cut_to_limit",
 ]
 
 FEASIBLE = "feasible_at_plugin"
 INFEASIBLE = "infeasible_at_plugin"
 CONGESTION = "congestion_at_plugin"
+GUARDING = ("smart", "price_responsive")   # EV policies the departure guard applies to
 HIGH_PRIORITY = 2           # index of "high" in desim.fleet.table.EV_PRIORITY_NAMES
 FEASIBLE_TOL_KWH = 1e-6
 HEADROOM_TOL_KW = 1e-9
@@ -34,6 +36,18 @@ def need_kwh(soc: float, target_soc: float, capacity_kwh: float) -> float:
 def laxity_h(t: float, dep: float, need: float, pmax: float, eff: float) -> float:
     """``(dep - t) - need / (pmax eff)``: how long charging can still wait at full power."""
     return (dep - t) - (need / (pmax * eff) if need > 0.0 else 0.0)
+
+
+def laxity_c_h(t: float, dep: float, need: float, c: float, eff: float) -> float:
+    """Laxity at the recharge rate `c`: ``(dep - t) - need / (c eff)`` (h).
+
+    ``need = 0`` gives ``dep - t``; ``c = 0`` with ``need > 0`` gives ``-inf``.
+    """
+    if need <= 0.0:
+        return dep - t
+    if c <= 0.0:
+        return -math.inf
+    return (dep - t) - need / (c * eff)
 
 
 def classify_plugin(t, dep, need, pmax, eff, site_limit_kw, reserved_kw):
@@ -96,27 +110,39 @@ def smart_fill(active, floors, pmax, dep, lax, order, site_limit_kw):
 
 
 def ev_offer_kw(direction, baseline_kw, *, need, soc, capacity_kwh, eff, pmax, v2g_max_kw,
-                v2g_min_soc, window_h, laxity, guarded, guard_on, c):
+                v2g_min_soc, window_h, laxity_c, guarded, c):
     """One plugged, participating EV's offer for the rest of the window (kW, >= 0).
 
-    Discharge events (`direction` < 0): deferral of the baseline charging (if
-    not guarded, or if guarded and ``laxity >= w``) plus V2G
-    ``min(v2g_max, (soc - v2g_min_soc) C eff_d / w)``, which with the guard on
-    needs ``laxity - w - v2g w / (c eff eff_d) >= 0``. Absorb events: ``pmax -
-    baseline`` for an EV with ``need > 0``.
+    `guarded`: the policy is guarded (guard on, ``smart`` or ``price_responsive``);
+    the caller then asks only guaranteed EVs. `laxity_c` is the laxity at the
+    recharge rate `c` (`laxity_c_h`). Discharge events (`direction` < 0):
+    deferral of the baseline charging (if not guarded, or if ``laxity_c >= w``)
+    plus V2G ``v = min(v2g_max, (soc - v2g_min_soc) C eff_d / w)``, which under a
+    guarded policy needs ``laxity_c - w - v w / (c eff eff_d) >= 0`` (never met
+    with ``c = 0``). Absorb events: ``pmax - baseline`` for an EV with ``need > 0``.
     """
     w = window_h
     if direction > 0:
         return max(0.0, pmax - baseline_kw) if need > 0.0 else 0.0
-    deferral = max(0.0, baseline_kw) if (not guarded or laxity >= w) else 0.0
+    deferral = max(0.0, baseline_kw) if (not guarded or laxity_c >= w) else 0.0
     v2g = 0.0
     if v2g_max_kw > 0.0:
         v2g = max(0.0, min(v2g_max_kw, (soc - v2g_min_soc) * capacity_kwh * eff / w))
-        if guard_on and v2g > 0.0:
+        if guarded and v2g > 0.0:
             cost_h = v2g * w / (c * eff * eff) if c > 0.0 else math.inf
-            if laxity - w - cost_h < 0.0:
+            if laxity_c - w - cost_h < 0.0:
                 v2g = 0.0
     return deferral + v2g
+
+
+def absorb_scale(offers_kw, baselines_kw, site_limit_kw) -> float:
+    """Factor (0..1) scaling the EV absorb offers together to the headroom the
+    baselines leave under the site limit: ``(limit - sum(baselines)) / sum(offers)``."""
+    total = sum(offers_kw)
+    if not math.isfinite(site_limit_kw) or total <= 0.0:
+        return 1.0
+    headroom = max(0.0, site_limit_kw - sum(baselines_kw))
+    return min(1.0, headroom / total)
 
 
 def owner_floor_soc(min_soc, max_soc, max_discharge, backup_hours, annual_load_kwh,
