@@ -148,6 +148,17 @@ def test_owner_floor_is_the_highest_of_the_three_reserves():
     assert rules.owner_floor_soc(0.1, 0.95, 0.8, 100.0, 8760.0, 10.0) == pytest.approx(0.95)
 
 
+def test_battery_offer_is_what_it_can_hold_minus_what_its_baseline_already_does():
+    kw = dict(soc=0.6, capacity_kwh=10.0, max_charge_kw=5.0, max_discharge_kw=5.0,
+              charge_eff=0.95, discharge_eff=0.95, floor_soc=0.2, max_soc=0.95, window_h=2.0)
+    down = float(physics.max_discharge_power_kw(0.6, 10.0, 5.0, 2.0, 0.2, 0.95))
+    up = float(physics.max_charge_power_kw(0.6, 10.0, 5.0, 2.0, 0.95, 0.95))
+    assert rules.bess_offer_kw(-1, -1.0, **kw) == pytest.approx(down - 1.0)
+    assert rules.bess_offer_kw(-1, 2.0, **kw) == pytest.approx(down)     # discharges nothing
+    assert rules.bess_offer_kw(+1, 1.0, **kw) == pytest.approx(up - 1.0)
+    assert rules.bess_offer_kw(+1, -2.0, **kw) == pytest.approx(up)      # charges nothing
+
+
 def test_allocation_pro_rata_and_merit():
     offers = {0: 4.0, 1: 2.0, 2: 6.0}
     asks = {0: 0.10, 1: 0.05, 2: 0.10}

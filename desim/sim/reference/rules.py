@@ -157,16 +157,17 @@ def bess_offer_kw(direction, baseline_kw, *, soc, capacity_kwh, max_charge_kw,
     """A follow_dispatch battery's offer (kW, >= 0) beyond its baseline for the window.
 
     Discharge: the constant power it can hold above the owner's floor for the
-    window, less what the baseline already discharges (``hold + baseline``).
-    Absorb: what it can hold below its ceiling, less the baseline charging.
+    window, minus what its baseline already discharges (``max(0, -baseline)``; a
+    charging baseline discharges nothing). Absorb: likewise up to its ceiling,
+    minus what its baseline already charges (``max(0, baseline)``).
     """
     if direction < 0:
         hold = float(physics.max_discharge_power_kw(soc, capacity_kwh, max_discharge_kw,
                                                     window_h, floor_soc, discharge_eff))
-        return max(0.0, hold + baseline_kw)
+        return max(0.0, hold - max(0.0, -baseline_kw))
     hold = float(physics.max_charge_power_kw(soc, capacity_kwh, max_charge_kw, window_h,
                                              max_soc, charge_eff))
-    return max(0.0, hold - baseline_kw)
+    return max(0.0, hold - max(0.0, baseline_kw))
 
 
 def allocate(target_kw, offers, asks, allocation):
