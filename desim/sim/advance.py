@@ -195,7 +195,9 @@ class FleetAdvance:
             h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc, b.charge_efficiency,
             b.discharge_efficiency, b.self_discharge_per_h, dt, b.energy_step_kwh,
             self.bess_in_kwh, self.bess_out_kwh, delta_kw, self.bess_delta_kwh, active)
-        hit = active < dt
+        # a limit reached exactly at the end of the step is an event too
+        at_limit = np.where(b.power_kw[h] > 0, b.soc[h] >= b.max_soc[h], b.soc[h] <= b.min_soc[h])
+        hit = (active < dt) | ((active >= dt) & at_limit & (b.power_kw[h] != 0.0))
         if np.any(hit):
             t_hit = self.t_h + active[hit]
             h = h[hit]

@@ -53,7 +53,12 @@ def bess_floor_soc(bess, fleet):
 
 
 def bess_offers_kw(bess, fleet, baseline_kw, window_h, direction):
-    """Extra power (kW, >= 0) each battery can hold for `window_h` beyond its baseline."""
+    """Extra power (kW, >= 0) each battery can hold for `window_h` beyond its baseline.
+
+    Discharge: the constant power it can hold above its owner's floor for the
+    window, minus what its baseline already discharges (a charging baseline
+    discharges nothing); absorb: likewise up to its ceiling (docs/semantics.md).
+    """
     if direction < 0:
         usable_kwh = np.maximum(0.0, bess.soc - bess_floor_soc(bess, fleet)) * bess.capacity_kwh
         sustain_kw = np.minimum(bess.max_discharge_kw,

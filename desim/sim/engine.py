@@ -246,6 +246,11 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         dispatching = self.active >= 0
         base_b = (np.asarray(self.inp.bess_policy.setpoints(b, sig), dtype=float) if b.n
                   else np.zeros(0))
+        if dispatching and b.n:
+            # the baseline the battery would really hold: nothing past its limits
+            base_b = np.where(((base_b > 0) & (b.soc >= b.max_soc))
+                              | ((base_b < 0) & (b.soc <= b.min_soc)), 0.0,
+                              np.clip(base_b, -b.max_discharge_kw, b.max_charge_kw))
         # A static policy (the same setpoint whatever the signals, e.g. uncontrolled)
         # needs no EV recompute outside dispatch: plug-ins set their own power.
         static = (getattr(self.inp.ev_policy, "static", False) and not dispatching
@@ -261,14 +266,14 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             self._allocate(base_b, base_ev)
         # batteries
         if b.n:
-            pb = base_b + direction * self.bess_award_kw if dispatching else base_b.copy()
+            if dispatching:
+                base_eff = base_b
+                pb = base_eff + direction * self.bess_award_kw
+            else:
+                pb = base_b.copy()
             kernels.battery_limits(pb, b.soc, b.min_soc, b.max_soc, b.max_charge_kw,
                                    b.max_discharge_kw)
             if dispatching:
-                # baseline the battery would really hold: nothing past its limits
-                base_eff = np.where(((base_b > 0) & (b.soc >= b.max_soc))
-                                    | ((base_b < 0) & (b.soc <= b.min_soc)), 0.0,
-                                    np.clip(base_b, -b.max_discharge_kw, b.max_charge_kw))
                 self.bess_delta_kw = direction * (pb - base_eff)
                 awarded = np.flatnonzero((self.bess_award_kw > 0) & (pb != b.power_kw))
                 log.record("setpoint", t, b.prosumer_index[awarded], "bess", awarded,
