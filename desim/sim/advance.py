@@ -107,7 +107,7 @@ class FleetAdvance:
                 reserved = float(ev.reservation_kw[ev.plugged].sum())
                 cause, rho = guard.admit(ev.needed_kwh_at(a), ev.departure_h[a] - ta,
                                          ev.max_charge_kw[a], ev.charge_efficiency[a],
-                                         self.inp.site_limit_kw, reserved)
+                                         self.inp.site_limit_kw, reserved, ev.v2g_max_kw[a])
                 ev.plugin_cause[a] = cause
                 ev.reservation_kw[a] = rho
                 log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,

@@ -19,7 +19,7 @@ LIMIT_TOL_KW = 1e-9     # a total within this of the site limit counts as within
 
 
 def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw,
-          reserved_kw):
+          reserved_kw, v2g_max_kw=0.0):
     """Feasibility at plug-in of EVs that plug in together at one instant.
 
     Parameters
@@ -38,9 +38,11 @@ def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw
         `FEASIBLE`, `INFEASIBLE` (not reachable alone at full power) or `CONGESTION`
         (reachable alone, not within the headroom left).
     reservation_kw : array
-        What each guaranteed EV reserves: its minimum constant rate
-        ``need / (eff * time_left)`` under a site limit, 0 otherwise (and for EVs not
-        guaranteed). EVs plugging at the same instant are admitted in the order given.
+        What each guaranteed EV reserves under a site limit: its minimum constant
+        rate ``m = need / (eff * time_left)``, and for a V2G-capable EV also room to
+        recharge what it may give back, ``max(m, min(pmax, m + v2g_max, headroom))``;
+        0 without a limit and for EVs not guaranteed. EVs plugging at the same
+        instant are admitted in the order given.
     """
     need = np.asarray(need_kwh, dtype=float)
     left = np.maximum(np.asarray(time_left_h, dtype=float), 0.0)
@@ -52,10 +54,12 @@ def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(need > MET_TOL_KWH, need / (charge_efficiency * left), 0.0)
     headroom = site_limit_kw - reserved_kw
+    v2g = np.broadcast_to(np.asarray(v2g_max_kw, dtype=float), need.shape)
+    pmax = np.broadcast_to(np.asarray(max_charge_kw, dtype=float), need.shape)
     for j in np.flatnonzero(alone):     # few EVs plug in at one instant
         if rate[j] <= headroom + LIMIT_TOL_KW:
-            rho[j] = rate[j]
-            headroom -= rate[j]
+            rho[j] = max(rate[j], min(pmax[j], rate[j] + v2g[j], headroom))
+            headroom -= rho[j]
         else:
             cause[j] = CONGESTION
     return cause, rho

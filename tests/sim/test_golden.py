@@ -34,7 +34,25 @@ def _replay():
                        interval_min=30)
 
 
-@pytest.mark.parametrize("name,build", [("dispatch_day", _dispatch_day), ("replay", _replay)])
+def _tight_v2g_merit():
+    """Tight laxities, V2G, merit allocation and a binding site limit (12 kW for five
+    EVs of 6-11.5 kW), a discharge event over the evening peak."""
+    fleet = make_fleet(5, rng=np.random.default_rng(23), v2g=True, with_pv=False)
+    fleet.ev_v2g_max_kw[:] = [7.0, 5.0, 0.0, 7.0, 3.0]
+    sessions = recorded(ev_index=[0, 1, 2, 3, 4], arrival_h=[16.0, 16.5, 17.2, 17.9, 18.1],
+                        departure_h=[23.5, 21.0, 22.0, 30.0, 20.5],
+                        arrival_soc=[0.75, 0.3, 0.2, 0.85, 0.5],
+                        target_soc=[0.6, 0.8, 0.9, 0.7, 0.55])
+    return make_inputs(fleet, days=2, sessions=sessions, ev_policy="smart",
+                       bess_policy="follow_dispatch", site_limit_kw=12.0, allocation="merit",
+                       events=events(("peak", 18.0, 2.0, 20.0, -1, 500.0)))
+
+
+CASES = [("dispatch_day", _dispatch_day), ("replay", _replay),
+         ("tight_v2g_merit", _tight_v2g_merit)]
+
+
+@pytest.mark.parametrize("name,build", CASES)
 def test_event_log_matches_its_golden_file(name, build):
     inp = build()
     log = run_inputs(inp).log.to_pandas(inp.start)[COLUMNS]

@@ -173,7 +173,7 @@ class Run:
         reserved = sum(o.rho for o in self.evs if o.guaranteed and o is not ev)
         need = rules.need_kwh(ev.soc, ev.tgt, ev.capacity_kwh)
         ev.status, ev.rho = rules.classify_plugin(t, ev.dep, need, ev.pmax, ev.eff,
-                                                  self.limit, reserved)
+                                                  self.limit, reserved, ev.v2g_max_kw)
         self.plugins.append((t, ev.index, ev.status, ev.rho))
 
     def _guarded(self, ev: EVState) -> bool:

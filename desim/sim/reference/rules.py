@@ -50,7 +50,7 @@ def laxity_c_h(t: float, dep: float, need: float, c: float, eff: float) -> float
     return (dep - t) - need / (c * eff)
 
 
-def classify_plugin(t, dep, need, pmax, eff, site_limit_kw, reserved_kw):
+def classify_plugin(t, dep, need, pmax, eff, site_limit_kw, reserved_kw, v2g_max_kw=0.0):
     """Feasibility at plug-in; returns ``(status, rho_kw)``.
 
     `reserved_kw` is the sum of the reservations of the guaranteed EVs still
@@ -65,7 +65,8 @@ def classify_plugin(t, dep, need, pmax, eff, site_limit_kw, reserved_kw):
     m = need / (eff * stay) if need > 0.0 else 0.0
     headroom = site_limit_kw - reserved_kw
     if m <= headroom + HEADROOM_TOL_KW:
-        return FEASIBLE, m
+        # a V2G-capable EV also reserves room to recharge what it may give back
+        return FEASIBLE, max(m, min(pmax, m + v2g_max_kw, headroom))
     return CONGESTION, 0.0
 
 
