@@ -72,11 +72,14 @@ class FleetAdvance:
                 up = ev.power_kw[s] > 0
                 ev.soc[s] = np.where(up, ev.target_soc[s], ev.v2g_min_soc[s])
                 ts = te[stopping]
-                log.record("ev_target_reached", ts[up], ev.prosumer_index[s[up]], "ev", s[up],
-                           power_kw=0.0, soc_percent=ev.soc[s[up]] * 100,
-                           required_soc_percent=ev.target_soc[s[up]] * 100)
-                log.record("ev_v2g_floor", ts[~up], ev.prosumer_index[s[~up]], "ev", s[~up],
-                           power_kw=0.0, soc_percent=ev.soc[s[~up]] * 100)
+                # a stop within STOP_TOL_H of the departure is part of the departure
+                own = ev.departure_h[s] - ts > guard.STOP_TOL_H
+                tgt, flo = up & own, ~up & own
+                log.record("ev_target_reached", ts[tgt], ev.prosumer_index[s[tgt]], "ev", s[tgt],
+                           power_kw=0.0, soc_percent=ev.soc[s[tgt]] * 100,
+                           required_soc_percent=ev.target_soc[s[tgt]] * 100)
+                log.record("ev_v2g_floor", ts[flo], ev.prosumer_index[s[flo]], "ev", s[flo],
+                           power_kw=0.0, soc_percent=ev.soc[s[flo]] * 100)
                 self._set_ev_power(s, 0.0, ts)
                 self.ev_delta_kw[s] = 0.0
             if np.any(departing):

@@ -71,15 +71,19 @@ class EVState:
         args = (self.capacity_kwh, self.eff, self.eff)
         if self.p > 0.0 and self.soc < self.tgt:
             t = self.t0 + float(physics.time_to_soc(self.soc, self.tgt, self.p, *args))
-            if t < self.dep and t <= horizon_h:
+            if t < self.dep - STOP_TOL_H and t <= horizon_h:
                 return t, "ev_target_reached"
         if self.p < 0.0 and self.soc > self.v2g_min_soc:
             t = self.t0 + float(physics.time_to_soc(self.soc, self.v2g_min_soc, self.p, *args))
-            if t < self.dep and t <= horizon_h:
+            if t < self.dep - STOP_TOL_H and t <= horizon_h:
                 return t, "ev_v2g_floor"
         if self.dep <= horizon_h:
             return self.dep, "ev_departure"
         return math.inf, ""
+
+
+# a stop this close to the departure is not an event of its own (docs/semantics.md)
+STOP_TOL_H = 1e-9
 
 
 @define(eq=False)
