@@ -105,8 +105,6 @@ class FleetAdvance:
                 ta = te[arriving]
                 ev.soc[a] = ev.next_arrival_soc[a]
                 ev.plugged[a] = True
-                if self.active >= 0:
-                    self.ev_shadow_soc[a] = ev.soc[a]
                 reserved = float(ev.reservation_kw[ev.plugged].sum())
                 cause, rho = guard.admit(ev.needed_kwh_at(a), ev.departure_h[a] - ta,
                                          ev.max_charge_kw[a], ev.charge_efficiency[a],
@@ -157,8 +155,9 @@ class FleetAdvance:
         return codes[np.asarray(cause, dtype=np.int64)]
 
     def _coupled(self) -> bool:
-        """Whether every EV event is a decision instant (docs/semantics.md)."""
-        return bool(np.isfinite(self.inp.site_limit_kw) or self.active >= 0)
+        """Whether every EV event is a decision instant: under a site limit
+        (docs/semantics.md)."""
+        return bool(np.isfinite(self.inp.site_limit_kw))
 
     def _guarded(self) -> bool:
         return bool(self.inp.departure_guard and getattr(self.inp.ev_policy,

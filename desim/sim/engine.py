@@ -128,6 +128,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.bess_delta_kw = np.zeros(self.bess.n)
         self.ev_shadow_soc = np.zeros(self.ev.n)   # see `_ev_baseline`
         self._shadow_base_kw = np.zeros(self.ev.n)
+        self._shadow_plugged = np.zeros(self.ev.n, dtype=bool)
         self._shadow_t_h = 0.0
         self.award_ids = np.full(n, -1, dtype=np.int64)
         self.dispatch_row_id = -1
@@ -315,6 +316,10 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
                 moved, np.minimum(ev.target_soc, self.ev_shadow_soc + self._shadow_base_kw
                                   * ev.charge_efficiency * dt / ev.capacity_kwh),
                 self.ev_shadow_soc)
+        # an EV plugged in since the last decision starts its shadow at its SOC now
+        new = ev.plugged & ~self._shadow_plugged
+        self.ev_shadow_soc[new] = ev.soc[new]
+        self._shadow_plugged = ev.plugged.copy()
         self._shadow_t_h = t
 
     def _set_ev_setpoints(self, t, sig, base_ev, floor, direction, dispatching) -> None:

@@ -30,6 +30,7 @@ class Market:
         self.bess_delta_kwh[:] = 0.0
         self.ev_shadow_soc = self.ev.soc.copy()
         self._shadow_base_kw = np.zeros(self.ev.n)
+        self._shadow_plugged = self.ev.plugged.copy()
         self._shadow_t_h = t
         self._first_allocation = True
         self.dirty = True

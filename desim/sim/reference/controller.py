@@ -105,7 +105,7 @@ class Run:
         return None
 
     def coupled(self, t) -> bool:
-        return math.isfinite(self.limit) or self.window_at(t) is not None
+        return math.isfinite(self.limit)
 
     def request_decision(self):
         if not self.wake.triggered:
