@@ -329,6 +329,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         p = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
         requested = p
         p = np.maximum(p, floor)
+        raised = p
         limit = sig.site_limit_kw
         if (np.isfinite(limit) and self._honours_limit()
                 and np.maximum(p, 0.0).sum() > limit + guard.LIMIT_TOL_KW):
@@ -347,13 +348,19 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
                              power_kw=requested[changed], soc_percent=ev.soc[changed] * 100,
                              required_soc_percent=ev.target_soc[changed] * 100,
                              cause_id=cause)
-            clipped = requested[changed] < floor[changed]
+            # a clip row for every setpoint the guard raised or the site limit cut, so
+            # the log's last row per EV is always the power it holds
+            clipped = new_power[changed] != requested[changed]
             if np.any(clipped):
                 c = changed[clipped]
-                log.record("clip", t, ev.prosumer_index[c], "ev", c, power_kw=p[c],
+                reason = np.where(
+                    new_power[c] != p[c], log.detail_code("at_limit"),
+                    np.where(p[c] < raised[c], log.detail_code("site_limit"),
+                             log.detail_code("departure_guard: laxity")))
+                log.record("clip", t, ev.prosumer_index[c], "ev", c, power_kw=new_power[c],
                            soc_percent=ev.soc[c] * 100,
                            required_soc_percent=ev.target_soc[c] * 100,
-                           cause_id=ids[clipped], detail="departure_guard: laxity")
+                           cause_id=ids[clipped], detail=reason)
         if dispatching:
             self.ev_delta_kw = np.where(ev.plugged, direction * (new_power - base_ev), 0.0)
         else:
