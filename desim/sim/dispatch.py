@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from attrs import frozen
 
+from desim.assets import physics
+
 __all__ = ["DispatchEvents", "bess_offers_kw", "ev_offers_kw", "decide", "allocate",
            "ALLOCATIONS"]
 
@@ -60,12 +62,12 @@ def bess_offers_kw(bess, fleet, baseline_kw, window_h, direction):
     discharges nothing); absorb: likewise up to its ceiling (docs/semantics.md).
     """
     if direction < 0:
-        usable_kwh = np.maximum(0.0, bess.soc - bess_floor_soc(bess, fleet)) * bess.capacity_kwh
-        sustain_kw = np.minimum(bess.max_discharge_kw,
-                                usable_kwh * bess.discharge_efficiency / window_h)
+        sustain_kw = physics.max_discharge_power_kw(
+            bess.soc, bess.capacity_kwh, bess.max_discharge_kw, window_h,
+            bess_floor_soc(bess, fleet), bess.discharge_efficiency)
         return np.maximum(0.0, sustain_kw - np.maximum(0.0, -baseline_kw))
-    room_kwh = np.maximum(0.0, bess.max_soc - bess.soc) * bess.capacity_kwh
-    sustain_kw = np.minimum(bess.max_charge_kw, room_kwh / (bess.charge_efficiency * window_h))
+    sustain_kw = physics.max_charge_power_kw(bess.soc, bess.capacity_kwh, bess.max_charge_kw,
+                                             window_h, bess.max_soc, bess.charge_efficiency)
     return np.maximum(0.0, sustain_kw - np.maximum(0.0, baseline_kw))
 
 
