@@ -53,13 +53,14 @@ def join(path: str, key: str | int) -> str:
 class Problem(ScenarioError):
     """A problem at the value being checked, or at `at` (a dotted path) below it.
 
-    ``{table}`` in `detail` is replaced by the path of the value being checked.
+    `also` names another key (relative like `at`) that the problem involves.
     """
 
-    def __init__(self, detail: str, at: str = "") -> None:
+    def __init__(self, detail: str, at: str = "", also: str = "") -> None:
         super().__init__(f"{at}: {detail}" if at else detail)
         self.detail = detail
         self.at = at
+        self.also = also
 
 
 class Invalid(Problem):
@@ -114,9 +115,8 @@ def messages(exc: BaseException, path: str = "") -> list[str]:
         return [line for p in exc.problems for line in messages(p, path)]
     if isinstance(exc, Problem):
         where = path + exc.at if exc.at.startswith("[") or not exc.at else join(path, exc.at)
-        # "{table}" in a detail names another key of the same table
-        detail = exc.detail.replace("{table}", f"{path}." if path else "")
-        return [f"{where or '<top level>'}: {detail}"]
+        also = f" (also {join(path, exc.also)})" if exc.also else ""
+        return [f"{where or '<top level>'}: {exc.detail}{also}"]
     raise exc  # not a problem of the input: a bug in a hook or a check
 
 

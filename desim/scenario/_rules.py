@@ -101,8 +101,8 @@ def _unique_ids(items: Any, key: str) -> list[Problem]:
         if not isinstance(ident, str):
             continue
         if ident in seen:
-            out.append(Problem(f"expected a unique id, got {json.dumps(ident)} "
-                               f"(also {{table}}{key}[{seen[ident]}].id)", f"{key}[{i}].id"))
+            out.append(Problem(f"expected a unique id, got {json.dumps(ident)}",
+                               f"{key}[{i}].id", also=f"{key}[{seen[ident]}].id"))
         else:
             seen[ident] = i
     return out
