@@ -1,9 +1,10 @@
 """Load, check and write scenario files.
 
-`load_scenario` reads TOML with `tomllib`, checks the whole file against the
-schema (every problem at once, each as ``file: path.in.file: expected ...,
-got ...``) and structures it with desim's cattrs converter
-(``forbid_extra_keys=True``, strict primitive types). `dump_scenario` writes a
+`load_scenario` reads TOML with `tomllib` and structures it with desim's one
+cattrs converter (`desim.scenario._convert`: strict hooks,
+``forbid_extra_keys=True``, detailed validation, field checks as attrs
+validators, cross-field rules in `desim.scenario._rules`); every problem is
+reported at once, each as ``file: path.in.file: expected ..., got ...``. `dump_scenario` writes a
 scenario back as TOML that loads to an equal `Scenario`.
 """
 
@@ -15,13 +16,12 @@ from typing import Any
 
 import attrs
 import cattrs
-import pandas as pd
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from desim.errors import ScenarioError
-from desim.scenario import _validate
+from desim.scenario._convert import BASE_DIR, converter
+from desim.scenario._messages import Problem, messages
 from desim.scenario._toml import dumps as _toml_dumps
-from desim.scenario.schema import FileSource, Scenario
+from desim.scenario.schema import Scenario
 
 __all__ = [
     "load_scenario",
@@ -31,70 +31,6 @@ __all__ = [
     "dump_scenario",
     "converter",
 ]
-
-
-# --- the converter: strict primitives, no extra keys
-
-def _strict(tp: type):
-    def hook(value: Any, _: type) -> Any:
-        if type(value) is not tp:
-            raise TypeError(f"expected {tp.__name__}, got {value!r}")
-        return value
-    return hook
-
-
-def _float(value: Any, _: type) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _timestamp(value: Any, _: type) -> pd.Timestamp:
-    if not isinstance(value, pd.Timestamp) or value.tzinfo is None:
-        raise TypeError(f"expected a tz-aware pandas.Timestamp, got {value!r}")
-    return value
-
-
-def _source(value: Any, _: type) -> str | FileSource:
-    if isinstance(value, str | FileSource):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        kind, path = next(iter(value.items()))
-        if isinstance(path, str):
-            return FileSource(kind=kind, path=path)
-    raise TypeError(f"expected a name or a one-key table, got {value!r}")
-
-
-def _unstructure_timestamp(ts: pd.Timestamp) -> str:
-    local = ts.tz_localize(None)
-    text = local.isoformat(timespec="seconds" if local.microsecond == 0 else "microseconds")
-    try:  # an ambiguous wall time (autumn DST overlap) keeps its UTC offset
-        local.tz_localize(ts.tzinfo, ambiguous="raise", nonexistent="raise")
-    except ValueError:
-        text = ts.isoformat()
-    return text
-
-
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_structure_hook(str, _strict(str))
-    conv.register_structure_hook(int, _strict(int))
-    conv.register_structure_hook(bool, _strict(bool))
-    conv.register_structure_hook(float, _float)
-    conv.register_structure_hook(pd.Timestamp, _timestamp)
-    conv.register_structure_hook_func(lambda t: t == str | FileSource, _source)
-    conv.register_structure_hook_func(lambda t: t == dict[str, Any], lambda v, _: dict(v))
-    conv.register_unstructure_hook(pd.Timestamp, _unstructure_timestamp)
-    conv.register_unstructure_hook(FileSource, lambda f: {f.kind: f.path})
-    skip = {"source": override(omit=True), "base_dir": override(omit=True)}
-    conv.register_structure_hook(Scenario, make_dict_structure_fn(
-        Scenario, conv, info=override(rename="scenario"), **skip, _cattrs_forbid_extra_keys=True))
-    conv.register_unstructure_hook(Scenario, make_dict_unstructure_fn(
-        Scenario, conv, info=override(rename="scenario"), **skip))
-    return conv
-
-
-converter = _make_converter()
 
 
 # --- loading
@@ -155,32 +91,23 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<dict>",
         Listing every problem, each as ``source: path: expected ..., got ...``.
     """
     base = Path(base_dir) if base_dir is not None else None
-    ctx = _validate.Context(base)
-    cleaned = _validate.walk(raw, Scenario, "", ctx)
-    if not ctx.problems:
-        try:
-            scenario = converter.structure(cleaned, Scenario)
-        except cattrs.BaseValidationError as exc:  # the walk missed something
-            ctx.problems.extend(_from_cattrs(exc))
-    if ctx.problems:
-        _raise(source, ctx.problems)
+    token = BASE_DIR.set(base)
+    try:
+        scenario = converter.structure(raw, Scenario)
+    except (cattrs.BaseValidationError, Problem) as exc:
+        raise _error(source, messages(exc)) from exc
+    finally:
+        BASE_DIR.reset(token)
     return attrs.evolve(scenario, source=source, base_dir=base)
 
 
-def _from_cattrs(exc: cattrs.BaseValidationError) -> list[str]:
-    problems = []
-    for line in cattrs.transform_error(exc, path="$"):
-        message, _, where = line.rpartition(" @ ")
-        where = where.removeprefix("$").removeprefix(".")
-        problems.append(f"{where}: {message}")
-    return problems
-
-
-def _raise(source: str, problems: list[str]) -> None:
+def _error(source: str, problems: list[str]) -> ScenarioError:
+    if not problems:  # a value was skipped for a problem that was not reported
+        raise RuntimeError(f"{source}: the scenario was rejected without a message")
     lines = [f"{source}: {p}" for p in problems]
     if len(lines) == 1:
-        raise ScenarioError(lines[0])
-    raise ScenarioError(f"{len(lines)} problems in {source}:\n  " + "\n  ".join(lines))
+        return ScenarioError(lines[0])
+    return ScenarioError(f"{len(lines)} problems in {source}:\n  " + "\n  ".join(lines))
 
 
 # --- writing

@@ -8,8 +8,11 @@ keys have the defaults below; ``None`` means "not given" (TOML has no null),
 to be filled later from the catalog (``product``), a parser (``description``)
 or the preference profile.
 
-Each field's ``metadata`` carries the rule the loader checks (``check``) and,
-where the file key differs from the attribute name, the key (``key``).
+Each field's check is an attrs validator (it runs on construction, and the
+loader runs it on every field so that all problems are reported at once); a
+field's ``metadata`` holds the file key where it differs from the attribute
+name (``key``). Rules that span several fields live in
+`desim.scenario._rules`; the converter is `desim.scenario._convert`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 from zoneinfo import ZoneInfo
 
 import attrs
 import pandas as pd
 from attrs import field, frozen
+
+from desim.scenario._messages import Invalid, Problems
 
 __all__ = [
     "Scenario",
@@ -54,7 +59,11 @@ __all__ = [
     "EV_PRIORITIES",
     "EVENT_DIRECTIONS",
     "ALLOCATIONS",
+    "ClockTime",
 ]
+
+# A clock time "HH:MM"; the file may also give a TOML local time such as 07:30:00.
+ClockTime = NewType("ClockTime", str)
 
 # Names the file may use. A policy may also be a "package.module:callable" reference.
 EV_POLICIES = ("uncontrolled", "smart", "price_responsive")
@@ -123,6 +132,19 @@ def _policy(choices: tuple[str, ...]):
     return check
 
 
+def source_options(names: tuple[str, ...], kinds: tuple[str, ...]) -> str:
+    """What a profile source may be, for messages."""
+    return (", ".join(f'"{n}"' for n in names) + " or "
+            + " or ".join(f'{{ {k} = "path" }}' for k in kinds))
+
+
+def _source(names: tuple[str, ...], kinds: tuple[str, ...]):
+    def check(v: str | FileSource) -> str | None:
+        ok = v in names if isinstance(v, str) else v.kind in kinds
+        return None if ok else source_options(names, kinds)
+    return check
+
+
 def hhmm(v: str) -> str | None:
     return None if _HHMM.match(v) else 'a 24 h time "HH:MM" (00:00-23:59)'
 
@@ -143,14 +165,33 @@ def _time_zone(v: str) -> str | None:
     return None
 
 
-def _f(default: Any = attrs.NOTHING, *, check=None, key: str | None = None, **meta):
-    """A schema field: default, the rule checked on load and the file key."""
-    metadata = {"check": check, **meta}
+def _validator(check, each: bool = False):
+    """An attrs validator raising `Invalid` with the text `check` returns."""
+    def validate(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value is None:  # "not given"; a required field cannot be None in a file
+            return
+        if not each:
+            expected = check(value)
+            if expected is not None:
+                raise Invalid(expected, value)
+            return
+        problems = [Invalid(expected, item, at=f"[{i}]") for i, item in enumerate(value)
+                    if (expected := check(item)) is not None]
+        if problems:
+            raise problems[0] if len(problems) == 1 else Problems(problems)
+    return validate
+
+
+def _f(default: Any = attrs.NOTHING, *, check=None, key: str | None = None,
+       each: bool = False, **meta):
+    """A schema field: default, the check run as its validator and the file key."""
+    metadata = dict(meta)
     if key is not None:
         metadata["key"] = key
+    validator = _validator(check, each) if check is not None else None
     if isinstance(default, type) and attrs.has(default):
-        return field(factory=default, metadata=metadata)
-    return field(default=default, metadata=metadata)
+        return field(factory=default, validator=validator, metadata=metadata)
+    return field(default=default, validator=validator, metadata=metadata)
 
 
 # --- [scenario], [site]
@@ -231,8 +272,8 @@ class EvSpec:
     kwh_per_mile: float | None = _f(None, check=_positive)
     initial_soc_percent: float = _f(40.0, check=_between(0, 100))
     departure_soc_percent: float = _f(80.0, check=_between(0, 100))
-    departure: str = _f("07:00", check=hhmm)
-    arrival: str = _f("18:00", check=hhmm)
+    departure: ClockTime = _f(ClockTime("07:00"), check=hhmm)
+    arrival: ClockTime = _f(ClockTime("18:00"), check=hhmm)
     daily_miles: float = _f(30.0, check=_nonneg)
     v2g_max_kw: float = _f(0.0, check=_nonneg)
 
@@ -256,7 +297,7 @@ class GenerateSpec:
 
     n: int = _f(check=_positive)
     adoption: str = _f("california", check=_nonempty)
-    overrides: dict[str, Any] = field(factory=dict, metadata={"check": None})
+    overrides: dict[str, Any] = field(factory=dict)
 
 
 @frozen
@@ -289,14 +330,18 @@ class FileSource:
     path: str
 
 
+def _sources(names: tuple[str, ...], kinds: tuple[str, ...]) -> dict[str, Any]:
+    return {"check": _source(names, kinds), "names": names, "kinds": kinds}
+
+
 @frozen
 class ProfilesSpec:
     """``[profiles]``: where solar, load and price series come from."""
 
-    solar: str | FileSource = _f("clearsky_markov", names=SOLAR_MODELS,
-                                 kinds=("csv", "weather_file"))
-    load: str | FileSource = _f("california", names=LOAD_MODELS, kinds=("csv_dir",))
-    prices: str | FileSource = _f("pge_e_tou_c", names=PRICE_SOURCES, kinds=("csv",))
+    solar: str | FileSource = _f("clearsky_markov", **_sources(SOLAR_MODELS,
+                                                               ("csv", "weather_file")))
+    load: str | FileSource = _f("california", **_sources(LOAD_MODELS, ("csv_dir",)))
+    prices: str | FileSource = _f("pge_e_tou_c", **_sources(PRICE_SOURCES, ("csv",)))
 
 
 # --- [market], [control], [sessions], [output]
