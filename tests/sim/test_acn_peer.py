@@ -15,9 +15,11 @@ guard reserves each feasible session's minimum rate at plug-in and serves those 
 before EDF (docs/semantics.md, "Reservation and feasibility at plug-in", "Smart"), so the
 first sessions of a morning are guaranteed at the expense of later ones, while ACN-Sim's
 EDF has no reservations. With the guard off desim's smart EDF is ACN-Sim's EDF, and the
-last test checks that session by session against the 1-minute run. Energies are compared at the charger: replayed EVs
-have a charge efficiency of 1 (`desim.sim.run.replay_fleet`) and ACN-Sim's ideal
-battery has no losses, so terminal and stored energy are the same on both sides.
+last test checks that session by session against the 1-minute run.
+
+Energies are compared at the charger: replayed EVs have a charge efficiency of 1
+(`desim.sim.run.replay_fleet`) and ACN-Sim's ideal battery has no losses, so terminal
+and stored energy are the same on both sides.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "acn_peer"
 POWER_KINDS = ("ev_plugged_in", "setpoint", "clip", "ev_target_reached", "ev_departure",
                "ev_v2g_floor")
 MIN_SHARE = 0.98
+
+pytestmark = pytest.mark.slow   # nine runs of a 406-session week, about 10 s
 
 
 def _acn() -> pd.DataFrame:
@@ -183,8 +187,8 @@ def test_desim_delivers_at_least_98_percent_of_acn_sim(runs, limit):
 @pytest.mark.parametrize("limit", LIMITS)
 def test_without_the_guard_smart_edf_is_acn_sim_edf_session_by_session(limit):
     """1-minute ACN-Sim sees the sessions' exact (whole-minute) times, so without the
-    guard's reservations only three things can differ: ACN-Sim's bisection step (0.01 A
-    per EV and period), and, for sessions that leave in the same minute as another,
+    guard's reservations only two things can differ: ACN-Sim's bisection step (0.01 A
+    per EV and period) and, for sessions that leave in the same minute as another,
     the order of the tie (ACN-Sim: the order of its EVSEs; desim: EV index)."""
     inp, log, _ = _run(limit, departure_guard=False)
     assert total_ev_power_steps(log).max() <= limit + LIMIT_TOL_KW
