@@ -63,11 +63,11 @@ def program_days(start: pd.Timestamp, window: EventWindow, interval_h: float) ->
     """Boundary offsets (in intervals) of the like days before an event, most recent
     first: the same local clock window on earlier weekdays (or weekend days)."""
     t0 = start + pd.Timedelta(hours=window.start * interval_h)
-    weekend = t0.dayofweek >= 5
+    weekend = t0.day_of_week >= 5
     offsets = []
     for d in range(1, 60):
         day = t0 - pd.Timedelta(days=d)
-        if (day.dayofweek >= 5) != weekend:
+        if (day.day_of_week >= 5) != weekend:
             continue
         local = t0.tz_localize(None) - pd.Timedelta(days=d)
         if t0.tz is not None:

@@ -1,0 +1,54 @@
+"""A program baseline (CAISO-style 10-in-10) beside the counterfactual truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import events, make_fleet, make_inputs
+
+from desim.errors import ScenarioError
+from desim.sim import settlement as stl
+from desim.sim.engine import Engine
+
+
+def _run(days, start_h, baseline="caiso_10in10"):
+    fleet = make_fleet(6, rng=np.random.default_rng(2), v2g=True)
+    rows = (("e", start_h, 3.0, 15.0, -1, 600.0),)
+    kw = dict(days=days, seed=2, ev_policy="smart", bess_policy="follow_dispatch",
+              events=events(*rows), baseline=baseline)
+    cf_inp = make_inputs(fleet, **kw)
+    cf_inp.dispatch_enabled = False
+    cf = Engine(cf_inp)
+    cf.run()
+    inp = make_inputs(fleet, **kw)
+    inp.baseline_net_kwh = cf.net_snapshots
+    return Engine(inp).run()
+
+
+def test_caiso_10in10_pays_against_like_days_and_reports_its_error_against_the_truth():
+    res = _run(days=16, start_h=14 * 24 + 17.0)     # a Wednesday after two weeks
+    row = res.settlements.iloc[0]
+    assert row["baseline"] == "caiso_10in10"
+    assert np.isfinite(row["delivered_vs_counterfactual_kwh"])
+    assert row["baseline_error_kwh"] == pytest.approx(
+        row["settled_kwh"] - row["delivered_vs_counterfactual_kwh"])
+    truth = _run(days=16, start_h=14 * 24 + 17.0, baseline="counterfactual").settlements
+    assert truth.iloc[0]["delivered_vs_counterfactual_kwh"] == pytest.approx(
+        row["delivered_vs_counterfactual_kwh"])
+
+
+def test_like_days_are_earlier_days_of_the_same_kind_at_the_same_local_clock():
+    start = pd.Timestamp("2026-03-01T00:00", tz="America/Los_Angeles")   # a Sunday
+    # an event on Monday 16 March at 17:00 local, after the DST change of 8 March
+    t0 = (pd.Timestamp("2026-03-16T17:00", tz="America/Los_Angeles") - start) / pd.Timedelta(
+        hours=1)
+    (w,) = stl.event_windows([t0], [t0 + 3], 0.25, 24 * 4 * 20, 3.0)
+    offsets = stl.program_days(start, w, 0.25)
+    assert len(offsets) == 10
+    for k in offsets:
+        day = start + pd.Timedelta(hours=(w.start - k) * 0.25)
+        assert day.day_of_week < 5 and (day.hour, day.minute) == (17, 0)
+
+
+def test_caiso_10in10_without_a_like_day_before_the_event_is_a_clear_error():
+    with pytest.raises(ScenarioError, match="like day"):
+        _run(days=1, start_h=17.0)
