@@ -93,6 +93,7 @@ class FleetAdvance:
                            detail=self._cause_detail(ev.plugin_cause[d]))
                 ev.plugged[d] = False
                 ev.reservation_kw[d] = 0.0
+                ev.reservation_v2g_kw[d] = 0.0
                 self._set_ev_power(d, 0.0, td)
                 self.ev_delta_kw[d] = 0.0
                 arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
@@ -105,12 +106,19 @@ class FleetAdvance:
                 ta = te[arriving]
                 ev.soc[a] = ev.next_arrival_soc[a]
                 ev.plugged[a] = True
+                if np.isfinite(self.inp.site_limit_kw):
+                    self._shrink_reservations(float(ta.max()))
                 reserved = float(ev.reservation_kw[ev.plugged].sum())
-                cause, rho = guard.admit(ev.needed_kwh_at(a), ev.departure_h[a] - ta,
+                need_a = ev.needed_kwh_at(a)
+                cause, rho = guard.admit(need_a, ev.departure_h[a] - ta,
                                          ev.max_charge_kw[a], ev.charge_efficiency[a],
                                          self.inp.site_limit_kw, reserved, ev.v2g_max_kw[a])
                 ev.plugin_cause[a] = cause
                 ev.reservation_kw[a] = rho
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    m_a = np.where(need_a > 0, need_a / (ev.charge_efficiency[a]
+                                                         * (ev.departure_h[a] - ta)), 0.0)
+                ev.reservation_v2g_kw[a] = np.maximum(0.0, rho - m_a)
                 log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
                            soc_percent=ev.soc[a] * 100, required_soc_percent=ev.target_soc[a] * 100)
                 if self._coupled() and (self.active >= 0 or not getattr(
@@ -148,6 +156,25 @@ class FleetAdvance:
                            ev.max_charge_kw[idx], ev.max_charge_kw[idx],
                            ev.charge_efficiency[idx], 0.0)
         return np.where(ev.guaranteed[idx], f, 0.0)
+
+    def _shrink_reservations(self, t_h: float) -> None:
+        """Before EVs are admitted at `t_h`, each guaranteed EV's reservation shrinks to
+        what it still needs: its minimum rate now (plus its V2G part), never more than
+        before (docs/semantics.md)."""
+        ev = self.ev
+        g = np.flatnonzero(ev.plugged & ev.guaranteed & (ev.reservation_kw > 0))
+        if not g.size:
+            return
+        behind = g[ev.t_last_h[g] < t_h]
+        if behind.size:
+            self._ev_integrate(behind, t_h)
+        need = ev.needed_kwh_at(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(need > 0, need / (ev.charge_efficiency[g] * (ev.departure_h[g] - t_h)),
+                         0.0)
+        ev.reservation_kw[g] = np.minimum(ev.reservation_kw[g],
+                                          np.nan_to_num(m, posinf=np.inf)
+                                          + ev.reservation_v2g_kw[g])
 
     def _cause_detail(self, cause):
         """Detail codes of plug-in causes (`desim.sim.guard.CAUSE_NAMES`)."""

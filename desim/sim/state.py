@@ -35,6 +35,7 @@ class EvState:
     next_arrival_soc: np.ndarray    # SOC on arrival of the next session (away EVs)
     plugin_cause: np.ndarray        # desim.sim.guard.FEASIBLE / INFEASIBLE / CONGESTION
     reservation_kw: np.ndarray      # guard reservation under a site limit (0: none)
+    reservation_v2g_kw: np.ndarray  # the part of it kept to recharge V2G
     power_kw: np.ndarray            # current power (>0 charging, <0 V2G)
     setpoint_kw: np.ndarray         # policy setpoint (power while plugged and below target)
     setpoint_id: np.ndarray         # event id of the setpoint row in force (-1: none)
@@ -53,7 +54,7 @@ class EvState:
             soc=fleet.ev_soc.copy(), t_last_h=z.copy(), plugged=np.zeros(n, dtype=bool),
             arrival_h=z.copy(), departure_h=z.copy(), target_soc=fleet.ev_departure_soc.copy(),
             next_arrival_soc=fleet.ev_soc.copy(), plugin_cause=np.zeros(n, dtype=np.int8),
-            reservation_kw=z.copy(),
+            reservation_kw=z.copy(), reservation_v2g_kw=z.copy(),
             power_kw=z.copy(), setpoint_kw=z.copy(), setpoint_id=np.full(n, -1, dtype=np.int64),
             charged_kwh=z.copy(), discharged_kwh=z.copy(),
         )

@@ -44,6 +44,7 @@ class EVState:
     tgt: float = 0.0
     status: str = ""
     rho: float = 0.0
+    rho_v2g: float = 0.0
     # shadow SOC during a dispatch event (docs/semantics.md, Baselines): its SOC at
     # the event start or at plug-in, advanced at the baseline decided at each decision
     shadow_k: int = -1          # the event it belongs to (-1: none yet this session)

@@ -130,7 +130,7 @@ class Run:
     def plug_in(self, ev: EVState, t, dep, soc, tgt):
         ev.plugged, ev.plug_t, ev.dep, ev.tgt = True, t, dep, tgt
         ev.soc, ev.t0, ev.p, ev.shadow_k = soc, t, 0.0, -1
-        ev.status, ev.rho = "", 0.0
+        ev.status, ev.rho, ev.rho_v2g = "", 0.0, 0.0
         self._row(t, "ev_arrival", ev.home, "ev", ev.index, soc)
         self._row(t, "ev_plugged_in", ev.home, "ev", ev.index, soc)
         if self.coupled(t):
@@ -174,6 +174,8 @@ class Run:
         need = rules.need_kwh(ev.soc, ev.tgt, ev.capacity_kwh)
         ev.status, ev.rho = rules.classify_plugin(t, ev.dep, need, ev.pmax, ev.eff,
                                                   self.limit, reserved, ev.v2g_max_kw)
+        m = need / (ev.eff * (ev.dep - t)) if need > 0.0 else 0.0
+        ev.rho_v2g = max(0.0, ev.rho - m) if ev.status == "feasible_at_plugin" else 0.0
         self.plugins.append((t, ev.index, ev.status, ev.rho))
 
     def _guarded(self, ev: EVState) -> bool:
@@ -190,6 +192,14 @@ class Run:
             self._draw_acceptance(window)
         # departures and target / V2G-floor stops of this instant are already applied
         # (they run before this late decision); arrivals are classified in index order
+        if self.pending and math.isfinite(self.limit):
+            # reservations shrink to what each guaranteed EV still needs before new
+            # EVs are admitted: its minimum rate now plus its V2G part
+            for o in self.evs:
+                if o.guaranteed and o.rho > 0.0:
+                    need = rules.need_kwh(o.soc_at(t), o.tgt, o.capacity_kwh)
+                    m = need / (o.eff * (o.dep - t)) if need > 0.0 else 0.0
+                    o.rho = min(o.rho, m + o.rho_v2g)
         for ev in sorted(self.pending, key=lambda o: o.index):
             self._classify(ev, t)
         self.pending.clear()
