@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize", "words_to_numbers", "find_times", "TimeMention"]
+__all__ = ["normalize", "words_to_numbers", "find_times", "TimeMention", "NUM", "to_float",
+           "foreign_language"]
+
+#: A number as text may give it: sign, decimals, exponent, or a word for a non-number.
+#: Not glued to a preceding letter or digit ("eDrive40", "1e9" is read whole).
+NUM = r"(?<![\w.])((?:-\s?)?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?(?![\d.]\d)|nan|inf(?:inity)?)"
 
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
           "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -31,12 +36,42 @@ def normalize(text: str) -> str:
     for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u2013", " - "), ("\u2014", " - "),
                  ("\u00a2", " cents"), ("\u00d7", " x "), ("\u00a0", " ")):
         out = out.replace(a, b)
+    out = out.replace("\u2212", "-")
     out = re.sub(r"(?<=\d),(?=\d{3}\b)", "", out)
+    out = re.sub(r"\b(?:minus|negative)\s+(?=\d|\.\d)", "-", out)
+    out = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-\s*(?=\d)", r"\1 to ", out)  # 10-12: a range
+    out = re.sub(r"(?<![a-z/])(?:n/a|n\.a\.|n/a\.)(?![a-z])", " none ", out)
     out = re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", out)
     out = re.sub(r"\bchevy\b", "chevrolet", out)
     out = re.sub(r"\ba\.m\.", "am", out)
     out = re.sub(r"\bp\.m\.", "pm", out)
     return re.sub(r"[ \t]+", " ", out)
+
+
+def to_float(text: str) -> float:
+    """A `NUM` match as a float (nan and inf included: the caller rejects them)."""
+    return float(text.replace(" ", ""))
+
+
+_EN = frozenset("""the and with we have has our my of is to for in at by it i an that this are
+be can but not no on or per about need needs battery solar car home panels house""".split())
+_FOREIGN = frozenset("""und wir haben eine einen ein mit ist der die das nicht kein keine unser
+unsere ich habe auto batterie tenemos una con el los las que para nuestro nuestra coche nous
+avons avec et le les des notre voiture est pas temos uma com carro nosso abbiamo il nostra
+wij hebben een met en het onze geen zonnepanelen y ett och vi har""".split())
+
+
+def foreign_language(text: str) -> str | None:
+    """Why `text` does not look like English, or None when it does."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(ord(c) > 0x24F for c in letters) > 0.3 * len(letters):
+        return "mostly non-Latin script"
+    words = re.findall(r"[a-zäöüßéèêáíóúñç]+", text.lower())
+    foreign = sum(w in _FOREIGN for w in words)
+    english = sum(w in _EN for w in words)
+    if foreign >= 2 and foreign > english:
+        return "function words of another language"
+    return None
 
 
 def _value(match: re.Match) -> str:
