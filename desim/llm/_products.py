@@ -86,7 +86,13 @@ _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
 _YEAR = re.compile(r"\b(20[12]\d)\b")
 
 
-def _count_before(text: str, start: int) -> int:
+def _count_before(text: str, start: int, end: int) -> int:
+    after = re.match(r"\s*\(?\s*(?:x|\*|times)\s*(\d{1,2})\b|\s*\((\d{1,2})\)", text[end:end + 12])
+    if after:
+        return int(after.group(1) or after.group(2))
+    before = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|\*)\s*(?:\w+\s+)?$", text[max(0, start - 30):start])
+    if before:
+        return int(before.group(1))
     words = re.findall(r"[a-z0-9]+", text[max(0, start - 30):start])
     for word in reversed(words[-3:]):
         if word in _COUNT_WORDS:
@@ -157,7 +163,7 @@ def find_products(text: str) -> list[ProductMention]:
                             if i >= 0] or [len(text)])
             year = _stated_year(text, m.start(), m.end())
             product = _resolve(products, year, text[sent_start:sent_end], family)
-            found.append(ProductMention(kind, product, _count_before(text, m.start()),
+            found.append(ProductMention(kind, product, _count_before(text, m.start(), m.end()),
                                         m.start(), m.end(), key, products))
             taken.append((m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)

@@ -1,38 +1,57 @@
-"""Numbers with units in a parsed description, each tied to the asset it is about."""
+"""Numbers with units in a parsed description, each tied to the asset it is about.
+
+The grammar of a quantity: a number (sign, decimals and exponent kept, so
+"-40" and "1e9" are read as written and refused later, never trimmed into
+something plausible), a unit, and an optional multiplier ("2 x 5 kWh",
+"three 5 kWh units", "5 kWh x 3" give 15 kWh of home battery). A range
+("10 to 12 kWh", "between 10 and 12") is not one number: it is ignored with
+a warning. A number in a clause about another household, the past or the
+future (see `desim.llm._scope`) is skipped.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from desim.llm._text import find_times
+from desim.llm._text import NUM, find_times, to_float
 
 if TYPE_CHECKING:
-    from desim.llm.rules import _Doc
+    from desim.llm._doc import Doc
 
-_N = r"(\d+(?:\.\d+)?)"
+_N = NUM
 _PANELS = [
-    re.compile(rf"\b(\d+)\s*(?:x\s*)?{_N}\s*(?:w|watts?)\b\s*(?:solar\s+|pv\s+)?(?:panels?|modules?)"),
-    re.compile(rf"\b(\d+)\s+(?:solar\s+|pv\s+)?(?:panels?|modules?)\s+(?:at|of|rated(?:\s+at)?|@|x)"
-               rf"\s+{_N}\s*(?:w|watts?)\b(?:\s+each)?"),
+    re.compile(rf"(?<![\w.])(\d+)\s*(?:x\s*)?{_N}\s*(?:w|watts?)\b\s*(?:solar\s+|pv\s+)?"
+               r"(?:panels?|modules?)"),
+    re.compile(rf"(?<![\w.])(\d+)\s+(?:solar\s+|pv\s+)?(?:panels?|modules?)\s+(?:at|of|rated"
+               rf"(?:\s+at)?|@|x)\s+{_N}\s*(?:w|watts?)\b(?:\s+each)?"),
 ]
 _ENERGY = re.compile(rf"{_N}\s*(kwh|kw\s*h|kilowatt\s*hours?|kilowatthours?|wh|watt\s*hours?|"
                      r"mwh)\b")
 _POWER = re.compile(rf"{_N}\s*(kw|kilowatts?|w|watts?)\b(?!\s*h\b|\s*hours?)")
 _PERCENT = re.compile(rf"{_N}\s*(?:%|percent\b|per cent\b|pct\b)")
-_CENTS = re.compile(rf"{_N}\s*cents?\s*(?:/|per|a|an)\s*(?:kwh|kw\s*h|kilowatt\s*hours?)\b")
-_DOLLARS = re.compile(rf"\$\s*{_N}\s*(?:/|per|a|an)\s*(kwh|kilowatt\s*hours?|mwh|megawatt\s*hours?)"
-                      rf"|{_N}\s*(?:\$|usd|dollars?)\s*(?:/|per)\s*(kwh|mwh)\b")
-_DURATION = re.compile(rf"{_N}\s*(hours?|hrs?|h|days?)\b")
+_CENTS = re.compile(rf"{_N}\s*cents?\s*(?:/|per|a|an|for each|each)\s*(?:kwh|kw\s*h|"
+                    r"kilowatt\s*hours?)\b")
+_DOLLARS = re.compile(rf"\$\s*{_N}\s*(?:/|per|a|an|for each)\s*(kwh|kilowatt\s*hours?|mwh|"
+                      rf"megawatt\s*hours?)|{_N}\s*(?:\$|usd|dollars?)\s*(?:/|per)\s*(kwh|mwh)\b")
+_DURATION = re.compile(rf"{_N}\s*(hours?|hrs?|h|days?|minutes?|mins?)\b")
 _NEEDS = re.compile(r"\b(needs?|requires?|wants?|must have|at least|with)\s*(?:at least\s*)?$")
 _ARRIVAL = re.compile(r"\b(home|back|arrives?|arriving|returns?|gets? in|plugs? (?:it |in )?"
                       r"(?:in )?|plugged in|get home)\s*(?:around|at|by|about|after)?\s*$")
+_RANGE_BEFORE = re.compile(rf"(?:between\s+{_N}\s+and|{_N}\s+(?:to|or))\s*$")
+_RANGE_AFTER = re.compile(rf"^\s*(?:to|or)\s+{_N}")
+_UNITS_OF = r"(?:units?|batter(?:y|ies)|modules?|packs?|blocks?|towers?|stacks?|powerwalls?|§b\d+§)"
+_TARIFF = re.compile(r"\b(retail|tariff|utility (?:rate|charges?|bills?)|we pay|i pay|our rate|"
+                     r"my rate|bill|electricity costs?|peak rate|off peak|tou|time of use|"
+                     r"import|grid price|rate plan|currently pay|paying)\b")
+_COMP = re.compile(r"\b(minimum|at least|compensat\w*|paid|payment|pay me|pay us|floor|"
+                   r"less than|below|under|won't|wouldn't|will not|only if|offer\w*|incentive)\b")
 
 
 class _Quantities:
     """Every quantity in the document, sorted into what it describes."""
 
-    def __init__(self, doc: _Doc, warnings: list[str]):
+    def __init__(self, doc: Doc, warnings: list[str]):
         self.doc = doc
         self.warnings = warnings
         self.solar_kw: list[tuple[float, int]] = []
@@ -43,12 +62,14 @@ class _Quantities:
         self.departure_kwh: list[tuple[float, int]] = []
         self.departure_percent: list[tuple[float, int]] = []
         self.deadlines: list[tuple[str, int]] = []
-        self.bess_soc: float | None = None
-        self.solar_eff: float | None = None
-        self.willingness: float | None = None
-        self.compensation: float | None = None
-        self.backup_h: float | None = None
-        self.max_discharge: float | None = None
+        self.bess_soc: list[tuple[float, int]] = []
+        self.solar_eff: list[tuple[float, int]] = []
+        self.willingness: list[tuple[float, int]] = []
+        self.compensation: list[tuple[float, int]] = []
+        self.backup_h: list[tuple[float, int]] = []
+        self.max_discharge: list[tuple[float, int]] = []
+        self.span_at: dict[int, str] = {}
+        self.unsure: set[str] = set()
         self.taken: list[tuple[int, int]] = []
         text = doc.text
         self._money(text)
@@ -64,35 +85,85 @@ class _Quantities:
         if any(a < m.end() and m.start() < b for a, b in self.taken):
             return False
         self.taken.append((m.start(), m.end()))
+        self.span_at[m.start()] = m.group(0)
+        if self.doc.scope_at(m.start()) is not None:
+            self.warnings.append(f"{m.group(0)!r}: about another household, the past or the "
+                                 "future; ignored")
+            return False
         return True
 
+    def _range(self, text: str, m: re.Match) -> bool:
+        """Whether the number starts or ends a range ("10 to 12 kWh"); warns once."""
+        if _RANGE_BEFORE.search(text[max(0, m.start() - 25):m.start()]) or \
+                _RANGE_AFTER.match(text[m.start(1) + len(m.group(1)):m.end(1) + 12]):
+            self.warnings.append(f"{m.group(0)!r}: part of a range, not one value; ignored")
+            return True
+        return False
+
     def _money(self, text: str) -> None:
-        found: list[tuple[int, float]] = []
-        for m in _CENTS.finditer(text):
-            if self._free(m):
-                found.append((m.start(), float(m.group(1)) / 100.0))
-        for m in _DOLLARS.finditer(text):
-            if self._free(m):
-                value = float(m.group(1) or m.group(3))
+        found: list[tuple[float, int, bool]] = []
+        for m in list(_CENTS.finditer(text)) + list(_DOLLARS.finditer(text)):
+            if not self._free(m):
+                continue
+            if m.re is _CENTS:
+                value = to_float(m.group(1)) / 100.0
+            else:
+                value = to_float(m.group(1) or m.group(3))
                 unit = m.group(2) or m.group(4)
-                found.append((m.start(), value / 1000.0 if unit.startswith(("mwh", "mega"))
-                              else value))
-        if found:
-            found.sort()
-            self.compensation = round(found[0][1], 6)
+                value = value / 1000.0 if unit.startswith(("mwh", "mega")) else value
+            clause = self._clause(text, m.start())
+            pre = clause[:m.start() - self._clause_start(m.start())]
+            if _TARIFF.search(clause) and not _COMP.search(pre[-40:]):
+                self.warnings.append(f"{m.group(0)!r}: a rate the household pays, not a "
+                                     "compensation; ignored")
+                continue
+            found.append((value, m.start(), bool(_COMP.search(clause))))
+        found.sort(key=lambda f: (not f[2], f[1]))
+        self.compensation = [(round(v, 6), pos) for v, pos, _ in found]
+
+    def _clause_start(self, pos: int) -> int:
+        for a, b, _ in self.doc.scopes:
+            if a <= pos < b:
+                return a
+        return 0
+
+    def _clause(self, text: str, pos: int) -> str:
+        for a, b, _ in self.doc.scopes:
+            if a <= pos < b:
+                return text[a:b]
+        return text
 
     def _panels(self, text: str) -> None:
         for pattern in _PANELS:
             for m in pattern.finditer(text):
                 if self._free(m):
-                    self.solar_kw.append((round(int(m.group(1)) * float(m.group(2)) / 1000.0, 4),
-                                          m.start()))
+                    self.solar_kw.append((round(int(m.group(1)) * to_float(m.group(2)) / 1000.0,
+                                                4), m.start()))
+
+    def _multiplier(self, text: str, m: re.Match) -> int:
+        """How many units a battery quantity counts ("2 x 5 kWh", "three 5 kWh units")."""
+        pre = text[max(0, m.start() - 30):m.start()]
+        post = text[m.end():m.end() + 40]
+        x = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|×|\*)\s*$", pre)
+        if x:
+            return int(x.group(1))
+        x = re.match(r"\s*(?:\w+\s+)?(?:x|×|\*|times)\s*(\d{1,2})\b", post)
+        if x:
+            return int(x.group(1))
+        x = re.search(r"(?<![\w.])(\d{1,2})\s+$", pre)
+        if x and re.match(r"\s*(?:\w+\s+)?" + _UNITS_OF, post):
+            return int(x.group(1))
+        x = re.search(r"(?<![\w.$])(\d{1,2})\s+(?:\w+\s+)?" + _UNITS_OF +
+                      r"\s*(?:of|at|with|rated(?: at)?|,)?\s*$", pre)
+        if x and re.match(r"\s*(?:each|apiece|per (?:unit|battery|module))", post):
+            return int(x.group(1))
+        return 1
 
     def _energy(self, text: str) -> None:
         for m in _ENERGY.finditer(text):
-            if not self._free(m):
+            if not self._free(m) or self._range(text, m):
                 continue
-            value = float(m.group(1))
+            value = to_float(m.group(1))
             unit = m.group(2).replace(" ", "")
             if unit in ("wh", "watthour", "watthours"):
                 value /= 1000.0
@@ -102,89 +173,97 @@ class _Quantities:
                 self.departure_kwh.append((value, m.start()))
                 continue
             kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev"))
-            (self.ev_kwh if kind == "ev" else self.bess_kwh).append((value, m.start()))
+            if kind == "ev":
+                self.ev_kwh.append((value, m.start()))
+            else:
+                self.bess_kwh.append((value * self._multiplier(text, m), m.start()))
 
     def _power(self, text: str) -> None:
         for m in _POWER.finditer(text):
-            if not self._free(m):
+            if not self._free(m) or self._range(text, m):
                 continue
-            value = float(m.group(1))
+            value = to_float(m.group(1))
             if m.group(2).startswith("w"):
                 value /= 1000.0
             kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"))
+            if kind == "bat":
+                value *= self._multiplier(text, m)
             target = {"bat": self.bess_kw, "ev": self.ev_kw, "solar": self.solar_kw}.get(kind)
             if target is None:
+                self.unsure.update(("bess_max_power_kw", "solar_capacity_kw"))
                 self.warnings.append(f"{m.group(0)!r}: no battery, EV or solar named near it; "
                                      "ignored")
             else:
                 target.append((value, m.start()))
 
     def _percent(self, text: str) -> None:
-        doc = self.doc
-        items = [(float(m.group(1)), m.start(), m.end()) for m in _PERCENT.finditer(text)
+        from desim.llm._percent import classify_percent
+
+        items = [(to_float(m.group(1)), m.start(), m.end()) for m in _PERCENT.finditer(text)
                  if self._free(m)]
         for m in re.finditer(r"\bhalf (?:full|charged)\b(?! by)", text):
-            if doc.nearest(m.start(), m.end(), ("bat", "ev")) != "ev":
-                self.bess_soc = 50.0
+            if self.doc.nearest(m.start(), m.end(), ("bat", "ev")) != "ev":
+                self.bess_soc.append((50.0, m.start()))
         for value, start, end in items:
-            pre = text[max(0, start - 45):start]
-            post = text[end:end + 40]
-            if re.search(r"(below|above|under|down to|drain\w*(?: it)? to|discharg\w*"
-                         r"(?: the batter(?:y|ies))?(?: down)? to)\s*$", pre) or (
-                    re.search(r"\b(keep|keeping|reserve|leave|leaving|hold)\s*(?:at least\s*)?$", pre)
-                    and re.match(r"\s*(in reserve|reserve|as (?:a )?reserve|for (?:outages|backup|"
-                                 r"emergencies)|in the batter|charge)", post)) or re.match(
-                    r"\s*(reserve|left)\b", post):
-                self.max_discharge = 100.0 - value
-            elif re.search(r"(up to|max(?:imum)? discharge(?: of| is|:)?|discharge up to|"
-                           r"depth of discharge(?: of| is|:)?)\s*$", pre):
-                self.max_discharge = value
-            elif re.search(r"willing", post[:15]) or re.search(r"willingness[^.]{0,25}$", pre):
-                self.willingness = value / 100.0
-            elif re.match(r"\s*(?:system\s+)?efficien", post) or re.search(
-                    r"efficiency(?: of| is|:)?\s*$", pre):
-                self.solar_eff = value / 100.0
-            elif (re.match(r"\s*(full|charged\b(?! by)|state of charge|soc\b|right now|now\b|"
-                           r"at the moment)", post) or re.search(r"\b(currently|now)\s*(?:at\s*)?$",
-                                                                  pre)) and \
-                    doc.nearest(start, end, ("bat", "ev")) != "ev":
-                self.bess_soc = value
-            elif doc.nearest(start, end, ("bat", "ev")) == "ev" or self._ev_cue(pre, post):
-                self.departure_percent.append((value, start))
-            else:
+            where = classify_percent(self.doc, text, start, end)
+            if where is None:
+                self.unsure.update(("max_discharge_percent", "bess_initial_soc_percent",
+                                    "ev_min_departure_soc_percent"))
                 self.warnings.append(f"{value:g}%: not clear what it refers to; ignored")
+                continue
+            field, complement = where
+            target = {"max_discharge": self.max_discharge, "willingness": self.willingness,
+                      "efficiency": self.solar_eff, "soc": self.bess_soc,
+                      "departure": self.departure_percent}[field]
+            if field in ("willingness", "efficiency"):
+                value = value / 100.0
+            target.append((100.0 - value if complement else value, start))
         for m in re.finditer(r"\b(?:fully charged|full charge|be full|charged to full|"
                              r"(?:is|be|it) full)\b(?=[^.;]{0,30}\b(?:by|before|at)\b)", text):
             self.departure_percent.append((100.0, m.start()))
 
-    @staticmethod
-    def _ev_cue(pre: str, post: str) -> bool:
-        return bool(re.search(r"(needs?|at least|with|by|min(?:imum)?)\s*$", pre) or
-                    re.match(r"\s*(by|before|charge|minimum|min\b)", post))
-
     def _times(self, text: str) -> None:
         for t in find_times(text):
             pre = text[max(0, t.start - 30):t.start]
-            if _ARRIVAL.search(pre):
+            if _ARRIVAL.search(pre) or self.doc.scope_at(t.start) is not None:
                 continue
             self.deadlines.append((t.hhmm, t.start))
 
     def _backup(self, text: str) -> None:
-        if re.search(r"\b(no|0|without|zero)\s+(?:need (?:for|of) )?backup\b|\bbackup\s+(?:is\s+)?"
-                     r"not (?:needed|required|necessary)\b", text):
-            self.backup_h = 0.0
+        m = re.search(r"\b(no|0|without|zero)\s+(?:need (?:for|of) )?backup\b|\bbackup\s+"
+                      r"(?:is\s+)?not (?:needed|required|necessary)\b", text)
+        if m:
+            self.backup_h.append((0.0, m.start()))
             return
-        for sentence in re.split(r"(?<!\d)[.;!?](?!\d)", text):
-            if not re.search(r"\b(backup|back up|outages?|blackouts?)\b", sentence):
+        for a, b, scope in self.doc.scopes:
+            sentence = text[a:b]
+            if scope is not None or not re.search(r"\b(backup|back up|outages?|blackouts?|"
+                                                  r"power cuts?|grid (?:goes )?down)\b", sentence):
                 continue
-            for m in _DURATION.finditer(sentence):
-                value = float(m.group(1))
-                self.backup_h = value * 24.0 if m.group(2).startswith("day") else value
-                return
+            for d in _DURATION.finditer(sentence):
+                if not self._free_at(a + d.start(), a + d.end(), d.group(0)):
+                    continue
+                value = to_float(d.group(1))
+                unit = d.group(2)
+                value *= 24.0 if unit.startswith("day") else (1 / 60 if unit.startswith("min")
+                                                              else 1.0)
+                self.backup_h.append((round(value, 4), a + d.start()))
+
+    def _free_at(self, start: int, end: int, span: str) -> bool:
+        if any(a < end and start < b for a, b in self.taken):
+            return False
+        self.taken.append((start, end))
+        self.span_at[start] = span
+        return True
 
     def _willingness(self, text: str) -> None:
-        m = re.search(r"willingness(?:\s+to\s+participate)?\s*(?:is|of|=|:)?\s*(\d*\.\d+|\d+)"
-                      r"(\s*%)?", text)
-        if m:
-            value = float(m.group(1))
-            self.willingness = value / 100.0 if m.group(2) or value > 1 else value
+        m = re.search(r"willingness(?:\s+to\s+participate)?\s*(?:is|of|=|:)?\s*" + _N +
+                      r"(\s*%|\s*(?:/|out of)\s*(?:10|100)\b)?", text)
+        if m and self._free_at(m.start(1), m.end(), m.group(0)):
+            value = to_float(m.group(1))
+            scale = m.group(2) or ""
+            if "%" in scale or "100" in scale:
+                value /= 100.0
+            elif "10" in scale:
+                value /= 10.0
+            self.willingness.insert(0, (value, m.start(1)))

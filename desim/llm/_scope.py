@@ -35,9 +35,9 @@ _CORRECTION = re.compile(
     r"(?P<second>" + NUM[len(r"(?<![\w.])"):] + r")(?P<unit2>\s*" + _UNIT + r")?")
 
 OTHER = re.compile(
-    r"\b(?:neighbou?rs?|next door|(?:my |our |the )?(?:parents?|mother|father|mom|mum|dad|"
-    r"brother|sister|friends?|in laws|cousin|uncle|aunt|grandparents?|colleague|coworker|"
-    r"landlord|roommate|previous owner|sister in law|brother in law))"
+    r"\b(?:next door|(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
+    r"friends?|in laws|cousin|uncle|aunt|grandparents?|colleague|coworker|landlord|roommate|"
+    r"previous owner)"
     r"(?:'s|s'|'|\s+(?:\w+\s+){0,2}?(?:has|have|had|owns?|drives?|got|bought|installed|"
     r"leases?|charges?|keeps?|parks?)\b))")
 PAST = re.compile(r"\b(?:sold|got rid of|traded (?:it )?in|used to (?:have|own|drive|lease)|"

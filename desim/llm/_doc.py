@@ -1,0 +1,131 @@
+"""The rule parser's view of one description: products, tokens, sentences, scope."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from desim.llm._products import ProductMention, find_products
+from desim.llm._scope import apply_corrections, clause_scopes
+
+__all__ = ["Doc", "TOKEN", "BAT_WORDS", "EV_WORDS", "SOLAR_WORDS", "NEG_WORDS"]
+
+import re  # noqa: E402
+
+TOKEN = re.compile(r"§[be]\d+§|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z0-9]")
+BAT_WORDS = {"battery", "batteries", "bess", "storage", "bank", "inverter", "powerwall",
+             "powerwalls", "output"}
+EV_WORDS = {"ev", "evs", "car", "cars", "vehicle", "vehicles", "truck", "tesla", "teslas",
+            "charger", "wallbox", "circuit", "amp", "amps", "onboard", "suv", "pack"}
+SOLAR_WORDS = {"solar", "pv", "panel", "panels", "array", "roof", "rooftop", "photovoltaic"}
+_UNIT = re.compile(r"^(\d|kw|kwh|w|watts?|kilowatts?)")
+NEG_WORDS = {"no", "not", "without", "none", "never", "zero", "don't", "dont", "doesn't",
+             "didn't", "lack", "lacks", "nor", "neither"}
+
+
+class Doc:
+    """Normalized prose with product placeholders, tokens, sentence bounds and clause scope."""
+
+    def __init__(self, base: str):
+        self.products: list[ProductMention] = find_products(base)
+        parts, last = [], 0
+        for i, p in enumerate(self.products):
+            parts.append(base[last:p.start])
+            parts.append(f" §{'b' if p.kind == 'battery' else 'e'}{i}§ ")
+            last = p.end
+        parts.append(base[last:])
+        self.text, self.corrected = apply_corrections("".join(parts))
+        self.scopes = clause_scopes(self.text)
+        self._scope_starts = [a for a, _, _ in self.scopes]
+        self.tokens = [(m.group(0), m.start()) for m in TOKEN.finditer(self.text)]
+        self.starts = [s for _, s in self.tokens]
+        self.placeholder = {t: k for k, (t, _) in enumerate(self.tokens) if t.startswith("§")}
+        self.sentence_of: list[int] = []
+        sid = 0
+        for tok, _ in self.tokens:
+            self.sentence_of.append(sid)
+            if tok in (".", ";", "!", "?", "\n"):
+                sid += 1
+
+    def scope_at(self, pos: int) -> str | None:
+        """None when the text at `pos` is about this household now, else other/past/future."""
+        i = bisect_right(self._scope_starts, pos) - 1
+        return self.scopes[i][2] if i >= 0 else None
+
+    def token_at(self, pos: int) -> int:
+        return min(bisect_left(self.starts, pos), max(len(self.tokens) - 1, 0))
+
+    def product_token(self, index: int) -> int | None:
+        kind = "b" if self.products[index].kind == "battery" else "e"
+        return self.placeholder.get(f"§{kind}{index}§")
+
+    def kind(self, tok: str) -> str | None:
+        if tok.startswith("§b"):
+            return "bat"
+        if tok.startswith("§e"):
+            return "ev"
+        if tok in BAT_WORDS:
+            return "bat"
+        if tok in EV_WORDS:
+            return "ev"
+        if tok in SOLAR_WORDS:
+            return "solar"
+        return None
+
+    def sentence(self, pos: int) -> str:
+        if not self.tokens:
+            return ""
+        i = self.token_at(pos)
+        sid = self.sentence_of[i]
+        lo = i
+        while lo > 0 and self.sentence_of[lo - 1] == sid:
+            lo -= 1
+        hi = i
+        while hi + 1 < len(self.tokens) and self.sentence_of[hi + 1] == sid:
+            hi += 1
+        return self.text[self.tokens[lo][1]:self.tokens[hi][1] + 1]
+
+    def nearest(self, start: int, end: int, kinds: tuple[str, ...]) -> str | None:
+        """The asset kind whose keyword is closest to the span, within its sentence."""
+        if not self.tokens:
+            return None
+        first = self.token_at(start)
+        last = max(first, bisect_right(self.starts, end - 1) - 1)
+        sid = self.sentence_of[first]
+        for k in range(last + 1, min(last + 4, len(self.tokens))):
+            tok = self.tokens[k][0]
+            if tok in (",", ".", ";", "!", "?", "(", ")", "and") or _UNIT.match(tok):
+                break
+            kind = self.kind(tok)
+            if kind in kinds:
+                return kind  # "7.2 kW of solar", "10 kWh battery": the noun that follows
+        best: tuple[float, str] | None = None
+        lo = first
+        while lo > 0 and self.sentence_of[lo - 1] == sid and first - lo < 60:
+            lo -= 1
+        hi = last
+        while hi + 1 < len(self.tokens) and self.sentence_of[hi + 1] == sid and hi - last < 60:
+            hi += 1
+        for k in range(lo, hi + 1):
+            if first <= k <= last:
+                continue
+            kind = self.kind(self.tokens[k][0])
+            if kind not in kinds:
+                continue
+            a, b = (k, first) if k < first else (last, k)
+            commas = sum(1 for t, _ in self.tokens[a:b] if t in (",", "(", ")", "-"))
+            dist = (b - a) + 3 * commas - (0.5 if k > last else 0.0)
+            if best is None or dist < best[0]:
+                best = (dist, kind)
+        return best[1] if best else None
+
+    def negated(self, k: int) -> bool:
+        """Whether token `k` is negated ("no solar", "don't have solar or a battery")."""
+        for j in range(k - 1, max(-1, k - 6), -1):
+            tok = self.tokens[j][0]
+            if tok in (",", ".", ";", "!", "?", "but", "(", ")", ":", "\n"):
+                break
+            if tok in NEG_WORDS:
+                return True
+        after = [t for t, _ in self.tokens[k + 1:k + 4]]
+        return after[:2] == [":", "none"] or after[:1] == ["none"] or \
+            after[:2] in (["=", "none"], ["-", "none"], [":", "no"], ["=", "no"])
