@@ -11,7 +11,7 @@ __all__ = ["Doc", "TOKEN", "BAT_WORDS", "EV_WORDS", "SOLAR_WORDS", "NEG_WORDS"]
 
 import re  # noqa: E402
 
-TOKEN = re.compile(r"§[be]\d+§|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z0-9]")
+TOKEN = re.compile(r"§[a-z]+\d*§|\n|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z0-9]")
 BAT_WORDS = {"battery", "batteries", "bess", "storage", "bank", "inverter", "powerwall",
              "powerwalls", "output"}
 EV_WORDS = {"ev", "evs", "car", "cars", "vehicle", "vehicles", "truck", "tesla", "teslas",
@@ -59,6 +59,8 @@ class Doc:
         return self.placeholder.get(f"§{kind}{index}§")
 
     def kind(self, tok: str) -> str | None:
+        if tok.startswith("§k"):
+            return {"§kbat§": "bat", "§kev§": "ev", "§ksolar§": "solar"}.get(tok)
         if tok.startswith("§b"):
             return "bat"
         if tok.startswith("§e"):

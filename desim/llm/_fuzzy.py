@@ -18,27 +18,29 @@ from functools import lru_cache
 __all__ = ["repair_spelling"]
 
 _DOMAIN = """
-battery batteries storage powerwall powerwalls solar panels panel photovoltaic inverter
-kilowatt kilowatts kilowatthours vehicle vehicles electric charger charging charged charge
-backup discharge depleted reserve compensation minimum maximum willingness participation
-participate conservative moderate aggressive priority departure deadline capacity efficiency
-morning evening tomorrow rooftop hybrid plugged outages outage emergency emergencies percent
-enrolled enrollment program aggregator household homeowner installed install usable cents
-system leaves leaving departs needs battery's nothing neighbour neighbor neighbours neighbors
+battery batteries storage powerwall powerwalls solar panels photovoltaic inverter kilowatt
+kilowatts vehicle vehicles electric charger backup discharge compensation willingness
+participation conservative moderate aggressive priority departure capacity efficiency
+morning evening rooftop outages emergency emergencies percent aggregator usable model range
 """.split()
 # common words one edit away from a vocabulary word: never rewritten
 _KEEP = set("""
 power later water tower lower sonar polar molar cell cells there these those their where
 where's while white leave leaved needed neede change changes large larger range ranger
 models model charges chart start starts panes plane planes pages place solid price
-prices store stores unable unless stage leaver needy chargers
+prices store stores unable drive drives driver unless stage leaver needy chargers
 """.split())
 # words of catalog names that are plain English: not treated as product words
 _GENERIC = set("""
-first edition drive large range standard extended limited model motor prime score wheel
-generation stated modules plus platinum lariat
+first edition drive large standard extended limited motor score wheel generation stated
+modules plus lariat
 """.split())
-_WORD = re.compile(r"[a-z][a-z+']{4,}")
+_WORD = re.compile(r"(?<![a-z'+])[a-z]{4,}(?![a-z'+])")
+
+
+def _subsequence(short: str, long_: str) -> bool:
+    it = iter(long_)
+    return all(ch in it for ch in short)
 
 
 def _deletes(word: str) -> set[str]:
@@ -56,8 +58,9 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     for product in products:
         for name in (product.name, *(getattr(product, "aliases", ()) or ())):
             name = re.sub(r"\(.*?\)", " ", name.lower())
-            words.update(w for w in re.findall(r"[a-z]+", name) if len(w) >= 5
-                         and w not in _GENERIC)
+            found = [w for w in re.findall(r"[a-z]+", name) if len(w) >= 5 and w not in _GENERIC]
+            words.update(found)
+            _PRODUCT_WORDS.update(found)
     index: dict[str, set[str]] = {}
     for word in words:
         if len(word) < 5:
@@ -76,18 +79,34 @@ def _transposed(a: str, b: str) -> bool:
         a[diff[1]] == b[diff[0]]
 
 
+def _inflection(word: str, known: str) -> bool:
+    """Whether `word` is `known` with another ending ("installer", "departs", "reserves")."""
+    if known in _PRODUCT_WORDS:
+        return False
+    short, long_ = sorted((word, known), key=len)
+    return long_.startswith(short) and long_[-1] != long_[-2] or \
+        len(word) == len(known) and word[:-1] == known[:-1]
+
+
+_PRODUCT_WORDS: set[str] = set()
+
+
 @lru_cache(maxsize=4096)
 def _repair(word: str) -> str:
     known, index = _vocabulary()
-    if word in known or word in _KEEP or len(word) < 5:
+    if word in known or word in _KEEP or len(word) < 4:
         return word
-    candidates: set[str] = set(index.get(word, ()))  # a letter too many, or a letter dropped
-    for d in _deletes(word):
-        for c in index.get(d, ()):  # one letter changed, or a known word with a letter dropped
-            if len(c) == len(word) and sum(x != y for x, y in zip(c, word, strict=True)) == 1 \
-                    or len(c) == len(word) - 1 or _transposed(c, word):
-                candidates.add(c)
-    candidates.discard(word)
+    candidates: set[str] = set(index.get(word, ()))  # a letter dropped ("powerwal")
+    if len(word) >= 5:
+        for d in _deletes(word):
+            for c in index.get(d, ()):  # a letter changed or added, two letters swapped
+                if len(c) == len(word) and sum(x != y for x, y in zip(c, word, strict=True)) \
+                        == 1 or len(c) == len(word) - 1 or _transposed(c, word):
+                    candidates.add(c)
+    if not candidates and len(word) >= 6:  # two letters dropped ("pwrwall")
+        candidates = {c for c in _PRODUCT_WORDS if len(c) == len(word) + 2 and
+                      _subsequence(word, c) and c[0] == word[0]}
+    candidates = {c for c in candidates if c != word and not _inflection(word, c)}
     if len(candidates) == 1:
         return next(iter(candidates))
     return word

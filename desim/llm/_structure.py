@@ -1,14 +1,21 @@
-"""Forms, ``key=value`` / ``key: value`` text, tables and bullet lists.
+"""Forms, ``key=value`` / ``key: value`` text, Q&A, tables and bullet lists.
 
-Structured text is read item by item: each ``label: value`` (or ``=``, or a
-two-column table row, or a header row over value rows) has its label
-resolved to a field by the words it contains ("battery_capacity_kwh",
-"Storage size (kWh)", "EV charger kW", "min. payment"). A value under a
-label that names a field is read with that field's unit when the value
-gives none; the item is then removed from the prose the rest of the parser
-reads. A label that names only an asset ("Battery:", "EV:", "Solar:") gives
-presence or absence ("none", "n/a", "yes") and a bare number its usual
-unit; anything else in it is left to the prose reader.
+Structured text is read item by item. An item is a ``label: value`` (or
+``=``, ``?``, a dotted leader, a table row). Its label is resolved to a field
+by `desim.llm._labels.field_of`. A value under a label that names a field
+and starts with a number is read with that field's unit when the value
+gives none, and removed from the prose the rest of the parser reads. A label
+that names only an asset ("Battery:", "EV:", "Solar:") gives presence or
+absence ("none", "n/a", "no", "sold", "planned") and a bare number its usual
+unit; the rest of its value stays in the prose behind a marker saying which
+asset the item is about, so "Battery: 10 kWh, 5 kW, at 51 %" is read as the
+battery's figures.
+
+Tables: a header row whose first cell is generic ("Item", "Asset", "Field")
+or an asset makes each row an item: first cell the label, other cells the
+value, each prefixed by its header ("Leaves 7:15", "88 kWh"). Columns headed
+by another household, the past or the future ("Neighbour", "Planned") are
+dropped; a "present" column's yes/no is the item's presence.
 """
 
 from __future__ import annotations
@@ -17,19 +24,28 @@ import re
 from typing import Any
 
 from desim.llm._guard import accept
+from desim.llm._labels import field_of
+from desim.llm._scope import FUTURE, OTHER, PAST
 from desim.llm._text import NUM, find_times, to_float
 
-__all__ = ["read_structure", "Structured"]
+__all__ = ["read_structure", "Structured", "MARKER"]
 
-_BAT = {"battery", "batteries", "bess", "storage", "powerwall", "ess", "home battery"}
-_EV = {"ev", "evs", "car", "cars", "vehicle", "vehicles", "auto", "truck"}
-_SOLAR = {"solar", "pv", "panels", "panel", "array", "photovoltaic", "rooftop"}
+MARKER = {"bat": " §kbat§ ", "ev": " §kev§ ", "solar": " §ksolar§ "}
 _ABSENT = re.compile(r"^\s*(?:none|no|nope|false|n|0|-+|nil|null|not installed|not applicable|"
-                     r"not yet|no\s+\w+|zero)\s*\.?\s*$")
-_PRESENT = re.compile(r"^\s*(?:yes|y|true|present|installed)\s*\.?\s*$")
-_UNKNOWN = re.compile(r"^\s*(?:unknown|\?+|tbd|not sure|unsure|don'?t know|n/?k)\s*\.?\s*$")
-_LABEL = re.compile(r"(?:^|(?<=[\n;|,(]))[ \t]*(?:[-*\u2022\u00b7]+[ \t]*|\(?[a-z0-9][.)][ \t]+)?"
-                    r"(?P<label>[a-z][a-z_ /()#.'+%$]{0,40}?)[ \t]*(?P<sep>[:=]|\s[-\u2013]\s)")
+                     r"not yet|no\s+\w+|zero|nothing|not really)\b\s*[.!]*\s*(?:[(,;]|$)")
+_PRESENT = re.compile(r"^\s*(?:yes|y|true|present|installed|yep|yeah)\b\s*[.!]*\s*(?:[(,;]|$)")
+_UNKNOWN = re.compile(r"^\s*(?:unknown|\?+|tbd|not sure|unsure|don'?t know|n/?k)\b")
+_LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most|up to|only|" \
+        r"min(?:imum)?|max(?:imum)?|just over|just under|over|under|nearly|almost|ca|c\.|" \
+        r"keep|usually|typically|\$)\s*)*"
+_LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] ))[ \t]*(?:[-*+>\u2022\u00b7\u2192]+[ \t]*|"
+                    r"\(?[a-z0-9][.)][ \t]+)?"
+                    r"(?P<label>[a-z][a-z_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
+                    r"(?P<sep>[:=?](?![\d/])|\s[-\u2013]\s)")
+_DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next")
+_PRESENCE = {"present", "installed", "have", "has", "status", "now", "ours", "current", "yes/no"}
+_GENERIC_HEAD = {"item", "asset", "field", "parameter", "setting", "q", "question", "preference",
+                 "household", "", "thing", "equipment", "component", "key", "name", "what"}
 
 
 class Structured:
@@ -43,82 +59,19 @@ class Structured:
         self.prose = ""
 
 
-def _words(label: str) -> set[str]:
-    label = re.sub(r"([a-z])([A-Z])", r"\1 \2", label).lower()
-    return set(re.findall(r"[a-z]+|%|\$", label.replace("_", " ")))
-
-
-def field_of(label: str) -> str | None:
-    """The config field a form label names, "asset:<kind>" for a bare asset, else None."""
-    w = _words(label)
-    bat, ev, solar = bool(w & _BAT), bool(w & _EV), bool(w & _SOLAR)
-    if "priority" in w:
-        return "ev_priority"
-    if "profile" in w or "attitude" in w or "risk" in w:
-        return "participation_profile"
-    if w & {"willingness", "willing"}:
-        return "participation_willingness"
-    if w & {"compensation", "payment", "price", "pay", "payout", "incentive"}:
-        return "min_compensation_per_kwh"
-    if w & {"backup", "autonomy", "outage"}:
-        return "backup_power_hours"
-    if w & {"efficiency", "derate"}:
-        return "solar_efficiency"
-    if w & {"dod"} or "discharge" in w and not w & {"power", "rate", "kw"}:
-        return "max_discharge_percent"
-    if w & {"reserve", "floor"}:
-        return "reserve"
-    if w & {"deadline", "departure", "depart", "departs", "leave", "leaves", "leaving",
-            "ready", "unplug"}:
-        return "ev_min_departure_soc_percent" if w & {"soc", "%", "target", "charge"} else \
-            "ev_charge_deadline"
-    if ev and w & {"target", "soc"}:
-        return "ev_min_departure_soc_percent"
-    if w & {"has"} and (ev or solar):
-        return "has_ev" if ev else "has_solar"
-    if ev:
-        if w & {"count", "number", "num", "n", "qty", "quantity", "many", "evs", "cars",
-                "vehicles"} and not w & {"capacity", "kwh", "charger", "kw"}:
-            return "ev_count"
-        if w & {"charger", "charging", "power", "kw", "rate", "level", "l"}:
-            return "ev_max_charge_power_kw"
-        if w & {"capacity", "kwh", "battery", "pack", "size"}:
-            return "ev_battery_capacity_kwh"
-        return "asset:ev"
-    if w & {"charger", "charging"}:
-        return "ev_max_charge_power_kw"
-    if solar:
-        return "solar_capacity_kw" if w & {"capacity", "kw", "size", "kwp", "rating",
-                                            "system", "dc"} else "asset:solar"
-    if bat:
-        if w & {"power", "kw", "rate", "rating", "inverter", "output"} and "kwh" not in w:
-            return "bess_max_power_kw"
-        if w & {"soc", "level", "initial", "current", "state", "now", "charged"}:
-            return "bess_initial_soc_percent"
-        if w & {"capacity", "kwh", "size", "energy", "usable"}:
-            return "bess_capacity_kwh"
-        return "asset:bat"
-    if w & {"soc"}:
-        return "bess_initial_soc_percent"
-    return None
-
-
-_ENERGY = {"kwh": 1.0, "wh": 0.001, "mwh": 1000.0}
-_POWER = {"kw": 1.0, "w": 0.001, "kwp": 1.0, "mw": 1000.0}
-
-
-def _number(value: str) -> tuple[float, str] | None:
-    m = re.search(NUM + r"\s*(kwh|kw\s*h|wh|mwh|kwp|kw|mw|w|watts?|%|percent|cents?|c\b|"
-                  r"\$|dollars?|hours?|hrs?|h\b|days?|d\b|minutes?|mins?)?", value)
+def _number(value: str) -> tuple[float, str, int] | None:
+    m = re.match(_LEAD + NUM.replace(r"(?<![\w.])", "") +
+                 r"\s*(kwh|kw\s*h|wh|mwh|kwp|kw|mw|w|watts?|%|percent|cents?|"
+                 r"\$|dollars?|hours?|hrs?|h\b|days?|d\b|minutes?|mins?)?", value)
     if m is None:
         return None
     unit = (m.group(2) or "").replace(" ", "")
-    unit = {"watt": "w", "watts": "w", "percent": "%", "cent": "cents", "c": "cents",
+    unit = {"watt": "w", "watts": "w", "percent": "%", "cent": "cents",
             "dollar": "$", "dollars": "$"}.get(unit, unit)
-    return to_float(m.group(1)), unit
+    return to_float(m.group(1)), unit, m.end()
 
 
-def _fraction(value: str, unit: str, number: float, field: str, warnings: list[str],
+def _fraction(value: str, unit: str, number: float, field: str, out: Structured,
               span: str) -> float | None:
     if unit == "%":
         return number / 100.0
@@ -126,152 +79,215 @@ def _fraction(value: str, unit: str, number: float, field: str, warnings: list[s
     if m:
         return to_float(m.group(1)) / float(m.group(2))
     if number > 1.0:
-        warnings.append(f"{field}: {span!r} is above 1 and has no % sign; a fraction was "
-                        "expected, left unset")
+        out.warnings.append(f"{field}: {span!r} is above 1 and has no % sign; a fraction was "
+                            "expected, left unset")
         return None
     return number
 
 
-def _read(field: str, value: str, span: str, out: Structured) -> bool:
-    """Read one form value into `out`; False when the value is left to the prose reader."""
-    w = out.warnings
+def _convert(field: str, number: float, unit: str, value: str, span: str,
+             out: Structured) -> tuple[str, float | None]:
+    if field in ("bess_capacity_kwh", "ev_battery_capacity_kwh"):
+        return field, number * {"wh": 0.001, "mwh": 1000.0}.get(unit, 1.0)
+    if field in ("bess_max_power_kw", "ev_max_charge_power_kw", "solar_capacity_kw"):
+        return field, number * {"w": 0.001, "mw": 1000.0}.get(unit, 1.0)
+    if field in ("participation_willingness", "solar_efficiency"):
+        return field, _fraction(value, unit, number, field, out, span)
+    if field == "min_compensation_per_kwh":
+        if unit == "cents" or re.search(r"\bcents?\b", span):
+            number /= 100.0
+        return field, number / 1000.0 if "mwh" in value else number
+    hours = {"days": 24.0, "day": 24.0, "d": 24.0, "minutes": 1 / 60, "mins": 1 / 60}
+    if field == "backup_power_hours" and unit != "%":
+        return field, number * hours.get(unit, 1.0)
+    if field in ("reserve", "backup_power_hours"):
+        if unit in hours or unit in ("h", "hour", "hours", "hr", "hrs"):
+            return "backup_power_hours", number * hours.get(unit, 1.0)
+        return "max_discharge_percent", 100.0 - number if 0 <= number <= 100 else -1.0
+    return field, number
+
+
+def _asset(kind: str, value: str, out: Structured) -> str | None:
+    """Read an asset item's presence; the prose left for the rest of it, or None if consumed."""
     if _UNKNOWN.match(value):
-        return True
-    if field.startswith("asset:"):
-        kind = field[6:]
-        if _ABSENT.match(value):
-            out.absent.add(kind)
-            if kind in ("ev", "solar"):
-                out.values[f"has_{kind}"] = False
-            return True
-        if _PRESENT.match(value) and kind in ("ev", "solar"):
+        return None
+    first = re.split(r"[(,;]", value, maxsplit=1)[0]
+    if _ABSENT.match(value) or (PAST.search(first) or FUTURE.search(first) or
+                                OTHER.search(first)) and not re.search(NUM + r"\s*k?wh?", first):
+        out.absent.add(kind)
+        if kind in ("ev", "solar"):
+            out.values[f"has_{kind}"] = False
+        if kind == "ev":
+            out.values["ev_count"] = 0
+        return None
+    if _PRESENT.match(value):
+        if kind in ("ev", "solar"):
             out.values[f"has_{kind}"] = True
-            return True
-        if not re.fullmatch(r"\s*" + NUM + r"\s*", value):
-            return False
+        value = _PRESENT.sub("", value, count=1)
+        if not value.strip():
+            return None
+    if re.fullmatch(r"\s*" + NUM + r"\s*", value):
         field = {"bat": "bess_capacity_kwh", "ev": "ev_count", "solar": "solar_capacity_kw"}[kind]
-    if field in ("has_ev", "has_solar"):
-        if _PRESENT.match(value) or _ABSENT.match(value):
-            out.values[field] = bool(_PRESENT.match(value))
-            return True
-        return False
+        _read(field, value, value, out)
+        return None
+    return MARKER[kind] + value
+
+
+def _read(field: str, value: str, span: str, out: Structured) -> str | None:
+    """Read one form value into `out`; returns the prose left of the item (None: nothing)."""
+    if field.startswith("asset:"):
+        return _asset(field[6:], value, out)
+    if _UNKNOWN.match(value) or field == "ignore":
+        return None
     if field in ("participation_profile", "ev_priority"):
         names = ("conservative", "moderate", "aggressive") if field == "participation_profile" \
             else ("low", "medium", "high")
-        found = [n for n in names if n in value]
+        found = [n for n in names if re.search(rf"\b{n}\b", value)]
         if len(found) == 1:
-            out.values[field] = found[0]
-            out.spans[field] = span
-            return True
-        return False
+            out.values[field], out.spans[field] = found[0], span
+            return None
+        return span
     if field == "ev_charge_deadline":
         times = find_times(value)
-        if len(times) == 1:
+        if len({t.hhmm for t in times}) == 1:
             out.values[field] = times[0].hhmm
         elif re.fullmatch(r"\s*(\d{1,2})\s*", value) and int(value) < 24:
             out.values[field] = f"{int(value):02d}:00"
         else:
-            return bool(_ABSENT.match(value))
+            return None if _ABSENT.match(value) else span
         out.spans[field] = span
-        return True
-    if _ABSENT.match(value) and field != "reserve" and not re.match(r"\s*0\b", value):
+        return None
+    if field == "ev_min_departure_soc_percent" and _PRESENT.match(value) and \
+            re.search(r"\bfull\b", span):
+        out.values[field], out.spans[field] = 100.0, span
+        return None
+    if _ABSENT.match(value) and not re.match(r"\s*0\b", value):
         if field == "ev_count":
             out.values["has_ev"], out.values["ev_count"] = False, 0
         if field == "solar_capacity_kw":
             out.values["has_solar"] = False
-        return True
-    if len(re.findall(NUM, value)) > 1 and "panel" in value or "x" in value.split():
-        return False  # panel counts and multiples: the prose reader's quantity grammar
+            out.absent.add("solar")
+        return None
     read = _number(value)
-    if read is None:
-        return False
-    number, unit = read
-    if field in ("bess_capacity_kwh", "ev_battery_capacity_kwh"):
-        number *= _ENERGY.get(unit, 1.0)
-    elif field in ("bess_max_power_kw", "ev_max_charge_power_kw", "solar_capacity_kw"):
-        number *= _POWER.get(unit, 1.0)
-    elif field in ("participation_willingness", "solar_efficiency"):
-        fraction = _fraction(value, unit, number, field, w, span)
-        if fraction is None:
-            return True
-        number = fraction
-    elif field == "min_compensation_per_kwh":
-        if unit == "cents" or "cent" in span or "¢" in span:
-            number /= 100.0
-        if "mwh" in value:
-            number /= 1000.0
-    elif field == "backup_power_hours" and unit == "%":
-        field, number = "max_discharge_percent", 100.0 - number if 0 <= number <= 100 else -1.0
-    elif field == "backup_power_hours":
-        number *= {"days": 24.0, "day": 24.0, "d": 24.0, "minutes": 1 / 60, "minute": 1 / 60,
-                   "mins": 1 / 60, "min": 1 / 60}.get(unit, 1.0)
-    elif field == "reserve":
-        if unit in ("h", "hour", "hours", "hr", "hrs"):
-            field = "backup_power_hours"
-        else:
-            field = "max_discharge_percent"
-            number = 100.0 - number if 0 <= number <= 100 else -1.0
-    elif field == "ev_count" and number != int(number):
-        w.append(f"ev_count: {span!r} is not a whole number; left unset")
-        return True
-    kept = accept(field, int(number) if field == "ev_count" else number, span, w)
+    if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
+        return span  # no leading number, or a multiple or a range: the prose grammar reads it
+    number, unit, end = read
+    rest = value[end:]
+    if re.match(r"\s*[,;]?\s*(?:sorry|no wait|wait|actually|i mean|correction|edit|make that|"
+                r"no\b|maybe|or)", rest):
+        return span  # a self-correction or an estimate: the prose grammar reads it
+    field, number = _convert(field, number, unit, value, span, out)
+    if number is None:
+        return None
+    if field == "ev_count" and number != int(number):
+        out.warnings.append(f"ev_count: {span!r} is not a whole number; left unset")
+        return None
+    kept = accept(field, int(number) if field in ("ev_count", "bess_units") else number,
+                  span, out.warnings)
     if kept is not None:
-        out.values[field] = kept
-        out.spans[field] = span
-    return True
+        out.values[field], out.spans[field] = kept, span
+        if field == "ev_count" and kept == 0:
+            out.values["has_ev"] = False
+    extra = re.search(r"\([^)]*[a-z][^)]*\)", rest)
+    return extra.group(0) if extra and field != "ev_count" else \
+        (MARKER["ev"] + extra.group(0) if extra else None)
 
 
-def _table_items(lines: list[str]) -> list[tuple[str, str]]:
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
-    rows = [r for r in rows if not all(re.fullmatch(r":?-{2,}:?", c) or not c for c in r)]
+def _cells(line: str) -> list[str]:
+    if "|" in line:
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+    return [c.strip() for c in re.split(r"\s{2,}|\t", line.strip())]
+
+
+def _table_items(rows: list[list[str]]) -> list[tuple[str, str]]:
+    rows = [r for r in rows if not all(re.fullmatch(r"[:\-=+ ]*", c) for c in r)]
     if not rows:
         return []
-    if all(len(r) == 2 for r in rows):
-        return [(r[0], r[1]) for r in rows]
-    header = rows[0]
-    if len(rows) >= 2 and all(field_of(h) is not None for h in header if h):
+    header = [h.lower() for h in rows[0]]
+    width = max(len(r) for r in rows)
+    if width == 2 and (header[0] in _GENERIC_HEAD or field_of(header[0]) in (None, "ignore")
+                       and field_of(header[1]) in (None, "ignore")):
+        rows = rows[1:]  # "Field | Value": a header over label/value rows
+    if width <= 2:
+        return [(r[0], r[1] if len(r) > 1 else "") for r in rows]
+    first = field_of(header[0]) or ""
+    if header[0] in _GENERIC_HEAD or first.startswith("asset") or field_of(rows[1][0] if len(
+            rows) > 1 else "") is not None:
+        items = []
+        for r in rows[1:]:
+            label, parts, presence = r[0], [], ""
+            if first.startswith("asset") and field_of(label) is None:
+                parts.append(label)  # "Vehicle | Mach-E ER | ...": the label is the header
+                label = header[0]
+            for h, c in zip(header[1:], r[1:], strict=False):
+                if not c or _DROP_COLUMN.search(h) or OTHER.search(h):
+                    continue
+                if h in _PRESENCE or h in ("", "value", "detail", "details", "answer", "notes",
+                                           "spec", "type", "size", "a"):
+                    if h in _PRESENCE:
+                        presence = c
+                    else:
+                        parts.append(c)
+                elif h in ("qty", "count", "quantity", "number", "units"):
+                    parts.append("none" if c.strip() == "0" else f"{c} x")
+                elif re.fullmatch(r"k?wh?|%|kwp", h):
+                    parts.append(f"{c} {h}")
+                else:
+                    parts.append(f"{h} {c}")
+            value = ", ".join(parts).replace(" x, ", " x ")
+            items.append((label, f"{presence}, {value}" if presence else value))
+        return items
+    if all(field_of(h) not in (None, "ignore") for h in header if h):
         return [(h, c) for r in rows[1:] for h, c in zip(header, r, strict=False) if h]
     return []
+
+
+def _tables(text: str) -> str:
+    """Tables (pipe or aligned columns) rewritten as one "label: value" item per line."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        pipe = lines[i].count("|") >= 2
+        while j < len(lines) and (lines[j].count("|") >= 2 if pipe else
+                                  len(_cells(lines[j])) >= 2 and ":" not in lines[j][:30]):
+            j += 1
+        if j - i >= 2:
+            items = _table_items([_cells(line) for line in lines[i:j]])
+            if items:
+                out.extend(f"{label}: {value}" for label, value in items)
+                i = j
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
 
 
 def read_structure(text: str) -> Structured:
     """Read the structured items of normalized `text`; the rest is `prose`."""
     out = Structured()
-    lines = text.split("\n")
-    prose_lines: list[str] = []
-    i = 0
-    while i < len(lines):  # tables: runs of lines with two or more "|"
-        j = i
-        while j < len(lines) and lines[j].count("|") >= 2:
-            j += 1
-        if j - i >= 2 or (j - i == 1 and lines[i].strip().startswith("|")):
-            items = _table_items(lines[i:j])
-            leftover = []
-            for label, value in items:
-                field = field_of(label)
-                if field is None or not _read(field, value, f"{label}: {value}", out):
-                    leftover.append(f"{label} {value}")
-            prose_lines.append(". ".join(leftover) + "." if items else " ".join(lines[i:j]))
-            i = j
-            continue
-        prose_lines.append(lines[i])
-        i += 1
-    prose = "\n".join(prose_lines)
+    prose = _tables(text)
+    prose = re.sub(r"\bq\s*[:.]\s*([^\n]*?)\?\s*a\s*[:.]\s*", r"\1: ", prose)  # Q: ...? A: ...
     matches = list(_LABEL.finditer(prose))
     keep, last = [], 0
     for k, m in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(prose)
-        cut = re.search(r"[\n;|]", prose[m.end():end])
+        cut = re.search(r"[\n;|]|\.\s", prose[m.end():end])
         end = m.end() + cut.start() if cut else end
         value = prose[m.end():end].strip().rstrip(",.")
         field = field_of(m.group("label"))
         if field is None or m.group("sep").strip() == "-" and not field.startswith("asset"):
             continue
+        if m.group("sep") == "?" and not field.startswith("asset"):
+            continue
         span = prose[m.start():end].strip()
-        if _read(field, value, span, out):
-            keep.append(prose[last:m.start()])
-            keep.append(". ")
-            last = end
+        left = _read(field, value, span, out)
+        if left == span:
+            continue
+        keep.append(prose[last:m.start()])
+        keep.append(f". {left or ''}")
+        last = end
     keep.append(prose[last:])
     out.prose = "".join(keep)
     return out

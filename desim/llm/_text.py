@@ -42,6 +42,23 @@ def normalize(text: str) -> str:
     out = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-\s*(?=\d)", r"\1 to ", out)  # 10-12: a range
     out = re.sub(r"(?<![a-z/])(?:n/a|n\.a\.|n/a\.)(?![a-z])", " none ", out)
     out = re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", out)
+    out = re.sub(r"\b(cont|approx|ca|incl|qty|max|min|est|nom|avg|apx)\.", r"\1", out)
+    out = re.sub(r"\b(e\.g|i\.e)\.", "eg", out)
+    out = re.sub(r"(?<=[a-z])\.(?=\d)", " ", out)  # "id.4" -> "id 4"
+    out = re.sub(r"\b([a-z]{4,})(?=\d)", r"\1 ", out)  # "ioniq5" -> "ioniq 5"
+    out = re.sub(r"\b(lr|sr|er)\b(?!\s*[,.]\s*(?:\d|i\b|we\b))",
+                 lambda m: {"lr": "long range", "sr": "standard range",
+                            "er": "extended range"}[m.group(1)], out)
+    out = re.sub(r"(?<=\d)\s*ish\b", "", out)
+    out = re.sub(r"[ \t]\.{3,}[ \t]*|\.{4,}|\u2026{2,}", ": ", out)  # dotted leaders
+    out = re.sub(r"\[\s*\]\s*[a-z]+", " ", out)  # unticked boxes: "[ ] yes"
+    out = re.sub(r"\[\s*x\s*\]\s*", " ", out)
+    out = out.replace("\u2713", " yes ").replace("\u2714", " yes ").replace("\u2717", " no ") \
+        .replace("\u2718", " no ")
+    out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", out)
+    out = re.sub(r"\b(\d{1,2}:\d{2})\s?([ap])\b(?!\.?m)", r"\1 \2m", out)
+    out = re.sub(r"\brn\b", "right now", out)
+    out = re.sub(r"\bb full\b", "be full", out)
     out = re.sub(r"\bchevy\b", "chevrolet", out)
     out = re.sub(r"\ba\.m\.", "am", out)
     out = re.sub(r"\bp\.m\.", "pm", out)
@@ -94,6 +111,8 @@ def words_to_numbers(text: str) -> str:
     text = re.sub(r"\ba (day|week)\b(?! and)", r"1 \1", text)
     text = re.sub(r"\ba couple of\b", "2", text)
     text = re.sub(r"\b(?:a\s+)?pair of\b", "2", text)
+    text = re.sub(r"\bhalf (?:of )?(the|my|our|its|their) (batter(?:y|ies)|capacity|storage)",
+                  r"50% of \1 \2", text)
     return _NUMBER_WORDS.sub(_value, text)
 
 
@@ -116,6 +135,8 @@ _TIME_PATTERNS = [
     re.compile(r"\b(?P<named>noon|midday|midnight)\b"),
     re.compile(r"\b(?P<frac>half|(?:a\s+)?quarter)\s+(?P<rel>past|after|to|before)\s+(?P<h>\d{1,2})\b"
                + _MERIDIEM),
+    re.compile(r"(?<![\d.:])\b(?P<mins>[1-5]?\d)\s+(?:minutes?\s+)?(?P<rel>past)\s+"
+               r"(?P<h>\d{1,2})\b" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?!\d)" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2})\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock)(?![a-z])"),
     re.compile(r"\b(?:by|at|before|until|till|after|around|leaves?|leaving|departs?|departing)"
@@ -153,8 +174,8 @@ def find_times(text: str) -> list[TimeMention]:
                 if hour > 23:
                     continue
                 minute = int(g["m"]) if g.get("m") else 0
-                if g.get("frac"):
-                    minute = 30 if g["frac"] == "half" else 15
+                if g.get("frac") or g.get("mins"):
+                    minute = int(g["mins"]) if g.get("mins") else 30 if g["frac"] == "half" else 15
                     if g["rel"] in ("to", "before"):
                         hour, minute = (hour - 1) % 24, 60 - minute
                 if minute > 59:

@@ -92,7 +92,7 @@ class RuleBasedParser:
         q = _Quantities(doc, r.warnings)
         self._solar(doc, q, r, form.absent)
         self._evs(doc, q, r, form.absent)
-        self._battery(doc, q, r, form.absent)
+        self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
         for name, value in form.values.items():  # a labelled form value beats prose
             r.set(name, value, None, "stated")
@@ -206,8 +206,10 @@ class RuleBasedParser:
                 count == 1 or _COLLECTIVE.search(doc.sentence(targets[0][1]))):
             r.set_first("ev_min_departure_soc_percent", targets)
 
-    def _battery(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
+    def _battery(self, doc: Doc, q: _Quantities, r: _Reading, units: int | None) -> None:
         own, _ = self._own(doc, "battery")
+        if units and len(own) == 1 and own[0].count == 1:  # "Battery count: 3"
+            own[0].count = units
         if q.bess_kwh:
             r.set_first("bess_capacity_kwh", q.bess_kwh)
         elif own and all(p.product is not None and p.product.parser_capacity
