@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from desim.llm._products import ProductMention, find_products
-from desim.llm._scope import apply_corrections, clause_scopes
+from desim.llm._scope import CORRECTED, apply_corrections, clause_scopes
 
 __all__ = ["Doc", "TOKEN", "BAT_WORDS", "EV_WORDS", "SOLAR_WORDS", "NEG_WORDS"]
 
@@ -33,7 +33,12 @@ class Doc:
             parts.append(f" §{'b' if p.kind == 'battery' else 'e'}{i}§ ")
             last = p.end
         parts.append(base[last:])
-        self.text, self.corrected = apply_corrections("".join(parts))
+        text = apply_corrections("".join(parts), products_only=True)
+        self.corrected: set[int] = set()
+        pieces = text.split(CORRECTED)
+        for k in range(1, len(pieces)):
+            self.corrected.add(sum(len(p) for p in pieces[:k]))
+        self.text = "".join(pieces)
         self.scopes = clause_scopes(self.text)
         self._scope_starts = [a for a, _, _ in self.scopes]
         self.tokens = [(m.group(0), m.start()) for m in TOKEN.finditer(self.text)]

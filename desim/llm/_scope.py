@@ -21,18 +21,117 @@ import re
 
 from desim.llm._text import NUM
 
-__all__ = ["apply_corrections", "clause_scopes", "OTHER", "PAST", "FUTURE"]
+__all__ = ["apply_corrections", "read_estimates", "clause_scopes", "CORRECTED", "OTHER", "PAST",
+           "FUTURE"]
 
-_UNIT = (r"(?:kwh|kw\s*h|kilowatt\s*hours?|wh|mwh|kw|kilowatts?|w|watts?|%|percent|cents?|"
-         r"hours?|hrs?|h|days?|am|pm)\b")
-_MARKER = (r"(?:sorry|i mean|i meant|actually|correction|scratch that|strike that|no wait|"
-           r"wait|oops|make that|make it|or rather|rather|typo|my mistake|my bad|er+|uh|um|"
-           r"no)")
-_CORRECTION = re.compile(
-    NUM + r"(\s*" + _UNIT + r")?"                                   # first quantity
-    r"(?P<gap>\s*[,;.(\-]*\s*(?:\w+\s+){0,1}?" + _MARKER + r"\b[\s,;:.!\-]*"
-    r"(?:(?:it'?s|it is|that'?s|that is|make it|i have|we have|should be|is)\s+)?)"
-    r"(?P<second>" + NUM[len(r"(?<![\w.])"):] + r")(?P<unit2>\s*" + _UNIT + r")?")
+_UNIT = (r"(?:kwh|kw\s*h|kilowatt\s*hours?|wh|mwh|kwp|kw|kilowatts?|w|watts?|%|percent|"
+         r"cents?|hours?|hrs?|h|days?|am|pm)(?![a-z])")
+_CLASS = {"kwh": "e", "kw h": "e", "wh": "e", "mwh": "e", "kilowatt hour": "e", "kwp": "p",
+          "kw": "p", "kilowatt": "p", "w": "p", "watt": "p", "%": "%", "percent": "%",
+          "cent": "$", "hour": "h", "hr": "h", "h": "h", "day": "h", "am": "t", "pm": "t"}
+_MARKER = re.compile(
+    r"\b(?:sorry|i mean|i meant|actually|correction|corrected|scratch that|strike that|"
+    r"no wait|wait no|wait|oops|make that|make it|or rather|rather|typo|my mistake|my bad|"
+    r"edit|updated?|verified|revised|no)\b")
+_ITEM = re.compile(r"(?P<time>\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b)|"
+                   r"(?P<prod>§[be]\d+§)|" + NUM + r"(?P<unit>\s*" + _UNIT + r")?")
+_ESTIMATE = re.compile(NUM + r"(?P<u1>\s*" + _UNIT + r")?\s*,?\s*(?P<sep>to|and|or|-|maybe|perhaps|"
+                       r"possibly)\s+" + NUM.replace(r"(?<![\w.])", "") +
+                       r"(?P<u2>\s*" + _UNIT + r")?")
+#: marks a number that corrects an earlier one (kept in the text for provenance)
+CORRECTED = "§c§"
+
+
+def _unit_class(unit: str | None) -> str | None:
+    if not unit:
+        return None
+    unit = unit.strip().rstrip("s")
+    return _CLASS.get(unit, _CLASS.get(unit.replace(" ", "")))
+
+
+def _items(text: str) -> list[tuple[int, int, str | None, str]]:
+    """(start, end, class, unit) of each number, clock time and product placeholder."""
+    out = []
+    for m in _ITEM.finditer(text):
+        if m.group("time"):
+            out.append((m.start(), m.end(), "t", ""))
+        elif m.group("prod"):
+            out.append((m.start(), m.end(), "prod" + m.group("prod")[1], ""))
+        else:
+            unit = (m.group("unit") or "").strip()
+            out.append((m.start(), m.end(), _unit_class(unit), unit))
+    return out
+
+
+def apply_corrections(text: str, warnings: list[str] | None = None,
+                      products_only: bool = False) -> str:
+    """`text` with each corrected quantity, time or product dropped (see module docstring).
+
+    The correcting number is prefixed with `CORRECTED` and takes the first
+    one's unit when it has none.
+    """
+    items = _items(text)
+    if products_only:
+        items = [i for i in items if i[2] and i[2].startswith("prod")]
+    drop: list[tuple[int, int, str]] = []
+    for m in _MARKER.finditer(text):
+        before = [i for i in items if i[1] <= m.start() and m.start() - i[1] <= 80]
+        after = [i for i in items if i[0] >= m.end() and i[0] - m.end() <= 60]
+        if not before or not after:
+            continue
+        q1 = before[-1]
+        q2 = next((i for i in after if i[2] == q1[2]), None)
+        if q2 is None and after[0][2] is None and not re.match(r"\s*[a-z]", text[after[0][1]:]):
+            q2 = after[0]
+        if q2 is None or q1[2] is None and q2[2] is None and m.group(0) not in (
+                "no wait", "wait no", "sorry", "i mean", "make that", "make it", "actually"):
+            continue
+        if m.group(0) == "no" and text[q1[1]:m.start()].strip(" ,.;?!") != "":
+            continue  # "no" corrects only right after the number ("13.5 kWh? No, 16")
+        if q2[2] is None and q1[2] is not None and not q1[2].startswith("prod"):
+            if re.match(r"\s*(?:kwh|kw|%|w\b|h\b|hours?|days?|am|pm|cents?)", text[q2[1]:]):
+                continue
+            drop.append((q2[1], q2[1], " " + q1[3]))
+        drop.append((q1[0], q1[1], ""))
+        drop.append((q2[0], q2[0], CORRECTED))
+        if warnings is not None:
+            warnings.append(f"{text[q1[0]:q1[1]]!r} corrected by {text[q2[0]:q2[1]]!r}")
+    out, last = [], 0
+    for start, end, new in sorted(set(drop)):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        out.append(new)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def read_estimates(text: str, warnings: list[str]) -> str:
+    """Ranges and "X, maybe Y": the midpoint when narrow (spread <= 20 % of it), else dropped."""
+
+    def one(m: re.Match) -> str:
+        u1, u2 = (m.group("u1") or "").strip(), (m.group("u2") or "").strip()
+        unit = u2 or u1
+        if not unit or _unit_class(unit) in ("t", None) or u1 and u2 and \
+                _unit_class(u1) != _unit_class(u2):
+            return m.group(0)
+        pre = text[max(0, m.start() - 9):m.start()]
+        if re.search(r"\bfrom\s*$", pre) or m.group("sep") == "and" and \
+                not re.search(r"\bbetween\s*$", pre):
+            return m.group(0)  # "from 10 to 13.5 kWh" is a change; "10 kWh and 6" two things
+        try:
+            low, high = sorted((float(m.group(1)), float(m.group(4))))
+        except (TypeError, ValueError):
+            return m.group(0)
+        mid = (low + high) / 2.0
+        if mid > 0 and high - low <= 0.2 * mid:
+            return f"{mid:g} {unit}"
+        warnings.append(f"{m.group(0).strip()!r}: a wide range, not one value; ignored")
+        return " "
+
+    return _ESTIMATE.sub(one, text)
+
 
 OTHER = re.compile(
     r"\b(?:next door|(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
@@ -52,25 +151,6 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"quoted?|not yet)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
                      r"though\b|although\b)|\((?=[^)]*\))|\)")
-
-
-def apply_corrections(text: str) -> tuple[str, list[int]]:
-    """`text` with corrected quantities replaced, and the start of each correcting number."""
-    corrected: list[int] = []
-    out, last = [], 0
-    for m in _CORRECTION.finditer(text):
-        unit1, unit2 = (m.group(2) or "").strip(), (m.group("unit2") or "").strip()
-        if unit2 and unit1 and unit1[0] != unit2[0]:
-            continue  # "10 kWh, no, 5 kW": two different quantities
-        if not unit1 and not unit2:
-            continue
-        out.append(text[last:m.start()])
-        pos = sum(len(p) for p in out)
-        corrected.append(pos)
-        out.append(f"{m.group('second')} {unit2 or unit1}")
-        last = m.end()
-    out.append(text[last:])
-    return "".join(out), corrected
 
 
 def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:

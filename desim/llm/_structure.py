@@ -37,7 +37,7 @@ _PRESENT = re.compile(r"^\s*(?:yes|y|true|present|installed|yep|yeah)\b\s*[.!]*\
 _UNKNOWN = re.compile(r"^\s*(?:unknown|\?+|tbd|not sure|unsure|don'?t know|n/?k)\b")
 _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most|up to|only|" \
         r"min(?:imum)?|max(?:imum)?|just over|just under|over|under|nearly|almost|ca|c\.|" \
-        r"keep|usually|typically|\$)\s*)*"
+        r"keep|usually|typically|\$|§c§)\s*)*"
 _LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] ))[ \t]*(?:[-*+>\u2022\u00b7\u2192]+[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
                     r"(?P<label>[a-z][a-z_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"

@@ -18,6 +18,7 @@ from desim.llm._doc import Doc
 from desim.llm._fuzzy import repair_spelling
 from desim.llm._guard import accept
 from desim.llm._products import ProductMention
+from desim.llm._scope import CORRECTED, apply_corrections, read_estimates
 from desim.llm._structure import read_structure
 from desim.llm._text import foreign_language, normalize, words_to_numbers
 from desim.llm.config import ProsumerConfig
@@ -85,18 +86,20 @@ class RuleBasedParser:
         reason = foreign_language(text)
         if reason is not None:
             return {}, {}, [f"description: not read as English ({reason}); no field set"], []
-        base, spelled = repair_spelling(normalize(text))
-        form = read_structure(words_to_numbers(base))
+        base, notes = repair_spelling(normalize(text))
+        base = read_estimates(apply_corrections(words_to_numbers(base), notes), notes)
+        form = read_structure(base)
         doc = Doc(form.prose)
-        r = _Reading(spelled + form.warnings)
+        r = _Reading(notes + form.warnings)
         q = _Quantities(doc, r.warnings)
         self._solar(doc, q, r, form.absent)
         self._evs(doc, q, r, form.absent)
         self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
         for name, value in form.values.items():  # a labelled form value beats prose
-            r.set(name, value, None, "stated")
-            r.spans[name] = form.spans.get(name, name)
+            span = form.spans.get(name, name)
+            r.set(name, value, None, "corrected" if CORRECTED in span else "stated")
+            r.spans[name] = span.replace(CORRECTED, "")
         for name in list(r.v):
             pos = r.src.get(name)
             if pos is not None and pos in doc.corrected:
