@@ -13,10 +13,12 @@ import re  # noqa: E402
 
 TOKEN = re.compile(r"§[a-z]+\d*§|\n|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|[a-z]+(?:'[a-z]+)?|[^\sa-z0-9]")
 BAT_WORDS = {"battery", "batteries", "bess", "storage", "bank", "inverter", "powerwall",
-             "powerwalls", "output"}
+             "powerwalls", "output", "powerbank", "batt", "bms", "pcs", "ess", "rack"}
 EV_WORDS = {"ev", "evs", "car", "cars", "vehicle", "vehicles", "truck", "tesla", "teslas",
-            "charger", "wallbox", "circuit", "amp", "amps", "onboard", "suv", "pack"}
-SOLAR_WORDS = {"solar", "pv", "panel", "panels", "array", "roof", "rooftop", "photovoltaic"}
+            "charger", "wallbox", "circuit", "amp", "amps", "onboard", "suv", "pack", "evse",
+            "whip", "wheels"}
+SOLAR_WORDS = {"solar", "pv", "panel", "panels", "array", "roof", "rooftop", "photovoltaic",
+               "sun", "sunshine", "micros", "microinverters", "kwdc"}
 _UNIT = re.compile(r"^(\d|kw|kwh|w|watts?|kilowatts?)")
 NEG_WORDS = {"no", "not", "without", "none", "never", "zero", "don't", "dont", "doesn't",
              "didn't", "lack", "lacks", "nor", "neither"}
@@ -91,8 +93,13 @@ class Doc:
             hi += 1
         return self.text[self.tokens[lo][1]:self.tokens[hi][1] + 1]
 
-    def nearest(self, start: int, end: int, kinds: tuple[str, ...]) -> str | None:
-        """The asset kind whose keyword is closest to the span, within its sentence."""
+    def nearest(self, start: int, end: int, kinds: tuple[str, ...],
+                look_back: bool = True) -> str | None:
+        """The asset kind whose keyword is closest to the span, within its sentence.
+
+        With `look_back`, a sentence that names no asset is about the last one
+        named before it ("Our battery is 10 kWh. It can push 5 kW.").
+        """
         if not self.tokens:
             return None
         first = self.token_at(start)
@@ -123,6 +130,11 @@ class Doc:
             dist = (b - a) + 3 * commas - (0.5 if k > last else 0.0)
             if best is None or dist < best[0]:
                 best = (dist, kind)
+        if best is None and look_back:
+            for k in range(lo - 1, max(-1, lo - 80), -1):
+                kind = self.kind(self.tokens[k][0])
+                if kind is not None:
+                    return kind if kind in kinds else None
         return best[1] if best else None
 
     def negated(self, k: int) -> bool:

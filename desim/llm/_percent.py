@@ -43,8 +43,10 @@ _USE_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(usable|available (?:to|for)|of (?:
                         r"depth of discharge|dod\b|discharge)")
 _SOC_AFTER = re.compile(r"\s*(full|charged\b(?! by)|state of charge|soc\b|right now|now\b|"
                         r"at the moment|currently|today|tonight)")
-_SOC_BEFORE = re.compile(r"\b(currently|now|sits|sitting|is at|at the moment)\s*(?:at\s*)?"
-                         r"(?:about\s*|around\s*)?$")
+_SOC_BEFORE = re.compile(r"(?:\b(?:currently|now|sits|sitting|is|its|it's|at the moment|"
+                         r"right now)\s*(?:at\s*)?|\bat\s*|\b(?:soc|state of charge|charge level|"
+                         r"how full|charged to|charge)\b[^.;%\d]{0,25}?)"
+                         r"(?:about\s*|around\s*|approx\s*|~\s*)?$")
 
 
 def _ev_cue(pre: str, post: str) -> bool:

@@ -28,10 +28,11 @@ _PANELS = [
 ]
 _ENERGY = re.compile(rf"{_N}\s*(kwh|kw\s*h|kilowatt\s*hours?|kilowatthours?|wh|watt\s*hours?|"
                      r"mwh)\b")
-_POWER = re.compile(rf"{_N}\s*(kw|kilowatts?|w|watts?)\b(?!\s*h\b|\s*hours?)")
+_POWER = re.compile(rf"{_N}\s*(kw|kilowatts?|w|watts?)\b(?!\s*h\b|\s*hours?)(\s+(?:dc|ac)\b)?")
 _PERCENT = re.compile(rf"{_N}\s*(?:%|percent\b|per cent\b|pct\b)")
 _CENTS = re.compile(rf"{_N}\s*cents?\s*(?:/|per|a|an|for each|each)\s*(?:kwh|kw\s*h|"
                     r"kilowatt\s*hours?)\b")
+_LOOSE_MONEY = re.compile(rf"{_N}\s*cents?\b|\$\s*{_N}(?!\s*(?:/|per)\s*(?:month|year|kw\b))")
 _DOLLARS = re.compile(rf"\$\s*{_N}\s*(?:/|per|a|an|for each)\s*(kwh|kilowatt\s*hours?|mwh|"
                       rf"megawatt\s*hours?)|{_N}\s*(?:\$|usd|dollars?)\s*(?:/|per)\s*(kwh|mwh)\b")
 _DURATION = re.compile(rf"{_N}\s*(hours?|hrs?|h|days?|minutes?|mins?)\b")
@@ -42,10 +43,11 @@ _RANGE_BEFORE = re.compile(rf"(?:between\s+{_N}\s+and|{_N}\s+(?:to|or))\s*$")
 _RANGE_AFTER = re.compile(rf"^\s*(?:to|or)\s+{_N}")
 _UNITS_OF = r"(?:units?|batter(?:y|ies)|modules?|packs?|blocks?|towers?|stacks?|powerwalls?|§b\d+§)"
 _TARIFF = re.compile(r"\b(retail|tariff|utility (?:rate|charges?|bills?)|we pay|i pay|our rate|"
-                     r"my rate|bill|electricity costs?|peak rate|off peak|tou|time of use|"
-                     r"import|grid price|rate plan|currently pay|paying)\b")
-_COMP = re.compile(r"\b(minimum|at least|compensat\w*|paid|payment|pay me|pay us|floor|"
-                   r"less than|below|under|won't|wouldn't|will not|only if|offer\w*|incentive)\b")
+                     r"my rate|bill|electricity (?:here )?costs?|costs|peak|off peak|tou|"
+                     r"time of use|import|grid price|rate plan|currently pay|paying|supplier)\b")
+_COMP = re.compile(r"\b(minimum|min|at least|compensat\w*|paid|payment|pay me|pay us|floor|"
+                   r"less than|below|under|won't|wouldn't|will not|only if|offer\w*|incentive|"
+                   r"earn\w*|take part|participate)\b")
 
 
 class _Quantities:
@@ -80,6 +82,7 @@ class _Quantities:
         self._times(text)
         self._backup(text)
         self._willingness(text)
+        self._efficiency(text)
 
     def _free(self, m: re.Match) -> bool:
         if any(a < m.end() and m.start() < b for a, b in self.taken):
@@ -111,27 +114,31 @@ class _Quantities:
                 value = to_float(m.group(1) or m.group(3))
                 unit = m.group(2) or m.group(4)
                 value = value / 1000.0 if unit.startswith(("mwh", "mega")) else value
-            clause = self._clause(text, m.start())
-            pre = clause[:m.start() - self._clause_start(m.start())]
-            if _TARIFF.search(clause) and not _COMP.search(pre[-40:]):
-                self.warnings.append(f"{m.group(0)!r}: a rate the household pays, not a "
-                                     "compensation; ignored")
+            if self._tariff(text, m):
                 continue
-            found.append((value, m.start(), bool(_COMP.search(clause))))
+            found.append((value, m.start(), bool(_COMP.search(self.doc.sentence(m.start())))))
+        for m in _LOOSE_MONEY.finditer(text):
+            sentence = self.doc.sentence(m.start())
+            if not (_COMP.search(sentence) and re.search(r"\bkwh\b", sentence)) or \
+                    not self._free(m) or self._tariff(text, m):
+                continue
+            value = to_float(m.group(1)) / 100.0 if m.group(1) else to_float(m.group(2))
+            found.append((value, m.start(), True))
         found.sort(key=lambda f: (not f[2], f[1]))
         self.compensation = [(round(v, 6), pos) for v, pos, _ in found]
 
-    def _clause_start(self, pos: int) -> int:
-        for a, b, _ in self.doc.scopes:
-            if a <= pos < b:
-                return a
-        return 0
-
-    def _clause(self, text: str, pos: int) -> str:
-        for a, b, _ in self.doc.scopes:
-            if a <= pos < b:
-                return text[a:b]
-        return text
+    def _tariff(self, text: str, m: re.Match) -> bool:
+        """Whether a money amount is a rate the household pays (retail, tariff, TOU)."""
+        sentence = self.doc.sentence(m.start())
+        pre = text[max(0, m.start() - 40):m.start()]
+        post = text[m.end():m.end() + 30]
+        near = pre[-25:] + " " + post
+        if _TARIFF.search(near) and not _COMP.search(pre[-25:]) or \
+                _TARIFF.search(sentence) and not _COMP.search(sentence):
+            self.warnings.append(f"{m.group(0)!r}: a rate the household pays, not a "
+                                 "compensation; ignored")
+            return True
+        return False
 
     def _panels(self, text: str) -> None:
         for pattern in _PANELS:
@@ -153,10 +160,13 @@ class _Quantities:
         x = re.search(r"(?<![\w.])(\d{1,2})\s+$", pre)
         if x and re.match(r"\s*(?:\w+\s+)?" + _UNITS_OF, post):
             return int(x.group(1))
-        x = re.search(r"(?<![\w.$])(\d{1,2})\s+(?:\w+\s+)?" + _UNITS_OF +
-                      r"\s*(?:of|at|with|rated(?: at)?|,)?\s*$", pre)
-        if x and re.match(r"\s*(?:each|apiece|per (?:unit|battery|module))", post):
-            return int(x.group(1))
+        if re.match(r"\s*(?:each|apiece|per (?:unit|battery|module))", post):
+            sentence = self.doc.sentence(m.start())
+            head = sentence[:max(0, sentence.find(m.group(0)))]
+            x = re.search(r"(?<![\w.$])(\d{1,2})\s+(?:[\w.]+\s+){0,3}?" + _UNITS_OF, head) or \
+                re.search(r"§kbat§\s*:?\s*(\d{1,2})\b(?!\s*(?:kwh|kw|%|w\b))", head)
+            if x:
+                return int(x.group(1))
         return 1
 
     def _energy(self, text: str) -> None:
@@ -185,7 +195,21 @@ class _Quantities:
             value = to_float(m.group(1))
             if m.group(2).startswith("w"):
                 value /= 1000.0
-            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"))
+            current = (m.group(3) or "").strip()
+            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"), look_back=False)
+            count = re.search(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*)\s*$", text[max(0, m.start() - 8):
+                                                                          m.start()])
+            if current == "dc" or count and m.group(2).startswith("w") and kind != "bat":
+                kind = "solar"  # a DC rating, or panels: "26 x 385 W"
+                if count and m.group(2).startswith("w"):
+                    value = round(int(count.group(1)) * value, 4)
+            elif current == "ac" and (kind == "solar" or re.search(
+                    r"\b(?:pv|solar|array|panels?)\b", self.doc.sentence(m.start()))):
+                self.warnings.append(f"{m.group(0)!r}: an AC rating; solar is counted in kW DC")
+                continue
+            if kind is None:
+                kind = self._energy_kind(m.start()) or self.doc.nearest(
+                    m.start(), m.end(), ("bat", "ev", "solar"))
             if kind == "bat":
                 value *= self._multiplier(text, m)
             target = {"bat": self.bess_kw, "ev": self.ev_kw, "solar": self.solar_kw}.get(kind)
@@ -195,6 +219,14 @@ class _Quantities:
                                      "ignored")
             else:
                 target.append((value, m.start()))
+
+    def _energy_kind(self, pos: int) -> str | None:
+        """The asset an energy figure in the same sentence was tied to ("11 kWh, 5.5 kW")."""
+        sentence = self.doc.sentence_of[self.doc.token_at(pos)]
+        for kind, found in (("bat", self.bess_kwh), ("ev", self.ev_kwh)):
+            if any(self.doc.sentence_of[self.doc.token_at(p)] == sentence for _, p in found):
+                return kind
+        return None
 
     def _percent(self, text: str) -> None:
         from desim.llm._percent import classify_percent
@@ -238,7 +270,9 @@ class _Quantities:
         for a, b, scope in self.doc.scopes:
             sentence = text[a:b]
             if scope is not None or not re.search(r"\b(backup|back up|outages?|blackouts?|"
-                                                  r"power cuts?|grid (?:goes )?down)\b", sentence):
+                                                  r"power cuts?|grid (?:goes )?down|ride through|"
+                                                  r"without (?:the )?grid|autonomy|off grid|"
+                                                  r"keep the lights on)\b", sentence):
                 continue
             for d in _DURATION.finditer(sentence):
                 if not self._free_at(a + d.start(), a + d.end(), d.group(0)):
@@ -255,6 +289,14 @@ class _Quantities:
         self.taken.append((start, end))
         self.span_at[start] = span
         return True
+
+    def _efficiency(self, text: str) -> None:
+        m = re.search(r"\b(?:derate|efficiency)\s*(?:factor\s*)?(?:of|is|:|=|at)?\s*(?:about|approx|"
+                      r"around|~|roughly)?\s*" + _N + r"(\s*%)?", text)
+        if m and not self.solar_eff and self._free_at(m.start(1), m.end(), m.group(0)):
+            value = to_float(m.group(1))
+            self.solar_eff.append((value / 100.0 if m.group(2) or value > 1 else value,
+                                   m.start(1)))
 
     def _willingness(self, text: str) -> None:
         m = re.search(r"willingness(?:\s+to\s+participate)?\s*(?:is|of|=|:)?\s*" + _N +

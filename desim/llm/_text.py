@@ -50,7 +50,7 @@ def normalize(text: str) -> str:
                  lambda m: {"lr": "long range", "sr": "standard range",
                             "er": "extended range"}[m.group(1)], out)
     out = re.sub(r"(?<=\d)\s*ish\b", "", out)
-    out = re.sub(r"[ \t]\.{3,}[ \t]*|\.{4,}|\u2026{2,}", ": ", out)  # dotted leaders
+    out = re.sub(r"[ \t]\.{2,}[ \t]*(?=[\d$~a-z])|\.{4,}|\u2026{2,}", ": ", out)  # leaders
     out = re.sub(r"\[\s*\]\s*[a-z]+", " ", out)  # unticked boxes: "[ ] yes"
     out = re.sub(r"\[\s*x\s*\]\s*", " ", out)
     out = out.replace("\u2713", " yes ").replace("\u2714", " yes ").replace("\u2717", " no ") \
@@ -58,6 +58,8 @@ def normalize(text: str) -> str:
     out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", out)
     out = re.sub(r"\b(\d{1,2}:\d{2})\s?([ap])\b(?!\.?m)", r"\1 \2m", out)
     out = re.sub(r"\brn\b", "right now", out)
+    out = re.sub(r"(?<=\d)\s*kw\s*(?:p\b|dc\b|\(dc\))", " kw dc", out)
+    out = re.sub(r"(?<=\d)\s*kw\s*(?:ac\b|\(ac\))", " kw ac", out)
     out = re.sub(r"\bb full\b", "be full", out)
     out = re.sub(r"\bchevy\b", "chevrolet", out)
     out = re.sub(r"\ba\.m\.", "am", out)
