@@ -58,6 +58,14 @@ class Doc:
         i = bisect_right(self._scope_starts, pos) - 1
         return self.scopes[i][2] if i >= 0 else None
 
+    def elided_absent(self) -> set[str]:
+        """Assets of another household's clause followed by "we don't" (absent here)."""
+        out: set[str] = set()
+        for (a, b, scope), (_, _, nxt) in zip(self.scopes, self.scopes[1:], strict=False):
+            if scope == "other" and nxt == "absent":
+                out |= {self.kind(t) for t, pos in self.tokens if a <= pos < b} - {None}
+        return out
+
     def token_at(self, pos: int) -> int:
         return min(bisect_left(self.starts, pos), max(len(self.tokens) - 1, 0))
 

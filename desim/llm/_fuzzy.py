@@ -35,7 +35,7 @@ _GENERIC = set("""
 first edition drive large standard extended limited motor score wheel generation stated
 modules plus lariat
 """.split())
-_WORD = re.compile(r"(?<![a-z'+])[a-z]{4,}(?![a-z'+])")
+_WORD = re.compile(r"(?<![a-z+])[a-z]{4,}(?![a-z'+])")
 
 
 def _subsequence(short: str, long_: str) -> bool:

@@ -58,7 +58,7 @@ def _limit(w: set[str]) -> str | None:
             "discharge" in w and not w & {"power", "rate", "kw"}:
         return "max_discharge_percent"
     if w & {"reserve", "floor", "lowest", "keep", "below", "never", "minimum", "min"} and \
-            not w & {"soc", "departure", "depart", "target", "payment", "price"} | EV:
+            not w & ({"soc", "departure", "depart", "target", "payment", "price"} | EV):
         return "reserve"
     return None
 
@@ -111,6 +111,6 @@ def field_of(label: str) -> str | None:
         if w & {"capacity", "kwh", "size", "energy"}:
             return "bess_capacity_kwh"
         return "asset:bat"
-    if w & {"inverter", "pcs"}:
+    if w & {"inverter", "pcs"} or "discharge" in w and w & {"power", "rate", "kw"}:
         return "bess_max_power_kw"
     return None

@@ -64,7 +64,7 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     """
     pre = text[max(0, start - 45):start]
     post = text[end:end + 45]
-    near = doc.nearest(start, end, ("bat", "ev"))
+    near = doc.nearest(start, end, ("bat", "ev"), look_back=False)
     if re.search(r"willing", post[:20]) or re.search(r"willing\w*[^.;]{0,25}$", pre) or \
             re.search(r"participat\w*[^.;]{0,20}$", pre) or \
             re.match(r"\s*of (?:the )?(?:events|time|requests|calls|dispatch)", post):

@@ -77,8 +77,22 @@ def _index() -> tuple[list[tuple[str, str, tuple[Any, ...]]], dict[str, list[Any
     # products that share a name or alias with each other (families across model years)
     family[""] = [tuple(v) for v in table.values() if len(v) > 1]
     entries = [(k, kind, tuple(v)) for (k, kind), v in table.items()]
-    entries.sort(key=lambda e: len(e[0]), reverse=True)
+    # names of one product first (most specific), then longest first
+    entries.sort(key=lambda e: (len(e[2]) > 1, -len(e[0])))
     return entries, family
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str]]:
+    """Each name as a pattern that tolerates a space between digits and letters ("resu 10 h")."""
+    out = []
+    for key, kind, products in _index()[0]:
+        body = re.escape(key)
+        body = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", r"\\s?", body)
+        body = body.replace(r"\ ", r"\s+")
+        out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es)?(?![a-z0-9])"), kind,
+                    products, key))
+    return out
 
 
 _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
@@ -86,19 +100,23 @@ _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
 _YEAR = re.compile(r"\b(20[12]\d)\b")
 
 
+_SKIP = ("my", "our", "the", "their", "his", "her", "identical", "tesla", "teslas", "new",
+         "old", "used", "lg", "enphase", "generac", "franklin", "sonnen", "panasonic")
+
+
 def _count_before(text: str, start: int, end: int) -> int:
-    after = re.match(r"\s*\(?\s*(?:x|\*|times)\s*(\d{1,2})\b|\s*\((\d{1,2})\)", text[end:end + 12])
+    after = re.match(r"\s*\(?\s*(?:x|\*|times|qty:?|quantity:?)\s*(\d{1,2})\b|\s*\((\d{1,2})\)",
+                     text[end:end + 16])
     if after:
         return int(after.group(1) or after.group(2))
     before = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|\*)\s*(?:\w+\s+)?$", text[max(0, start - 30):start])
     if before:
         return int(before.group(1))
-    words = re.findall(r"[a-z0-9]+", text[max(0, start - 30):start])
+    words = re.findall(r"[a-z0-9]+|[^\sa-z0-9]", text[max(0, start - 30):start])
     for word in reversed(words[-3:]):
         if word in _COUNT_WORDS:
             return _COUNT_WORDS[word]
-        if word in ("my", "our", "the", "their", "his", "her", "x", "identical", "tesla",
-                    "teslas", "new", "old", "used"):
+        if word in _SKIP:
             continue
         break
     return 1
@@ -134,6 +152,11 @@ def _resolve(candidates: tuple[Any, ...], year: int | None, sentence: str,
             pool = dated
         else:
             pool = [p for p in pool if _years(p) is None or _years(p)[0] <= year <= _years(p)[1]]
+    modules = re.search(r"(?<![\w.])(\d{1,2})\s+(?:battery\s+)?modules\b", sentence)
+    if len(pool) > 1 and modules:
+        n = modules.group(1)
+        counted = [p for p in pool if any(f"{n} modules" in a.lower() for a in p.aliases or ())]
+        pool = counted or pool
     if len(pool) > 1:
         words = set(re.findall(r"[a-z0-9+]+", sentence))
         trimmed = [p for p in pool if _distinct_words(p, tuple(pool)) & words]
@@ -150,17 +173,17 @@ def _resolve(candidates: tuple[Any, ...], year: int | None, sentence: str,
 
 def find_products(text: str) -> list[ProductMention]:
     """Products named in normalized `text`, longest names first, without overlaps."""
-    entries, family = _index()
+    _, family = _index()
     taken: list[tuple[int, int]] = []
     found: list[ProductMention] = []
-    for key, kind, products in entries:
-        pattern = re.compile(r"(?<![a-z0-9])" + re.escape(key) + r"(?:s|es)?(?![a-z0-9])")
+    for pattern, kind, products, key in _patterns():
         for m in pattern.finditer(text):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
-            sent_start = max(text.rfind(". ", 0, m.start()), text.rfind(";", 0, m.start())) + 1
-            sent_end = min([i for i in (text.find(". ", m.end()), text.find(";", m.end()))
-                            if i >= 0] or [len(text)])
+            sent_start = max(text.rfind(". ", 0, m.start()), text.rfind(";", 0, m.start()),
+                             text.rfind("\n", 0, m.start())) + 1
+            sent_end = min([i for i in (text.find(". ", m.end()), text.find(";", m.end()),
+                                        text.find("\n", m.end())) if i >= 0] or [len(text)])
             year = _stated_year(text, m.start(), m.end())
             product = _resolve(products, year, text[sent_start:sent_end], family)
             found.append(ProductMention(kind, product, _count_before(text, m.start(), m.end()),

@@ -59,6 +59,10 @@ def _items(text: str) -> list[tuple[int, int, str | None, str]]:
             out.append((m.start(), m.end(), "prod" + m.group("prod")[1], ""))
         else:
             unit = (m.group("unit") or "").strip()
+            if not unit and not re.search(r"(?:^|[:=,(]|\b(?:is|it'?s|to|that|maybe|be|wait|no|"
+                                          r"sorry|mean|actually|make|edit))\s*$",
+                                          text[max(0, m.start() - 12):m.start()]):
+                continue  # a bare number inside a name ("Powerwall 2", "Model 3")
             out.append((m.start(), m.end(), _unit_class(unit), unit))
     return out
 
@@ -136,7 +140,7 @@ def read_estimates(text: str, warnings: list[str]) -> str:
 OTHER = re.compile(
     r"\b(?:next door|(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
     r"friends?|in laws|cousin|uncle|aunt|grandparents?|colleague|coworker|landlord|roommate|"
-    r"previous owner)"
+    r"previous owner)s?"
     r"(?:'s|s'|'|\s+(?:\w+\s+){0,2}?(?:has|have|had|owns?|drives?|got|bought|installed|"
     r"leases?|charges?|keeps?|parks?)\b))")
 PAST = re.compile(r"\b(?:sold|got rid of|traded (?:it )?in|used to (?:have|own|drive|lease)|"
@@ -150,7 +154,10 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
                     r"quoted?|not yet)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
-                     r"though\b|although\b)|\((?=[^)]*\))|\)")
+                     r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)")
+_ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
+                       r"haven'?t|do not have one|don'?t have one|not)\b\W*(?:have (?:any|one|"
+                       r"it))?\W*$")
 
 
 def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:
@@ -167,5 +174,7 @@ def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:
             scope = "past"
         elif FUTURE.search(clause):
             scope = "future"
+        if scope is None and out and out[-1][2] == "other" and _ELLIPSIS.match(clause):
+            scope = "absent"  # "my neighbour has solar; we don't"
         out.append((a, b, scope))
     return out

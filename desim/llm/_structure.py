@@ -25,7 +25,7 @@ from typing import Any
 
 from desim.llm._guard import accept
 from desim.llm._labels import field_of
-from desim.llm._scope import FUTURE, OTHER, PAST
+from desim.llm._scope import CORRECTED, FUTURE, OTHER, PAST
 from desim.llm._text import NUM, find_times, to_float
 
 __all__ = ["read_structure", "Structured", "MARKER"]
@@ -41,7 +41,7 @@ _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most
 _LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] ))[ \t]*(?:[-*+>\u2022\u00b7\u2192]+[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
                     r"(?P<label>[a-z][a-z_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
-                    r"(?P<sep>[:=?](?![\d/])|\s[-\u2013]\s)")
+                    r"(?P<sep>[:=?]|\s[-\u2013]\s)")
 _DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next")
 _PRESENCE = {"present", "installed", "have", "has", "status", "now", "ours", "current", "yes/no"}
 _GENERIC_HEAD = {"item", "asset", "field", "parameter", "setting", "q", "question", "preference",
@@ -111,18 +111,19 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
     """Read an asset item's presence; the prose left for the rest of it, or None if consumed."""
     if _UNKNOWN.match(value):
         return None
-    first = re.split(r"[(,;]", value, maxsplit=1)[0]
-    if _ABSENT.match(value) or (PAST.search(first) or FUTURE.search(first) or
-                                OTHER.search(first)) and not re.search(NUM + r"\s*k?wh?", first):
+    gone = PAST.search(value) or FUTURE.search(value) or OTHER.search(value)
+    if _ABSENT.match(value) or gone and not re.search(r"\b(?:currently|now|have|installed)\b",
+                                                      value) or kind == "ev" and re.match(
+            r"\s*(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid)\b", value):
         out.absent.add(kind)
         if kind in ("ev", "solar"):
             out.values[f"has_{kind}"] = False
         if kind == "ev":
             out.values["ev_count"] = 0
         return None
+    if kind in ("ev", "solar"):
+        out.values[f"has_{kind}"] = True
     if _PRESENT.match(value):
-        if kind in ("ev", "solar"):
-            out.values[f"has_{kind}"] = True
         value = _PRESENT.sub("", value, count=1)
         if not value.strip():
             return None
@@ -139,6 +140,8 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
         return _asset(field[6:], value, out)
     if _UNKNOWN.match(value) or field == "ignore":
         return None
+    if CORRECTED in value:  # "40%, updated to §c§35%": the correcting number is the value
+        value = CORRECTED + value.split(CORRECTED)[-1]
     if field in ("participation_profile", "ev_priority"):
         names = ("conservative", "moderate", "aggressive") if field == "participation_profile" \
             else ("low", "medium", "high")
@@ -173,6 +176,13 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
     rest = value[end:]
+    if PAST.search(rest) or FUTURE.search(rest) or OTHER.search(rest):
+        if field == "solar_capacity_kw" and not re.search(r"\b(?:currently|now)\b", rest):
+            out.values["has_solar"] = False
+            out.absent.add("solar")
+        out.warnings.append(f"{span!r}: about the past, the future or another household; "
+                            "ignored")
+        return None
     if re.match(r"\s*[,;]?\s*(?:sorry|no wait|wait|actually|i mean|correction|edit|make that|"
                 r"no\b|maybe|or)", rest):
         return span  # a self-correction or an estimate: the prose grammar reads it
@@ -232,6 +242,9 @@ def _table_items(rows: list[list[str]]) -> list[tuple[str, str]]:
                     parts.append("none" if c.strip() == "0" else f"{c} x")
                 elif re.fullmatch(r"k?wh?|%|kwp", h):
                     parts.append(f"{c} {h}")
+                elif re.search(r"\b(k?wh?|%)$", h) and re.fullmatch(NUM[len(r"(?<![\w.])"):], c):
+                    unit = re.search(r"\b(k?wh?|%)$", h).group(1)
+                    parts.append(f"{h[:-len(unit)].strip()} {c} {unit}")
                 else:
                     parts.append(f"{h} {c}")
             value = ", ".join(parts).replace(" x, ", " x ")
@@ -289,5 +302,5 @@ def read_structure(text: str) -> Structured:
         keep.append(f". {left or ''}")
         last = end
     keep.append(prose[last:])
-    out.prose = "".join(keep)
+    out.prose = re.sub(r"[ \t]+", " ", "".join(keep))
     return out

@@ -64,7 +64,8 @@ def normalize(text: str) -> str:
     out = re.sub(r"\bchevy\b", "chevrolet", out)
     out = re.sub(r"\ba\.m\.", "am", out)
     out = re.sub(r"\bp\.m\.", "pm", out)
-    return re.sub(r"[ \t]+", " ", out)
+    out = re.sub(r"[ \t]*\t[ \t]*|[ \t]{2,}", "  ", out)  # keep column gaps: aligned tables
+    return re.sub(r"(?<! ) (?! )", " ", out)
 
 
 def to_float(text: str) -> float:

@@ -30,8 +30,10 @@ RULES_VERSION = "rules-2"
 #: Longest description read, in characters; longer text is refused with a ParseError.
 MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
-                         r"battery electric|plug in hybrids?)\b")
-_GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike)\b")
+                         r"battery electric(?! vehicles?:)|§kev§)\b(?! (?:charger|charging|evse|"
+                         r"wallbox|plug|outlet|ready|rate|program|tariff|enrol\w*|circuit))")
+_GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|plug in hybrids?|"
+                  r"phevs?|hybrids?)\b")
 _FUTURE = re.compile(r"\b(plan\w*|will|going to|next (?:year|spring|summer|fall|autumn|winter|"
                      r"month)|future|soon|considering|thinking about|someday)\b")
 _PROFILE = {
@@ -92,8 +94,9 @@ class RuleBasedParser:
         doc = Doc(form.prose)
         r = _Reading(notes + form.warnings)
         q = _Quantities(doc, r.warnings)
-        self._solar(doc, q, r, form.absent)
-        self._evs(doc, q, r, form.absent)
+        absent = form.absent | doc.elided_absent()
+        self._solar(doc, q, r, absent)
+        self._evs(doc, q, r, absent)
         self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
         for name, value in form.values.items():  # a labelled form value beats prose
@@ -127,12 +130,29 @@ class RuleBasedParser:
             if doc.scope_at(doc.tokens[k][1]) is not None:
                 others.append(p)
                 continue
-            before = doc.text[max(0, doc.tokens[k][1] - 5):doc.tokens[k][1]]
-            if own and (re.search(r"\bthe\s*$", before) or
-                        any(p.matched in o.matched or o.matched in p.matched for o in own)):
+            if any(self._same(doc, o, p) for o in own):
                 continue  # a second reference to a product already counted
             own.append(p)
         return own, others
+
+    @staticmethod
+    def _same(doc: Doc, first: ProductMention, later: ProductMention) -> bool:
+        """Whether `later` names the product `first` named ("the Leaf", "PW+ (Powerwall+)").
+
+        The same name again counts as another unit when joined by "+", "and" or
+        "&", or in another item of a form ("Car A: Leaf e+ / Car B: Leaf e+").
+        """
+        if first.product is not later.product and not (
+                first.matched in later.matched or later.matched in first.matched):
+            return False
+        k1 = doc.product_token(doc.products.index(first))
+        k2 = doc.product_token(doc.products.index(later))
+        if k1 is None or k2 is None:
+            return True
+        between = [t for t, _ in doc.tokens[k1 + 1:k2]]
+        if any(t.startswith("§k") for t in between):
+            return False
+        return not (between and between[-1] in ("+", "and", "&", ","))
 
     def _solar(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
         positive = negative = False
@@ -168,9 +188,10 @@ class RuleBasedParser:
                 r.set("ev_count", 0)
             return
         r.set("has_ev", True)
-        explicit = re.search(r"(?<![\w.])(\d+)\s+(?:electric\s+|identical\s+)?"
-                             r"(?:evs|electric (?:cars|vehicles|trucks)|teslas|cars|vehicles)\b",
-                             doc.text)
+        nouns = r"evs|electric (?:cars|vehicles|trucks)|teslas" + (
+            "" if _GAS.search(doc.text) else r"|cars|vehicles")
+        explicit = re.search(r"(?<![\w.])(\d+)\s+(?:electric\s+|identical\s+)?(?:" + nouns +
+                             r")\b", doc.text)
         product_count = sum(p.count for p in own)
         count = int(explicit.group(1)) if explicit and 0 < int(explicit.group(1)) < 20 else \
             max(product_count, 1)
@@ -243,12 +264,13 @@ class RuleBasedParser:
                             ("max_discharge_percent", q.max_discharge)):
             if found:
                 r.set_first(name, found)
-        m = re.search(r"\bev (?:charging )?priority\s*(?:is|:|=|should be)?\s*(low|medium|high)\b"
+        m = re.search(r"\bpriority\s*(?:is|:|=|should be)?\s*(low|medium|high)\b"
                       r"|\b(low|medium|high)\s+priority\b", text)
         if m:
             r.set("ev_priority", m.group(1) or m.group(2))
         elif re.search(r"\b(top priority|highest priority|comes first|non negotiable|"
-                       r"must always be (?:fully )?charged)\b", text):
+                       r"must always be (?:fully )?charged|(?:car|truck|ev|vehicle|charging) "
+                       r"(?:\w+ )?first)\b", text):
             r.set("ev_priority", "high")
         elif re.search(r"\b(flexible (?:with|about|on) (?:\w+ )?charging|charging is not a priority"
                        r"|flexible charging|doesn't matter when)\b", text):
