@@ -76,7 +76,7 @@ def field_of(label: str) -> str | None:
             "ready", "unplug", "out"} and not w & {"soc", "%", "target", "need", "needs",
                                                     "full", "required", "min"}:
         return "ev_charge_deadline"
-    if w & {"target", "need", "needs", "required"} or \
+    if w & {"target", "need", "needs", "required", "goal"} or w == {"charge", "to"} or \
             w & {"departure", "depart", "leave"} and w & {"soc", "%", "full", "min", "charge"}:
         return "ev_min_departure_soc_percent"
     found = _limit(w)

@@ -51,6 +51,7 @@ _SOC_BEFORE = re.compile(r"(?:\b(?:currently|now|sits|sitting|is|its|it's|at the
 
 def _ev_cue(pre: str, post: str) -> bool:
     return bool(re.search(r"(needs?|at least|with|by|min(?:imum)?|target|to)\s*$", pre) or
+                re.search(r"\b(?:leav\w*|depart\w*)\b[^.;\n]{0,30}$", pre) or
                 re.match(r"\s*(by|before|charge|minimum|min\b|when|at departure|"
                          r"(?:\w+\s+){0,2}(?:leav|depart|morning|commute))", post))
 
@@ -81,6 +82,8 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
         return "max_discharge", True
     if _USE_BEFORE.search(pre) and near != "ev" or _USE_AFTER.match(post) and near != "ev":
         return "max_discharge", False
+    if re.match(r"\s*(?:by|before)\b", post):
+        return "departure", False  # "we'd like it at 85 % by then"
     if (_SOC_AFTER.match(post) or _SOC_BEFORE.search(pre)) and near != "ev":
         return "soc", False
     if near == "ev" or _ev_cue(pre, post):

@@ -109,9 +109,10 @@ def _count_before(text: str, start: int, end: int) -> int:
                      text[end:end + 16])
     if after:
         return int(after.group(1) or after.group(2))
-    before = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|\*)\s*(?:\w+\s+)?$", text[max(0, start - 30):start])
+    before = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|\*)\s*(?:\w+\s+)?$|\((\d{1,2})\)\s*$",
+                       text[max(0, start - 30):start])
     if before:
-        return int(before.group(1))
+        return int(before.group(1) or before.group(2))
     words = re.findall(r"[a-z0-9]+|[^\sa-z0-9]", text[max(0, start - 30):start])
     for word in reversed(words[-3:]):
         if word in _COUNT_WORDS:

@@ -204,7 +204,7 @@ class _Quantities:
                 if count and m.group(2).startswith("w"):
                     value = round(int(count.group(1)) * value, 4)
             elif current == "ac" and (kind == "solar" or re.search(
-                    r"\b(?:pv|solar|array|panels?)\b", self.doc.sentence(m.start()))):
+                    r"\b(?:pv|solar|array|panels?)\b|§ksolar§", self.doc.sentence(m.start()))):
                 self.warnings.append(f"{m.group(0)!r}: an AC rating; solar is counted in kW DC")
                 continue
             if kind is None:

@@ -152,7 +152,7 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"(?:\w+\s+){0,2}?(?:get|getting|buy|buying|install|installing|add|adding|"
                     r"lease|purchase|put|be (?:installed|delivered|added))|next (?:year|month|"
                     r"spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
-                    r"quoted?|not yet)\b")
+                    r"quoted?|not yet|planned|pending)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
                      r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)")
 _ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"

@@ -32,7 +32,8 @@ __all__ = ["read_structure", "Structured", "MARKER"]
 
 MARKER = {"bat": " §kbat§ ", "ev": " §kev§ ", "solar": " §ksolar§ "}
 _ABSENT = re.compile(r"^\s*(?:none|no|nope|false|n|0|-+|nil|null|not installed|not applicable|"
-                     r"not yet|no\s+\w+|zero|nothing|not really)\b\s*[.!]*\s*(?:[(,;]|$)")
+                     r"not yet|no\s+\w+|zero|nothing|not really)\b\s*(?:yet|at all|installed|here|"
+                     r"on site|currently|right now|today)?\s*[.!]*\s*(?:[(,;]|$)")
 _PRESENT = re.compile(r"^\s*(?:yes|y|true|present|installed|yep|yeah)\b\s*[.!]*\s*(?:[(,;]|$)")
 _UNKNOWN = re.compile(r"^\s*(?:unknown|\?+|tbd|not sure|unsure|don'?t know|n/?k)\b")
 _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most|up to|only|" \
@@ -41,7 +42,7 @@ _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most
 _LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] ))[ \t]*(?:[-*+>\u2022\u00b7\u2192]+[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
                     r"(?P<label>[a-z][a-z_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
-                    r"(?P<sep>[:=?]|\s[-\u2013]\s)")
+                    r"(?P<sep>[:=?]|[ \t][-\u2013][ \t])")
 _DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next")
 _PRESENCE = {"present", "installed", "have", "has", "status", "now", "ours", "current", "yes/no"}
 _GENERIC_HEAD = {"item", "asset", "field", "parameter", "setting", "q", "question", "preference",
@@ -219,7 +220,7 @@ def _table_items(rows: list[list[str]]) -> list[tuple[str, str]]:
                        and field_of(header[1]) in (None, "ignore")):
         rows = rows[1:]  # "Field | Value": a header over label/value rows
     if width <= 2:
-        return [(r[0], r[1] if len(r) > 1 else "") for r in rows]
+        return [(r[0].rstrip("?:"), r[1] if len(r) > 1 else "") for r in rows]
     first = field_of(header[0]) or ""
     if header[0] in _GENERIC_HEAD or first.startswith("asset") or field_of(rows[1][0] if len(
             rows) > 1 else "") is not None:
@@ -248,6 +249,8 @@ def _table_items(rows: list[list[str]]) -> list[tuple[str, str]]:
                 else:
                     parts.append(f"{h} {c}")
             value = ", ".join(parts).replace(" x, ", " x ")
+            if all(_ABSENT.match(c) for c in r[1:] if c.strip()):
+                value = "none"
             items.append((label, f"{presence}, {value}" if presence else value))
         return items
     if all(field_of(h) not in (None, "ignore") for h in header if h):

@@ -30,7 +30,7 @@ RULES_VERSION = "rules-2"
 #: Longest description read, in characters; longer text is refused with a ParseError.
 MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
-                         r"battery electric(?! vehicles?:)|§kev§)\b(?! (?:charger|charging|evse|"
+                         r"battery electric(?! vehicles?:))\b(?! (?:charger|charging|evse|"
                          r"wallbox|plug|outlet|ready|rate|program|tariff|enrol\w*|circuit))")
 _GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|plug in hybrids?|"
                   r"phevs?|hybrids?)\b")
@@ -178,6 +178,7 @@ class RuleBasedParser:
         own, others = self._own(doc, "vehicle")
         generic_pos = [m for m in _GENERIC_EV.finditer(doc.text)
                        if not doc.negated(doc.token_at(m.start())) and doc.scope_at(m.start()) is None]
+        generic_pos += list(re.finditer("§kev§", doc.text))  # an EV item of a form
         negated_ev = any(doc.negated(k) for k, (t, _) in enumerate(doc.tokens)
                          if t in ("ev", "evs", "car", "cars", "vehicle", "vehicles"))
         foreign_ev = others or any(doc.scope_at(m.start()) is not None
@@ -208,12 +209,16 @@ class RuleBasedParser:
                 r.set("ev_max_charge_power_kw", power, None, "catalog")
         elif any(p.product is None for p in own):
             r.unsure.update(("ev_battery_capacity_kwh", "ev_max_charge_power_kw"))
+        def shared(found: list) -> bool:  # holds for every EV of the household
+            return len({v for v, _ in found}) == 1 and (
+                count == 1 or len(found) >= count or bool(_COLLECTIVE.search(
+                    doc.sentence(found[0][1]))))
+
         for field, found in (("ev_battery_capacity_kwh", q.ev_kwh),
                              ("ev_max_charge_power_kw", q.ev_kw)):
-            if found and (count == 1 or _COLLECTIVE.search(doc.sentence(found[0][1]))):
+            if found and (count == 1 or shared(found)):
                 r.set_first(field, found)
-        if len({t for t, _ in q.deadlines}) == 1 and (
-                count == 1 or _COLLECTIVE.search(doc.sentence(q.deadlines[0][1]))):
+        if shared(q.deadlines):
             r.set_first("ev_charge_deadline", q.deadlines)
         elif len({t for t, _ in q.deadlines}) > 1:
             r.unsure.add("ev_charge_deadline")
@@ -226,8 +231,7 @@ class RuleBasedParser:
                 r.unsure.add("ev_min_departure_soc_percent")
                 r.warnings.append(f"departure energy {kwh:g} kWh: the EV capacity is not known, "
                                   "so it cannot be read as a percentage; ignored")
-        if len({t for t, _ in targets}) == 1 and (
-                count == 1 or _COLLECTIVE.search(doc.sentence(targets[0][1]))):
+        if targets and shared(targets):
             r.set_first("ev_min_departure_soc_percent", targets)
 
     def _battery(self, doc: Doc, q: _Quantities, r: _Reading, units: int | None) -> None:
