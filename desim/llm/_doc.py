@@ -151,7 +151,8 @@ class Doc:
             tok = self.tokens[j][0]
             if tok in (",", ".", ";", "!", "?", "but", "(", ")", ":", "\n"):
                 break
-            if tok in NEG_WORDS:
+            if tok in NEG_WORDS and not (tok == "no" and j + 1 < len(self.tokens) and
+                                         self.tokens[j + 1][0] in ("wait", ",", ".", "!")):
                 return True
         after = [t for t, _ in self.tokens[k + 1:k + 4]]
         return after[:2] == [":", "none"] or after[:1] == ["none"] or \

@@ -187,6 +187,18 @@ class _Quantities:
                 self.ev_kwh.append((value, m.start()))
             else:
                 self.bess_kwh.append((value * self._multiplier(text, m), m.start()))
+        # usable energy is the capacity; a nameplate or nominal figure only when alone
+        def rank(found: tuple[float, int]) -> int:
+            pos = found[1]
+            end = pos + len(self.span_at.get(pos, ""))
+            pre, post = text[max(0, pos - 12):pos], text[end:end + 12]
+            if re.search(r"\busable\s*(?:of\s*)?$", pre) or re.match(r"\s*usable\b", post):
+                return 0
+            words = r"(nameplate|nominal|gross|total)"
+            return 2 if re.search(rf"\b{words}\s*(?:of\s*)?$", pre) or \
+                re.match(rf"\s*{words}\b", post) else 1
+
+        self.bess_kwh.sort(key=rank)
 
     def _power(self, text: str) -> None:
         for m in _POWER.finditer(text):

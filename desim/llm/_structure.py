@@ -297,8 +297,13 @@ def read_structure(text: str) -> Structured:
             continue
         if m.group("sep") == "?" and not field.startswith("asset"):
             continue
+        if field.startswith("asset:") and re.match(r"\s*(?:no|not|without|never)\b",
+                                                    m.group("label")):
+            continue  # "no solar - just a house": prose, not a label
         span = prose[m.start():end].strip()
         left = _read(field, value, span, out)
+        if left and field.startswith("asset:"):
+            left = m.group("label") + left  # keep the label's words ("Careful with the battery")
         if left == span:
             continue
         keep.append(prose[last:m.start()])

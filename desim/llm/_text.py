@@ -46,7 +46,7 @@ def normalize(text: str) -> str:
     out = re.sub(r"\b(e\.g|i\.e)\.", "eg", out)
     out = re.sub(r"(?<=[a-z])\.(?=\d)", " ", out)  # "id.4" -> "id 4"
     out = re.sub(r"\b([a-z]{4,})(?=\d)", r"\1 ", out)  # "ioniq5" -> "ioniq 5"
-    out = re.sub(r"\b(lr|sr|er)\b(?!\s*[,.]\s*(?:\d|i\b|we\b))",
+    out = re.sub(r"\b(lr|sr|er)\b(?<!\ber(?=\s*[,.]\s*(?:\d|i\b|we\b)))",
                  lambda m: {"lr": "long range", "sr": "standard range",
                             "er": "extended range"}[m.group(1)], out)
     out = re.sub(r"(?<=\d)\s*ish\b", "", out)
