@@ -73,7 +73,8 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     if re.match(r"\s*(?:system\s+)?efficien", post) or re.search(r"efficiency(?: of| is|:)?\s*$",
                                                                   pre):
         return "efficiency", False
-    if near == "ev" and _ev_cue(pre, post) and not _FLOOR_BEFORE.search(pre):
+    if near == "ev" and _ev_cue(pre, post) and (not _FLOOR_BEFORE.search(pre) or re.search(
+            r"min(?:imum)? (?:soc|charge)\W*$", pre)):
         return "departure", False
     if _FLOOR_BEFORE.search(pre) or (_KEEP_BEFORE.search(pre) and _KEEP_AFTER.match(post)) \
             or _LEFT_AFTER.match(post):

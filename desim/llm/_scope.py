@@ -152,7 +152,7 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"(?:\w+\s+){0,2}?(?:get|getting|buy|buying|install|installing|add|adding|"
                     r"lease|purchase|put|be (?:installed|delivered|added))|next (?:year|month|"
                     r"spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
-                    r"quoted?|not yet|planned|pending)\b")
+                    r"quoted?|not yet|planned|pending|future)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
                      r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)")
 _ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
@@ -176,5 +176,7 @@ def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:
             scope = "future"
         if scope is None and out and out[-1][2] == "other" and _ELLIPSIS.match(clause):
             scope = "absent"  # "my neighbour has solar; we don't"
+        if scope is None and out and text[a - 1:a] == "(" and out[-1][2] != "absent":
+            scope = out[-1][2]  # a parenthesis belongs to its clause
         out.append((a, b, scope))
     return out

@@ -34,8 +34,6 @@ _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|su
                          r"wallbox|plug|outlet|ready|rate|program|tariff|enrol\w*|circuit))")
 _GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|plug in hybrids?|"
                   r"phevs?|hybrids?)\b")
-_FUTURE = re.compile(r"\b(plan\w*|will|going to|next (?:year|spring|summer|fall|autumn|winter|"
-                     r"month)|future|soon|considering|thinking about|someday)\b")
 _PROFILE = {
     "conservative": r"\b(conservative|cautious|risk averse|careful|only (?:\w+ ){0,3}"
                     r"(?:in )?emergenc\w*|very reluctant)\b",
@@ -161,9 +159,9 @@ class RuleBasedParser:
                 continue
             if doc.negated(k):
                 negative = True
-            elif doc.scope_at(pos) is None and not _FUTURE.search(doc.sentence(pos)):
+            elif doc.scope_at(pos) is None:
                 positive = True
-        current = [(kw, pos) for kw, pos in q.solar_kw if not _FUTURE.search(doc.sentence(pos))]
+        current = [(kw, pos) for kw, pos in q.solar_kw if doc.scope_at(pos) is None]
         if current:
             r.set_first("solar_capacity_kw", current)
             r.set("has_solar", True)
