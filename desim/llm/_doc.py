@@ -24,11 +24,14 @@ NEG_WORDS = {"no", "not", "without", "none", "never", "zero", "don't", "dont", "
              "didn't", "lack", "lacks", "nor", "neither"}
 
 
+_MAX_PRODUCTS = 60  # more product names than any household has: the rest is not read
+
+
 class Doc:
     """Normalized prose with product placeholders, tokens, sentence bounds and clause scope."""
 
     def __init__(self, base: str):
-        self.products: list[ProductMention] = find_products(base)
+        self.products: list[ProductMention] = find_products(base)[:_MAX_PRODUCTS]
         parts, last = [], 0
         for i, p in enumerate(self.products):
             parts.append(base[last:p.start])
@@ -47,11 +50,18 @@ class Doc:
         self.starts = [s for _, s in self.tokens]
         self.placeholder = {t: k for k, (t, _) in enumerate(self.tokens) if t.startswith("§")}
         self.sentence_of: list[int] = []
-        sid = 0
-        for tok, _ in self.tokens:
+        self._sentences: list[tuple[int, int]] = []  # first and last token of each sentence
+        sid = first = 0
+        for k, (tok, _) in enumerate(self.tokens):
             self.sentence_of.append(sid)
             if tok in (".", ";", "!", "?", "\n"):
-                sid += 1
+                self._sentences.append((first, k))
+                sid, first = sid + 1, k + 1
+        self._sentences.append((first, len(self.tokens) - 1))
+        self.kinds = [self.kind(t) for t, _ in self.tokens]
+        self._punct = [0]  # running count of , ( ) - (they lengthen a distance)
+        for t, _ in self.tokens:
+            self._punct.append(self._punct[-1] + (t in (",", "(", ")", "-")))
 
     def scope_at(self, pos: int) -> str | None:
         """None when the text at `pos` is about this household now, else other/past/future."""
@@ -91,14 +101,7 @@ class Doc:
     def sentence(self, pos: int) -> str:
         if not self.tokens:
             return ""
-        i = self.token_at(pos)
-        sid = self.sentence_of[i]
-        lo = i
-        while lo > 0 and self.sentence_of[lo - 1] == sid:
-            lo -= 1
-        hi = i
-        while hi + 1 < len(self.tokens) and self.sentence_of[hi + 1] == sid:
-            hi += 1
+        lo, hi = self._sentences[self.sentence_of[self.token_at(pos)]]
         return self.text[self.tokens[lo][1]:self.tokens[hi][1] + 1]
 
     def nearest(self, start: int, end: int, kinds: tuple[str, ...],
@@ -130,17 +133,17 @@ class Doc:
         for k in range(lo, hi + 1):
             if first <= k <= last:
                 continue
-            kind = self.kind(self.tokens[k][0])
+            kind = self.kinds[k]
             if kind not in kinds:
                 continue
             a, b = (k, first) if k < first else (last, k)
-            commas = sum(1 for t, _ in self.tokens[a:b] if t in (",", "(", ")", "-"))
+            commas = self._punct[b] - self._punct[a]
             dist = (b - a) + 3 * commas - (0.5 if k > last else 0.0)
             if best is None or dist < best[0]:
                 best = (dist, kind)
         if best is None and look_back:
             for k in range(lo - 1, max(-1, lo - 80), -1):
-                kind = self.kind(self.tokens[k][0])
+                kind = self.kinds[k]
                 if kind is not None:
                     return kind if kind in kinds else None
         return best[1] if best else None

@@ -10,6 +10,7 @@ are left to the text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from functools import lru_cache
 from typing import Any
 
@@ -179,7 +180,8 @@ def find_products(text: str) -> list[ProductMention]:
     found: list[ProductMention] = []
     for pattern, kind, products, key in _patterns():
         for m in pattern.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            i = bisect_left(taken, (m.start(), m.start()))
+            if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
                 continue
             sent_start = max(text.rfind(". ", 0, m.start()), text.rfind(";", 0, m.start()),
                              text.rfind("\n", 0, m.start())) + 1
@@ -189,5 +191,5 @@ def find_products(text: str) -> list[ProductMention]:
             product = _resolve(products, year, text[sent_start:sent_end], family)
             found.append(ProductMention(kind, product, _count_before(text, m.start(), m.end()),
                                         m.start(), m.end(), key, products))
-            taken.append((m.start(), m.end()))
+            insort(taken, (m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)

@@ -12,6 +12,7 @@ future (see `desim.llm._scope`) is skipped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
 
 from desim.llm._text import NUM, find_times, to_float
@@ -84,10 +85,14 @@ class _Quantities:
         self._willingness(text)
         self._efficiency(text)
 
+    def _overlaps(self, start: int, end: int) -> bool:
+        i = bisect_left(self.taken, (start, start))
+        return any(a < end and start < b for a, b in self.taken[max(0, i - 2):i + 2])
+
     def _free(self, m: re.Match) -> bool:
-        if any(a < m.end() and m.start() < b for a, b in self.taken):
+        if self._overlaps(m.start(), m.end()):
             return False
-        self.taken.append((m.start(), m.end()))
+        insort(self.taken, (m.start(), m.end()))
         self.span_at[m.start()] = m.group(0)
         if self.doc.scope_at(m.start()) is not None:
             self.warnings.append(f"{m.group(0)!r}: about another household, the past or the "
@@ -116,9 +121,9 @@ class _Quantities:
                 value = value / 1000.0 if unit.startswith(("mwh", "mega")) else value
             if self._tariff(text, m):
                 continue
-            found.append((value, m.start(), bool(_COMP.search(self.doc.sentence(m.start())))))
+            found.append((value, m.start(), bool(_COMP.search(self._near(m.start())))))
         for m in _LOOSE_MONEY.finditer(text):
-            sentence = self.doc.sentence(m.start())
+            sentence = self._near(m.start())
             if not (_COMP.search(sentence) and re.search(r"\bkwh\b", sentence)) or \
                     not self._free(m) or self._tariff(text, m):
                 continue
@@ -127,9 +132,16 @@ class _Quantities:
         found.sort(key=lambda f: (not f[2], f[1]))
         self.compensation = [(round(v, 6), pos) for v, pos, _ in found]
 
+    def _near(self, pos: int, width: int = 160) -> str:
+        """The sentence around `pos`, at most `width` characters either side."""
+        sentence = self.doc.sentence(pos)
+        start = self.doc.text.find(sentence, max(0, pos - len(sentence)))
+        lo = max(0, pos - start - width)
+        return sentence[lo:pos - start + width]
+
     def _tariff(self, text: str, m: re.Match) -> bool:
         """Whether a money amount is a rate the household pays (retail, tariff, TOU)."""
-        sentence = self.doc.sentence(m.start())
+        sentence = self._near(m.start())
         pre = text[max(0, m.start() - 40):m.start()]
         post = text[m.end():m.end() + 30]
         near = pre[-25:] + " " + post
@@ -296,9 +308,9 @@ class _Quantities:
                 self.backup_h.append((round(value, 4), a + d.start()))
 
     def _free_at(self, start: int, end: int, span: str) -> bool:
-        if any(a < end and start < b for a, b in self.taken):
+        if self._overlaps(start, end):
             return False
-        self.taken.append((start, end))
+        insort(self.taken, (start, end))
         self.span_at[start] = span
         return True
 

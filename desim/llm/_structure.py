@@ -271,10 +271,10 @@ def _tables(text: str) -> str:
             j += 1
         if j - i >= 2:
             items = _table_items([_cells(line) for line in lines[i:j]])
-            if items:
-                out.extend(f"{label}: {value}" for label, value in items)
-                i = j
-                continue
+            out.extend(f"{label}: {value}" for label, value in items) if items else \
+                out.extend(lines[i:j])
+            i = j
+            continue
         out.append(lines[i])
         i += 1
     return "\n".join(out)
