@@ -35,8 +35,9 @@ _MARKER = re.compile(
     r"edit|updated?|verified|revised|no)\b")
 _ITEM = re.compile(r"(?P<time>\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b)|"
                    r"(?P<prod>§[be]\d+§)|" + NUM + r"(?P<unit>\s*" + _UNIT + r")?")
-_ESTIMATE = re.compile(NUM + r"(?P<u1>\s*" + _UNIT + r")?\s*,?\s*(?P<sep>to|and|or|-|maybe|perhaps|"
-                       r"possibly)\s+" + NUM.replace(r"(?<![\w.])", "") +
+_ESTIMATE = re.compile(NUM + r"(?P<u1>\s*" + _UNIT + r")?(?P<words>(?:\s+[a-z]+){0,2}?)\s*,?\s*"
+                       r"(?P<sep>to|and|or|-|maybe|perhaps|possibly)\s+" +
+                       NUM.replace(r"(?<![\w.])", "") +
                        r"(?P<u2>\s*" + _UNIT + r")?")
 #: marks a number that corrects an earlier one (kept in the text for provenance)
 CORRECTED = "§c§"
@@ -116,6 +117,8 @@ def read_estimates(text: str, warnings: list[str]) -> str:
 
     def one(m: re.Match) -> str:
         u1, u2 = (m.group("u1") or "").strip(), (m.group("u2") or "").strip()
+        if m.group("words") and (m.group("sep") not in ("maybe", "perhaps", "possibly") or u2):
+            return m.group(0)  # words between: a range only as "X kWh battery, maybe Y"
         unit = u2 or u1
         if not unit or _unit_class(unit) in ("t", None) or u1 and u2 and \
                 _unit_class(u1) != _unit_class(u2):
@@ -125,12 +128,12 @@ def read_estimates(text: str, warnings: list[str]) -> str:
                 not re.search(r"\bbetween\s*$", pre):
             return m.group(0)  # "from 10 to 13.5 kWh" is a change; "10 kWh and 6" two things
         try:
-            low, high = sorted((float(m.group(1)), float(m.group(4))))
+            low, high = sorted((float(m.group(1)), float(m.group(5))))
         except (TypeError, ValueError):
             return m.group(0)
         mid = (low + high) / 2.0
         if mid > 0 and high - low <= 0.2 * mid:
-            return f"{mid:g} {unit}"
+            return f"{mid:g} {unit}{m.group('words')}"
         warnings.append(f"{m.group(0).strip()!r}: a wide range, not one value; ignored")
         return " "
 

@@ -5,17 +5,16 @@ A labelled set is JSON Lines: ``{"text": ..., "expected": {field: value}}``
 are expected to be unset (None). A float is right when it is within 1 % (or
 0.011 absolute) of the label; other kinds must be equal.
 
-Run as a script to score any parser on a set, per field::
+From the command line, any parser on any labelled set, per field::
 
-    python -m desim.llm.evaluate tests/llm/data/corpus_dev.jsonl --parser rules
-    python -m desim.llm.evaluate corpus.jsonl --parser hybrid --errors
+    desim evaluate tests/llm/data/corpus_dev.jsonl --parser rules
+    desim evaluate corpus.jsonl --parser hybrid --errors
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from attrs import frozen
 from desim.errors import ParseError
 from desim.llm.config import CONFIG_FIELDS
 
-__all__ = ["load_labelled", "field_matches", "evaluate", "Score"]
+__all__ = ["load_labelled", "field_matches", "evaluate", "format_score", "Score"]
 
 
 def load_labelled(path: str | Path) -> list[dict[str, Any]]:
@@ -120,40 +119,3 @@ def format_score(score: Score, name: str = "") -> str:
     for field, (ok, total) in score.per_field().items():
         lines.append(f"  {field:<30} {ok:>4}/{total:<4} {100 * ok / max(total, 1):6.1f} %")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Score a parser on labelled JSON Lines files (see module docstring)."""
-    import argparse
-
-    from desim.llm.parser import PARSER_NAMES, get_parser
-
-    ap = argparse.ArgumentParser(prog="python -m desim.llm.evaluate", description=__doc__)
-    ap.add_argument("files", nargs="+", help="labelled JSON Lines files")
-    ap.add_argument("--parser", default="rules", choices=PARSER_NAMES)
-    ap.add_argument("--model", default=None, help="Gemini model (gemini and hybrid)")
-    ap.add_argument("--base-url", default=None, help="Gemini API base URL")
-    ap.add_argument("--no-cache", action="store_true", help="do not use the parse cache")
-    ap.add_argument("--errors", action="store_true", help="list every wrong field")
-    args = ap.parse_args(argv)
-    options: dict[str, Any] = {}
-    if args.parser != "rules":
-        options = {"model": args.model, "base_url": args.base_url, "cache": not args.no_cache}
-    try:
-        parser = get_parser(args.parser, **options)
-        for path in args.files:
-            rows = load_labelled(path)
-            score = evaluate(parser, rows)
-            print(format_score(score, f"{path} ({args.parser})"))
-            if args.errors:
-                for i, name, expected, got in score.errors:
-                    print(f"  row {i}: {name}: expected {expected!r}, got {got!r}  "
-                          f"| {rows[i]['text'][:100]}")
-    except ParseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

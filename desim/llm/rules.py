@@ -189,7 +189,8 @@ class RuleBasedParser:
         r.set("has_ev", True)
         nouns = r"evs|electric (?:cars|vehicles|trucks)|teslas" + (
             "" if _GAS.search(doc.text) else r"|cars|vehicles")
-        explicit = re.search(r"(?<![\w.])(\d+)\s+(?:electric\s+|identical\s+)?(?:" + nouns +
+        explicit = re.search(r"(?<![\w.])(\d+)\s+(?:\d+(?:\.\d+)?\s*kwh\s+)?(?:electric\s+|"
+                             r"identical\s+)?(?:" + nouns +
                              r")\b", doc.text)
         product_count = sum(p.count for p in own)
         count = int(explicit.group(1)) if explicit and 0 < int(explicit.group(1)) < 20 else \

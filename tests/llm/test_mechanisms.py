@@ -1,0 +1,141 @@
+"""RuleBasedParser mechanisms: forms, scope, corrections, multiples, spelling, negation."""
+
+import pytest
+
+from desim.llm import RuleBasedParser
+
+PARSER = RuleBasedParser()
+
+
+def parsed(text):
+    return PARSER.parse(text)
+
+
+@pytest.mark.parametrize("text", [
+    "battery_capacity_kwh=13.5; solar_kw=8",
+    "Battery capacity: 13.5 kWh\nSolar size (kW): 8",
+    "| Field | Value |\n|---|---|\n| Battery | 13.5 kWh |\n| PV | 8 kW |",
+    "Storage ........ 13.5 kWh\nSolar array ..... 8 kW",
+    "- Home battery: 13.5\n- Sun catchers: 8 kWp",
+    "Q: How big is your battery? A: 13.5 kWh. Q: Do you have solar? A: Yes, 8 kW."])
+def test_forms_tables_and_lists_are_read_by_their_labels(text):
+    config = parsed(text)
+    assert (config.bess_capacity_kwh, config.solar_capacity_kw) == (13.5, 8.0)
+
+
+def test_a_header_table_gives_one_item_per_row_and_drops_other_households_columns():
+    config = parsed("| | Ours | Neighbour |\n|---|---|---|\n| Battery | none | Powerwall 3 |\n"
+                    "| Solar | 4.95 kW | 10 kW |")
+    assert (config.bess_capacity_kwh, config.solar_capacity_kw) == (None, 4.95)
+
+
+@pytest.mark.parametrize("text", ["Solar: none", "PV = n/a", "Solar? [ ] yes [X] no",
+                                  "- Sun: nope, no panels",
+                                  "| Solar | none (tree cover) |\n| Battery | 10 kWh |"])
+def test_absence_in_a_form_is_false_not_present(text):
+    assert parsed(text).has_solar is False
+
+
+@pytest.mark.parametrize("text", [
+    "My neighbour has a 10 kWh battery; we have a 13.5 kWh one.",
+    "My parents have two Powerwalls at their place, but here we have 13.5 kWh of storage.",
+    "We used to have an 8 kWh battery; now we have 13.5 kWh."])
+def test_only_this_household_now_counts(text):
+    assert parsed(text).bess_capacity_kwh == 13.5
+
+
+def test_a_car_sold_or_on_order_is_no_ev_when_the_text_says_there_is_none_now():
+    config = parsed("We sold our Leaf last year and a Model Y is on order; for now we drive a "
+                    "diesel.")
+    assert (config.has_ev, config.ev_count) == (False, 0)
+
+
+def test_another_households_solar_then_we_dont_is_absence():
+    assert parsed("My neighbour's got solar; we don't.").has_solar is False
+
+
+def test_a_retail_rate_is_not_the_minimum_compensation():
+    config = parsed("We pay 38 cents per kWh retail. Pay me at least 20 cents per kWh.")
+    assert config.min_compensation_per_kwh == pytest.approx(0.20)
+
+
+@pytest.mark.parametrize("text, kwh", [
+    ("Battery is 10 kWh, sorry, 13.5.", 13.5), ("12 kWh (edit: 12.8 kWh)", 12.8),
+    ("Battery (kWh): 11, no wait, 17", 17.0),
+    ("Customer said 12 kWh battery; verified on the BMS: 14.3 kWh usable", 14.3)])
+def test_a_self_correction_replaces_the_number_and_is_marked_corrected(text, kwh):
+    config = parsed(text)
+    assert config.bess_capacity_kwh == pytest.approx(kwh)
+    assert config.provenance_of("bess_capacity_kwh") == "corrected"
+
+
+def test_a_corrected_product_name_replaces_the_first():
+    config = parsed("powerwall 2... no wait its a powerwall 3")
+    assert config.bess_max_power_kw == 11.5
+
+
+def test_a_corrected_time_replaces_the_first():
+    assert parsed("our EV leaves 5:50am... wait no 6:20").ev_charge_deadline == "06:20"
+
+
+@pytest.mark.parametrize("text, kwh", [
+    ("About 10-12 kWh of storage.", 11.0), ("~14 kWh battery, maybe 15", 14.5),
+    ("between 8 and 14 kWh of battery", None), ("a 10-ish kWh battery", 10.0)])
+def test_narrow_ranges_give_the_midpoint_wide_ones_nothing(text, kwh):
+    assert parsed(text).bess_capacity_kwh == (pytest.approx(kwh) if kwh else None)
+
+
+@pytest.mark.parametrize("text, kwh", [
+    ("2x Powerwall 2", 27.0), ("Powerwall 2 x3", 40.5), ("three 5 kWh battery units", 15.0),
+    ("Batteries: 2 (identical, 7 kWh each)", 14.0), ("Powerwall 2 + Powerwall 2", 27.0),
+    ("Tesla Powerwall 2 (quantity: 2)", 27.0), ("Battery make/model: Tesla Powerwall\n"
+                                                "Battery count: 3", 40.5)])
+def test_multiples_of_a_battery_are_summed(text, kwh):
+    assert parsed(text).bess_capacity_kwh == pytest.approx(kwh)
+
+
+def test_two_evs_each_with_its_own_capacity_are_not_summed():
+    config = parsed("Two 75 kWh EVs, both leaving at 7:00.")
+    assert (config.ev_count, config.ev_battery_capacity_kwh) == (2, 75.0)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("We have a Tesla Powerwal and a Nisan Leaf.", "ev_battery_capacity_kwh", 40.0),
+    ("batt: pwrwall 2", "bess_max_power_kw", 5.0),
+    ("Tesla Modle Y LR", "ev_battery_capacity_kwh", 75.0),
+    ("LG Resu 10 H Prime", "bess_capacity_kwh", 9.6)])
+def test_misspelled_products_match_the_catalog(text, field, value):
+    assert getattr(parsed(text), field) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("keep 40% pls", 60), ("the aggregator can use 60% of the battery", 60),
+    ("Lowest battery level acceptable: 50%", 50), ("Reserve: keep 35%", 65),
+    ("Max DoD for aggregator: 75%", 75), ("let them use half the battery", 50)])
+def test_limits_in_percent_kept_or_usable(text, depth):
+    assert parsed(text).max_discharge_percent == pytest.approx(depth)
+
+
+@pytest.mark.parametrize("text, soc", [("SOC 84% at visit", 84), ("batt is 8.8kwh at 12% rn", 12),
+                                       ("Current state of charge (from app): 76%", 76)])
+def test_charge_now(text, soc):
+    assert parsed(text).bess_initial_soc_percent == soc
+
+
+def test_solar_dc_rating_wins_over_ac_and_panel_counts_multiply():
+    assert parsed("PV 11.2 kW DC / 9.5 kW AC").solar_capacity_kw == 11.2
+    assert parsed("Existing PV: 26 x 385 W mono").solar_capacity_kw == pytest.approx(10.01)
+
+
+def test_usable_energy_beats_nameplate():
+    assert parsed("battery nameplate 10 kWh, usable 9 kWh").bess_capacity_kwh == 9.0
+
+
+@pytest.mark.parametrize("text", [
+    "Wir haben eine 10 kWh Batterie und 8 kW Solaranlage, und ein Elektroauto.",
+    "我们有一个13.5千瓦时的电池和8千瓦的太阳能。",
+    "Tenemos una batería de 10 kWh y un coche eléctrico con la carga a las 7."])
+def test_unknown_language_gives_an_empty_config_with_a_warning(text):
+    config = parsed(text)
+    assert config.set_fields() == ()
+    assert any("not read as English" in w for w in config.warnings)
