@@ -333,3 +333,7 @@ class _Quantities:
             elif "10" in scale:
                 value /= 10.0
             self.willingness.insert(0, (value, m.start(1)))
+        m = re.search(r"\b(?:willing|participat\w*|join|take part)\b[^.;\n]{0,30}?(?<![\w.])(\d{1,3})"
+                      r"\s+(?:out of|in|of every)\s+(\d{1,3})\b", text)
+        if m and int(m.group(2)) > 0 and self._free_at(m.start(1), m.end(), m.group(0)):
+            self.willingness.append((int(m.group(1)) / int(m.group(2)), m.start(1)))

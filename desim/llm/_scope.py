@@ -141,9 +141,10 @@ def read_estimates(text: str, warnings: list[str]) -> str:
 
 
 OTHER = re.compile(
-    r"\b(?:next door|(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
+    r"\b(?:next door|at (?:his|her|their) (?:place|flat|apartment|house|home)|visits|visiting|"
+    r"(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
     r"friends?|in laws|cousin|uncle|aunt|grandparents?|colleague|coworker|landlord|roommate|"
-    r"previous owner)s?"
+    r"previous owner|tenant|guest|visitor|relative|boss)s?"
     r"(?:'s|s'|'|\s+(?:\w+\s+){0,2}?(?:has|have|had|owns?|drives?|got|bought|installed|"
     r"leases?|charges?|keeps?|parks?)\b))")
 PAST = re.compile(r"\b(?:sold|got rid of|traded (?:it )?in|used to (?:have|own|drive|lease)|"

@@ -9,7 +9,7 @@ __all__ = ["normalize", "words_to_numbers", "find_times", "TimeMention", "NUM", 
 
 #: A number as text may give it: sign, decimals, exponent, or a word for a non-number.
 #: Not glued to a preceding letter or digit ("eDrive40", "1e9" is read whole).
-NUM = r"(?<![\w.])((?:-\s?)?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?(?![\d.]\d)|nan|inf(?:inity)?)"
+NUM = r"(?<![\w.])(-?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?(?![\d.]\d)|nan|inf(?:inity)?)"
 
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
           "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,

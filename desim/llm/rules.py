@@ -173,16 +173,14 @@ class RuleBasedParser:
             r.set_first("solar_efficiency", q.solar_eff)
 
     def _evs(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
-        own, others = self._own(doc, "vehicle")
+        own, _ = self._own(doc, "vehicle")
         generic_pos = [m for m in _GENERIC_EV.finditer(doc.text)
                        if not doc.negated(doc.token_at(m.start())) and doc.scope_at(m.start()) is None]
         generic_pos += list(re.finditer("§kev§", doc.text))  # an EV item of a form
         negated_ev = any(doc.negated(k) for k, (t, _) in enumerate(doc.tokens)
                          if t in ("ev", "evs", "car", "cars", "vehicle", "vehicles"))
-        foreign_ev = others or any(doc.scope_at(m.start()) is not None
-                                   for m in _GENERIC_EV.finditer(doc.text))
         if not own and not generic_pos:
-            if negated_ev or _GAS.search(doc.text) or foreign_ev or "ev" in absent:
+            if negated_ev or _GAS.search(doc.text) or "ev" in absent:
                 r.set("has_ev", False)
                 r.set("ev_count", 0)
             return
