@@ -95,7 +95,7 @@ def field_of(label: str) -> str | None:
         if w & {"capacity", "kwh", "battery", "pack", "size"}:
             return "ev_battery_capacity_kwh"
         return "asset:ev"
-    if w & {"charger", "evse"}:
+    if w & {"charger", "evse", "charging"}:
         return "ev_max_charge_power_kw"
     if solar:
         return "solar_capacity_kw" if w & {"capacity", "kw", "size", "kwp", "rating", "dc",

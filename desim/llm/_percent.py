@@ -83,7 +83,8 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
         return "max_discharge", True
     if _USE_BEFORE.search(pre) and near != "ev" or _USE_AFTER.match(post) and near != "ev":
         return "max_discharge", False
-    if re.match(r"\s*(?:by|before)\b", post):
+    if re.match(r"\s*(?:by|before)\b", post) or re.search(r"\b(?:leav\w*|depart\w*)\b[^.;\n]{0,20}$",
+                                                            pre):
         return "departure", False  # "we'd like it at 85 % by then"
     if (_SOC_AFTER.match(post) or _SOC_BEFORE.search(pre)) and near != "ev":
         return "soc", False

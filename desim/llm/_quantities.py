@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 _N = NUM
 _PANELS = [
-    re.compile(rf"(?<![\w.])(\d+)\s*(?:x\s*)?{_N}\s*(?:w|watts?)\b\s*(?:solar\s+|pv\s+)?"
-               r"(?:panels?|modules?)"),
+    re.compile(rf"(?<![\w.])(\d+)\s*(?:x\s*|(?:[a-z]+\s+){{1,2}}?)?{_N}\s*(?:w|watts?)\b\s*"
+               r"(?:[a-z]+\s+)?(?:solar\s+|pv\s+)?(?:panels?|modules?)"),
     re.compile(rf"(?<![\w.])(\d+)\s+(?:solar\s+|pv\s+)?(?:panels?|modules?)\s+(?:at|of|rated"
                rf"(?:\s+at)?|@|x)\s+{_N}\s*(?:w|watts?)\b(?:\s+each)?"),
 ]

@@ -158,7 +158,7 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
                     r"quoted?|not yet|planned|pending|future)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
-                     r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)")
+                     r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)|\s(?=(?:so|and)\s+(?:we|i|our)\b)")
 _ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
                        r"haven'?t|do not have one|don'?t have one|not)\b\W*(?:have (?:any|one|"
                        r"it))?\W*$")

@@ -293,7 +293,7 @@ def read_structure(text: str) -> Structured:
         end = m.end() + cut.start() if cut else end
         value = prose[m.end():end].strip().rstrip(",.")
         field = field_of(m.group("label"))
-        if field is None or m.group("sep").strip() == "-" and not field.startswith("asset"):
+        if field is None:
             continue
         if m.group("sep") == "?" and not field.startswith("asset"):
             continue
