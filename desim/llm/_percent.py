@@ -33,6 +33,7 @@ _LEFT_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(reserved|reserve\b|left\b|kept\b|
                          r"in reserve|for backup|for emergencies|for outages|as backup|"
                          r"as a floor|floor\b|minimum (?:charge|soc|reserve))")
 _USE_BEFORE = re.compile(r"(up to|at most|max(?:imum)?(?: discharge| depth)?(?: of| is|:)?|"
+                         r"(?:discharge )?(?:depth|dod)(?: limit)?(?: of| is|:)?|discharge limit(?: of| is|:)?|"
                          r"discharge (?:up to|to a depth of)?|depth of discharge(?: of| is|:)?|"
                          r"dod(?: of| is|:)?|(?:use|using|access|tap|draw on|take|drain|"
                          r"dispatch|discharge|have)\s+(?:up to\s+|at most\s+|only\s+|about\s+)?)"

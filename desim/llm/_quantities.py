@@ -48,7 +48,7 @@ _TARIFF = re.compile(r"\b(retail|tariff|utility (?:rate|charges?|bills?)|we pay|
                      r"time of use|import|grid price|rate plan|currently pay|paying|supplier)\b")
 _COMP = re.compile(r"\b(minimum|min|at least|compensat\w*|paid|payment|pay me|pay us|floor|"
                    r"less than|below|under|won't|wouldn't|will not|only if|offer\w*|incentive|"
-                   r"earn\w*|take part|participate)\b")
+                   r"earn\w*|take part|participate|pays|aggregator|program|event)\b")
 
 
 class _Quantities:
@@ -143,7 +143,7 @@ class _Quantities:
         """Whether a money amount is a rate the household pays (retail, tariff, TOU)."""
         sentence = self._near(m.start())
         pre = text[max(0, m.start() - 40):m.start()]
-        post = text[m.end():m.end() + 30]
+        post = re.split(r"[.;\n]", text[m.end():m.end() + 30])[0]
         near = pre[-25:] + " " + post
         if _TARIFF.search(near) and not _COMP.search(pre[-25:]) or \
                 _TARIFF.search(sentence) and not _COMP.search(sentence):
@@ -223,6 +223,12 @@ class _Quantities:
             kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"), look_back=False)
             count = re.search(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*)\s*$", text[max(0, m.start() - 8):
                                                                           m.start()])
+            each = re.match(r"\s*(?:each|apiece|per panel)\b", text[m.end():m.end() + 12])
+            if m.group(2).startswith("w") and value < 1.0 and each and not count:
+                count = re.search(r"(?<![\w.])(\d{1,3})\s+(?:[\w.]+\s+){0,3}?(?:panels?|modules?|"
+                                  r"of them)", self.doc.sentence(m.start()))
+            if each and count:
+                kind = "solar"
             if current == "dc" or count and m.group(2).startswith("w") and kind != "bat":
                 kind = "solar"  # a DC rating, or panels: "26 x 385 W"
                 if count and m.group(2).startswith("w"):
