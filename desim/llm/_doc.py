@@ -68,6 +68,11 @@ class Doc:
         i = bisect_right(self._scope_starts, pos) - 1
         return self.scopes[i][2] if i >= 0 else None
 
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """(start, end) character span of each sentence."""
+        return [(self.tokens[lo][1], self.tokens[hi][1] + len(self.tokens[hi][0]))
+                for lo, hi in self._sentences if lo <= hi < len(self.tokens)]
+
     def elided_absent(self) -> set[str]:
         """Assets of another household's clause followed by "we don't" (absent here)."""
         out: set[str] = set()
@@ -102,7 +107,7 @@ class Doc:
         if not self.tokens:
             return ""
         lo, hi = self._sentences[self.sentence_of[self.token_at(pos)]]
-        return self.text[self.tokens[lo][1]:self.tokens[hi][1] + 1]
+        return self.text[self.tokens[lo][1]:self.tokens[hi][1] + len(self.tokens[hi][0])]
 
     def nearest(self, start: int, end: int, kinds: tuple[str, ...],
                 look_back: bool = True) -> str | None:

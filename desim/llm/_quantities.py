@@ -297,15 +297,16 @@ class _Quantities:
         if m:
             self.backup_h.append((0.0, m.start()))
             return
-        for a, b, scope in self.doc.scopes:
+        for a, b in self.doc.sentence_spans():
             sentence = text[a:b]
-            if scope is not None or not re.search(r"\b(backup|back up|outages?|blackouts?|"
+            if not re.search(r"\b(backup|back up|outages?|blackouts?|"
                                                   r"power cuts?|grid (?:goes )?down|ride through|"
                                                   r"without (?:the )?grid|autonomy|off grid|"
                                                   r"keep the lights on)\b", sentence):
                 continue
             for d in _DURATION.finditer(sentence):
-                if not self._free_at(a + d.start(), a + d.end(), d.group(0)):
+                if self.doc.scope_at(a + d.start()) not in (None, "absent") or \
+                        not self._free_at(a + d.start(), a + d.end(), d.group(0)):
                     continue
                 value = to_float(d.group(1))
                 unit = d.group(2)

@@ -49,6 +49,17 @@ _GENERIC_HEAD = {"item", "asset", "field", "parameter", "setting", "q", "questio
                  "household", "", "thing", "equipment", "component", "key", "name", "what"}
 
 
+_ENERGY_U, _POWER_U = {"kwh", "wh", "mwh"}, {"kw", "w", "mw", "kwp"}
+_TIME_U = {"h", "hour", "hours", "hr", "hrs", "d", "day", "days", "minutes", "mins"}
+_UNITS_OF = {"bess_capacity_kwh": _ENERGY_U, "ev_battery_capacity_kwh": _ENERGY_U,
+             "bess_max_power_kw": _POWER_U, "ev_max_charge_power_kw": _POWER_U,
+             "solar_capacity_kw": _POWER_U, "bess_initial_soc_percent": {"%"},
+             "ev_min_departure_soc_percent": {"%"}, "max_discharge_percent": {"%"},
+             "participation_willingness": {"%"}, "solar_efficiency": {"%"},
+             "min_compensation_per_kwh": {"cents", "$"}, "backup_power_hours": _TIME_U | {"%"},
+             "reserve": _TIME_U | {"%"}, "ev_count": set(), "bess_units": set()}
+
+
 class Structured:
     """What the structured reading found: values, spans, warnings and the prose left."""
 
@@ -176,6 +187,8 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
+    if unit and unit not in _UNITS_OF.get(field, {unit}):
+        return span  # "money: 13.5 kWh battery": not this field's quantity
     rest = value[end:]
     if PAST.search(rest) or FUTURE.search(rest) or OTHER.search(rest):
         if field == "solar_capacity_kw" and not re.search(r"\b(?:currently|now)\b", rest):
@@ -293,8 +306,8 @@ def read_structure(text: str) -> Structured:
         end = m.end() + cut.start() if cut else end
         value = prose[m.end():end].strip().rstrip(",.")
         field = field_of(m.group("label"))
-        if field is None:
-            continue
+        if field is None or len(m.group("label").split()) > 6:
+            continue  # a long "label" is a sentence with a colon in it
         if m.group("sep") == "?" and not field.startswith("asset"):
             continue
         if field.startswith("asset:") and re.match(r"\s*(?:no|not|without|never)\b",
