@@ -73,12 +73,23 @@ def to_float(text: str) -> float:
     return float(text.replace(" ", ""))
 
 
-_EN = frozenset("""the and with we have has our my of is to for in at by it i an that this are
-be can but not no on or per about need needs battery solar car home panels house""".split())
-_FOREIGN = frozenset("""und wir haben eine einen ein mit ist der die das nicht kein keine unser
-unsere ich habe auto batterie tenemos una con el los las que para nuestro nuestra coche nous
-avons avec et le les des notre voiture est pas temos uma com carro nosso abbiamo il nostra
-wij hebben een met en het onze geen zonnepanelen y ett och vi har""".split())
+#: English function and domain words; counted against the foreign ones below.
+_EN = frozenset("""the and with we have has had our my of is to for in at by it i an that this are
+be can but not no on or per about need needs battery solar car home panels house was were will
+would should could do does did from as if so when what which who they them their there then
+than also just only any some all both each every one two three very please up down out off
+into over under after before until by yes none its it's we're we've i'm i'd we'd you your he she
+his her us me am been being how many much more most less least few other another same such
+leaves leave charged charge full power vehicle vehicles installed roof array
+inverter backup reserve keep never below above minimum maximum morning night day days hours
+""".split())
+#: Function words of other languages. Words that are also English or that English
+#: text carries as names and abbreviations ("y" in "Model Y", "die", "den", "est",
+#: "auto", "met", "con", "les", "el", "et", "com") are left out: they must never make English look foreign.
+_FOREIGN = frozenset("""und wir haben eine einen ein mit ist der das nicht kein keine unser
+unsere ich habe batterie tenemos una los las que para nuestro nuestra coche nous
+avons avec des notre voiture pas temos uma carro nosso abbiamo nostra
+wij hebben een het onze geen zonnepanelen ett och har""".split())
 
 
 def foreign_language(text: str) -> str | None:

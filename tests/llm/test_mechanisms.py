@@ -139,3 +139,12 @@ def test_unknown_language_gives_an_empty_config_with_a_warning(text):
     config = parsed(text)
     assert config.set_fields() == ()
     assert any("not read as English" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize("text", [
+    "EV: 'Modle Y', confirmed Model Y Long Range, leaves 07:40. PV 7.3 kW.",
+    "EVs: a Model Y Long Range y un Nissan Leaf, el Leaf leaves at 8; et cetera. PW3."])
+def test_english_with_names_or_stray_foreign_tokens_is_read(text):
+    config = parsed(text)
+    assert config.has_ev is True
+    assert not any("not read as English" in w for w in config.warnings)
