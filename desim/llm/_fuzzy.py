@@ -8,6 +8,13 @@ the catalog's product names and aliases plus a small domain vocabulary
 repaired: short words have too many neighbours ("car", "bar", "cab").
 A word the vocabulary lists as common English ("later", "power") is never
 rewritten, and neither is a word with digits.
+
+Product names get three more repairs, because people write them the way they
+say or type them: a name split in two is joined when the joined word is (or is
+one edit from) a product word ("Power Wall", "PWR cell", "Power Wal"); a word
+written without its vowels is the product word it abbreviates ("aPwr",
+"Pwrwll"); and right after a maker's name, a short word one edit from one of
+that maker's model words is that word ("Nissan Leef", "Chevy Blot").
 """
 
 from __future__ import annotations
@@ -35,7 +42,10 @@ _GENERIC = set("""
 first edition drive large standard extended limited motor score wheel generation stated
 modules plus lariat
 """.split())
-_WORD = re.compile(r"(?<![a-z+])[a-z]{4,}(?![a-z'+])")
+_WORD = re.compile(r"(?<![a-z+])[a-z]{4,}(?![a-z+])(?!'[a-z])")
+_PAIR = re.compile(r"(?<![a-z0-9+'])([a-z]{2,}) ([a-z]{2,})(?![a-z0-9+'])")
+_SHORT = re.compile(r"(?<![a-z0-9+'])([a-z]{2,}) ([a-z]{3,4})(?![a-z0-9'+])")
+_VOWELS = "aeiou"
 
 
 def _subsequence(short: str, long_: str) -> bool:
@@ -56,11 +66,14 @@ def _vocabulary() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     except ImportError:  # pragma: no cover - the catalog ships with desim
         products = []
     for product in products:
+        maker = re.findall(r"[a-z]+", product.name.lower())[0]
         for name in (product.name, *(getattr(product, "aliases", ()) or ())):
             name = re.sub(r"\(.*?\)", " ", name.lower())
             found = [w for w in re.findall(r"[a-z]+", name) if len(w) >= 5 and w not in _GENERIC]
             words.update(found)
             _PRODUCT_WORDS.update(found)
+            _MAKER_WORDS.setdefault(maker, set()).update(
+                w for w in re.findall(r"[a-z]+", name) if len(w) >= 3 and w != maker)
     index: dict[str, set[str]] = {}
     for word in words:
         if len(word) < 5:
@@ -89,6 +102,52 @@ def _inflection(word: str, known: str) -> bool:
 
 
 _PRODUCT_WORDS: set[str] = set()
+_MAKER_WORDS: dict[str, set[str]] = {"chevrolet": set()}  # maker -> words of its model names
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one letter changed, added or dropped, or a swap."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1 or _transposed(a, b)
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+@lru_cache(maxsize=4096)
+def _unvowelled(word: str) -> str | None:
+    """The product word `word` writes without its vowels ("apwr" -> "apower"), if one."""
+    if len(word) < 3 or any(c in _VOWELS for c in word[1:]) or word in _KEEP:
+        return None
+    pattern = re.compile(word[0] + "".join(f"[{_VOWELS}]*{c}" for c in word[1:]) +
+                         f"[{_VOWELS}]*$")
+    found = {p for p in _PRODUCT_WORDS if len(p) > len(word) and pattern.match(p)}
+    return next(iter(found)) if len(found) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def _joined(first: str, second: str) -> str | None:
+    """The product word two adjacent words spell together ("power wall"), if one."""
+    if first in _PRODUCT_WORDS and second in _PRODUCT_WORDS:
+        return None
+    word = first + second
+    if word in _PRODUCT_WORDS:
+        return word
+    if len(word) >= 7:
+        fixed = _repair(word)
+        if fixed in _PRODUCT_WORDS and fixed[0] == first[0]:
+            return fixed  # "power wal"; not "we drive" (-> "edrive")
+    return None
+
+
+def _after_maker(maker: str, word: str) -> str | None:
+    """A maker's model word one edit from a short `word` after the maker's name."""
+    vocabulary = _MAKER_WORDS.get(maker)
+    if not vocabulary or word in vocabulary or word in _KEEP:
+        return None
+    found = {w for w in vocabulary if _one_edit(word, w)}
+    return next(iter(found)) if len(found) == 1 else None
 
 
 @lru_cache(maxsize=4096)
@@ -109,12 +168,21 @@ def _repair(word: str) -> str:
     candidates = {c for c in candidates if c != word and not _inflection(word, c)}
     if len(candidates) == 1:
         return next(iter(candidates))
-    return word
+    return _unvowelled(word) or word
 
 
 def repair_spelling(text: str) -> tuple[str, list[str]]:
     """Normalized `text` with misspelled known words repaired, and what was changed."""
     changes: list[str] = []
+
+    _vocabulary()
+
+    def join(match: re.Match) -> str:
+        fixed = _joined(match.group(1), match.group(2))
+        if fixed is None:
+            return match.group(0)
+        changes.append(f"{match.group(0)!r} read as {fixed!r}")
+        return fixed
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
@@ -123,4 +191,31 @@ def repair_spelling(text: str) -> tuple[str, list[str]]:
             changes.append(f"{word!r} read as {fixed!r}")
         return fixed
 
-    return _WORD.sub(fix, text), changes
+    def short(match: re.Match) -> str:
+        fixed = _after_maker(match.group(1), match.group(2))
+        if fixed is None:
+            return match.group(0)
+        changes.append(f"{match.group(2)!r} read as {fixed!r}")
+        return f"{match.group(1)} {fixed}"
+
+    text = _pairs(_PAIR, text, join)
+    text = _WORD.sub(fix, text)
+    return _pairs(_SHORT, text, short), changes
+
+
+def _pairs(pattern: re.Pattern[str], text: str, replace) -> str:
+    """`pattern.sub(replace, text)`, trying every pair of adjacent words, not every other."""
+    out, last, pos = [], 0, 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            break
+        new = replace(m)
+        if new == m.group(0):
+            pos = m.start(2)  # the second word may pair with the next one
+            continue
+        out.append(text[last:m.start()])
+        out.append(new)
+        last = pos = m.end()
+    out.append(text[last:])
+    return "".join(out)

@@ -5,6 +5,15 @@ A name or alias may be shared by several products (a family name such as
 in the same sentence ("large pack", "long range"), must settle it. A name
 that stays ambiguous gives no figures: the product is counted, its numbers
 are left to the text.
+
+Besides the catalog's names and aliases, two kinds of key are derived from
+them: a *family* key, a model name without its trim ("Model 3", "Model Y"),
+which names its products but settles one only with a trim word; and a *code*
+key, the part of a name from its model code on ("10H Prime" of "LG RESU 10H
+Prime"), used when it names one product only. A generation stated after a
+family name ("the Powerwall is gen 3", "Powerwall, 3rd generation") settles
+it. Spaces between a model code's letters and digits are optional ("IQ5P",
+"RESU16H", "PW 3").
 """
 
 from __future__ import annotations
@@ -61,11 +70,35 @@ def _base_name(name: str) -> str:
     return normalize(re.sub(r"\s*\(.*?\)\s*$", "", name)).strip()
 
 
+_MAKERS = {"tesla", "lg", "chem", "es", "enphase", "franklinwh", "franklin", "wh", "generac",
+           "sonnen", "panasonic", "nissan", "chevrolet", "ford", "hyundai", "kia",
+           "volkswagen", "vw", "rivian", "bmw", "toyota", "mustang"}
+
+
+def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str]]:
+    """Family keys ("model 3") and code keys ("10h prime") derived from one name."""
+    words = key.split()
+    families, codes = [], []
+    body = [w for w in words if w not in _MAKERS]
+    if kind == "vehicle" and len(body) >= 3 and body[0] == "model" and len(body[1]) == 1:
+        families.append(" ".join(body[:2]))  # "model 3 long range" -> "model 3"
+    for i, w in enumerate(words):
+        if re.search(r"\d", w) and re.search(r"[a-z]", w) and len(w) >= 3 and \
+                i + 1 < len(words) and w not in ("f150", "bz4x", "ev6", "r1t", "r1s", "i4"):
+            codes.append(" ".join(words[i:]))  # "10h prime", "5p" is too short alone
+            break
+    return families, codes
+
+
 @lru_cache(maxsize=1)
-def _index() -> tuple[list[tuple[str, str, tuple[Any, ...]]], dict[str, list[Any]]]:
-    """(alias pattern text, kind, products) sorted longest first; base name -> products."""
+def _index() -> tuple[list[tuple[str, str, tuple[Any, ...], str]], dict[str, list[Any]]]:
+    """(key, kind, products, key kind) sorted most specific first; base name -> products.
+
+    The key kind is "name" (a catalog name or alias), "family" or "code".
+    """
     batteries, vehicles = _catalog()
     table: dict[tuple[str, str], list[Any]] = {}
+    derived: dict[tuple[str, str, str], list[Any]] = {}
     family: dict[str, list[Any]] = {}
     for kind, products in (("battery", batteries), ("vehicle", vehicles)):
         for product in products:
@@ -74,25 +107,35 @@ def _index() -> tuple[list[tuple[str, str, tuple[Any, ...]]], dict[str, list[Any
             for key in keys:
                 if len(key) >= 2:
                     table.setdefault((key, kind), []).append(product)
+                families, codes = _derived_keys(key, kind) if "(" not in key else ([], [])
+                for k in families:
+                    derived.setdefault((k, kind, "family"), []).append(product)
+                for k in codes:
+                    derived.setdefault((k, kind, "code"), []).append(product)
             family.setdefault(_base_name(product.name), []).append(product)
     # products that share a name or alias with each other (families across model years)
     family[""] = [tuple(v) for v in table.values() if len(v) > 1]
-    entries = [(k, kind, tuple(v)) for (k, kind), v in table.items()]
-    # names of one product first (most specific), then longest first
-    entries.sort(key=lambda e: (len(e[2]) > 1, -len(e[0])))
+    entries = [(k, kind, tuple(v), "name") for (k, kind), v in table.items()]
+    for (k, kind, how), v in derived.items():
+        v = list(dict.fromkeys(v))
+        if (k, kind) not in table and (how == "family" or len(v) == 1):
+            entries.append((k, kind, tuple(v), how))
+    # catalog names first, then names of one product (most specific), then longest first
+    entries.sort(key=lambda e: (e[3] != "name", len(e[2]) > 1, -len(e[0])))
     return entries, family
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str]]:
-    """Each name as a pattern that tolerates a space between digits and letters ("resu 10 h")."""
+def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str]]:
+    """Each key as a pattern: spaces between a code's digits and letters optional."""
     out = []
-    for key, kind, products in _index()[0]:
+    for key, kind, products, how in _index()[0]:
         body = re.escape(key)
         body = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", r"\\s?", body)
+        body = re.sub(r"(?<=[a-z])\\ (?=\d)|(?<=\d)\\ (?=[a-z])", r"\\s*", body)
         body = body.replace(r"\ ", r"\s+")
-        out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es)?(?![a-z0-9])"), kind,
-                    products, key))
+        out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es|'s)?(?![a-z0-9])"), kind,
+                    products, key, how))
     return out
 
 
@@ -105,11 +148,24 @@ _SKIP = ("my", "our", "the", "their", "his", "her", "identical", "tesla", "tesla
          "old", "used", "lg", "enphase", "generac", "franklin", "sonnen", "panasonic")
 
 
+_COUNT_AFTER = [  # a count written after a name, tried in order
+    re.compile(r"\s*'?\s*\(?\s*(?:x|\*|times|qty:?|quantity:?|count:?)\s*(\d{1,2})\b(?![.\d])"),
+    re.compile(r"\s*'?\s*\((\d{1,2})\)"),
+    re.compile(r"\s*'?\s*(?:\([^)]{0,40}\)\s*)?[,(:-]?\s*(?:x|\*)\s*(\d{1,2})\b(?!\s*[.\d])"),
+    re.compile(r"\s*'?\s*(?:\([^)]{0,40}\)\s*)?[,(:-]?\s*(\d{1,2})\s*(?:units?|of them|pcs|"
+               r"pieces|in total|total|stacked)\b"),
+    re.compile(r"\s*'?\s*[,(]?\s*(single|1 unit)\b"),
+    re.compile(r"[^.;\n]{0,40}?(?<![\w.])(\d{1,2})\s+of them\b"),  # "well, actually 2 of them"
+]
+
+
 def _count_before(text: str, start: int, end: int) -> int:
-    after = re.match(r"\s*\(?\s*(?:x|\*|times|qty:?|quantity:?)\s*(\d{1,2})\b|\s*\((\d{1,2})\)",
-                     text[end:end + 16])
-    if after:
-        return int(after.group(1) or after.group(2))
+    """How many units a name counts: "2x", "x3", "(quantity: 2)", "3 units", "two"."""
+    tail = text[end:end + 80]
+    for pattern in _COUNT_AFTER:
+        after = pattern.match(tail)
+        if after:
+            return 1 if after.group(1) == "single" else int(re.sub(r"\D", "", after.group(1)))
     before = re.search(r"(?<![\w.])(\d{1,2})\s*(?:x|\*)\s*(?:\w+\s+)?$|\((\d{1,2})\)\s*$",
                        text[max(0, start - 30):start])
     if before:
@@ -122,6 +178,41 @@ def _count_before(text: str, start: int, end: int) -> int:
             continue
         break
     return 1
+
+
+_GENERATION = re.compile(r"[^.;\n]{0,25}?\b(?:gen(?:eration)?|version|mk|mark|series)\s*\.?\s*"
+                         r"(\d|iii|ii|\+|plus)\b|[^.;\n]{0,25}?\b(\d)(?:st|nd|rd|th)\s+gen")
+
+
+def _generation(text: str, end: int, key: str, kind: str) -> tuple[str, tuple[Any, ...]] | None:
+    """The product a generation after a family name names ("Powerwall ... gen 3")."""
+    m = _GENERATION.match(text, end)
+    if m is None:
+        return None
+    n = {"ii": "2", "iii": "3", "plus": "+"}.get(m.group(1) or "", m.group(1) or m.group(2))
+    for candidate in (f"{key} {n}", f"{key}{n}"):
+        products = _NAMES().get((candidate, kind))
+        if products:
+            return candidate, products
+    return None
+
+
+@lru_cache(maxsize=1)
+def _NAMES() -> dict[tuple[str, str], tuple[Any, ...]]:  # noqa: N802 - a cached constant
+    return {(k, kind): v for k, kind, v, how in _index()[0] if how == "name"}
+
+
+def _trim_words(product: Any, key: str, pool: tuple[Any, ...]) -> set[str]:
+    """Words that name `product` beyond a family key and its maker, not shared in `pool`."""
+    def words(p: Any) -> set[str]:
+        names = (p.name, *(getattr(p, "aliases", ()) or ()))
+        return {w for n in names for w in re.findall(r"[a-z0-9+]+", normalize(n))}
+
+    mine = words(product) - set(key.split()) - _MAKERS
+    for other in pool:
+        if other is not product:
+            mine -= words(other)
+    return {w for w in mine if not w.isdigit() and w not in ("ev", "us", "kwh")}
 
 
 def _stated_year(text: str, start: int, end: int) -> int | None:
@@ -178,7 +269,8 @@ def find_products(text: str) -> list[ProductMention]:
     _, family = _index()
     taken: list[tuple[int, int]] = []
     found: list[ProductMention] = []
-    for pattern, kind, products, key in _patterns():
+    families: list[ProductMention] = []
+    for pattern, kind, products, key, how in _patterns():
         for m in pattern.finditer(text):
             i = bisect_left(taken, (m.start(), m.start()))
             if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
@@ -188,8 +280,23 @@ def find_products(text: str) -> list[ProductMention]:
             sent_end = min([i for i in (text.find(". ", m.end()), text.find(";", m.end()),
                                         text.find("\n", m.end())) if i >= 0] or [len(text)])
             year = _stated_year(text, m.start(), m.end())
-            product = _resolve(products, year, text[sent_start:sent_end], family)
-            found.append(ProductMention(kind, product, _count_before(text, m.start(), m.end()),
-                                        m.start(), m.end(), key, products))
+            generation = _generation(text, m.end(), key, kind)
+            if generation is not None:
+                key, products = generation
+            product = None if how == "family" else \
+                _resolve(products, year, text[sent_start:sent_end], family)
+            mention = ProductMention(kind, product, _count_before(text, m.start(), m.end()),
+                                     m.start(), m.end(), key, products)
+            found.append(mention)
+            if how == "family":
+                families.append(mention)
             insort(taken, (m.start(), m.end()))
-    return sorted(found, key=lambda f: f.start)
+    found.sort(key=lambda f: f.start)
+    for mention in families:  # a trim word before the next product settles a family
+        following = [f.start for f in found if f.start > mention.start]
+        end = min([len(text), mention.end + 160] + following[:1])
+        words = set(re.findall(r"[a-z0-9+]+", text[mention.end:end]))
+        pool = tuple(dict.fromkeys(mention.candidates))
+        named = [p for p in pool if _trim_words(p, mention.matched, pool) & words]
+        mention.product = named[0] if len(named) == 1 else None
+    return found

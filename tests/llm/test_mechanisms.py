@@ -148,3 +148,31 @@ def test_english_with_names_or_stray_foreign_tokens_is_read(text):
     config = parsed(text)
     assert config.has_ev is True
     assert not any("not read as English" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("Batt: Power Wall 3", "bess_max_power_kw", 11.5),
+    ("Battery: Generac PWR cell, 6 modules", "bess_capacity_kwh", 18.0),
+    ("BESS: aPwr (FranklinWH) x2", "bess_capacity_kwh", 27.2),
+    ("We drive a Nissan Leef.", "ev_battery_capacity_kwh", 40.0),
+    ("sry, the powerwal is gen 3", "bess_max_power_kw", 11.5),
+    ("we have 4 iq5p's", "bess_capacity_kwh", 20.0),
+    ("Battery model: 'Resu 16H Primer' (x1)", "bess_capacity_kwh", 16.0),
+    ("An LG RESU 16H Prime (sorry, it's actually the 10H Prime).", "bess_capacity_kwh", 9.6),
+    ("Our Model 3 is on a 40 A circuit; it's the Long Range version.",
+     "ev_battery_capacity_kwh", 75.0)])
+def test_product_names_split_unvowelled_or_partial_match_the_catalog(text, field, value):
+    assert getattr(parsed(text), field) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text, kwh", [
+    ("Tesla Powerwll 2, 2 units", 27.0), ("Batt: Power Wall 3 (one unit)", 13.5),
+    ("We have a Franklin aPowr, well, actually two of them.", 27.2),
+    ("Energy bank: Enphase IQ 10T ×3", 30.24)])
+def test_unit_counts_written_after_a_product_multiply_it(text, kwh):
+    assert parsed(text).bess_capacity_kwh == pytest.approx(kwh)
+
+
+def test_a_family_name_without_a_trim_settles_no_figures():
+    config = parsed("We drive a Model Y and have a Powerwall 2.")
+    assert (config.has_ev, config.ev_count, config.ev_battery_capacity_kwh) == (True, 1, None)
