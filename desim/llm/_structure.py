@@ -31,22 +31,40 @@ from desim.llm._text import NUM, find_times, to_float
 __all__ = ["read_structure", "Structured", "MARKER"]
 
 MARKER = {"bat": " §kbat§ ", "ev": " §kev§ ", "solar": " §ksolar§ "}
-_ABSENT = re.compile(r"^\s*(?:none|no|nope|false|n|0|-+|nil|null|not installed|not applicable|"
-                     r"not yet|no\s+\w+|zero|nothing|not really)\b\s*(?:yet|at all|installed|here|"
-                     r"on site|currently|right now|today)?\s*[.!]*\s*(?:[(,;]|$)")
+_ABSENT = re.compile(r"^\s*(?:(?:none|nope|nil|null|zero|nothing|not installed|not applicable|"
+                     r"not yet|not any more|no longer)\b|(?:no|false|n|0|-+|no\s+\w+|not really)"
+                     r"\b\s*(?:yet|at all|installed|here|on site|currently|right now|today|now|"
+                     r"at ours|at present)?\s*[.!]*\s*(?:[(,;]|$))")
+_NONE_NOW = re.compile(r"\b(?:none|nothing|no \w+|not installed|not yet)\s*(?:now|currently|"
+                       r"at present|yet|any more|anymore|today|installed)\b|\bnot installed\b|"
+                       r"\bnone (?:at ours|here)\b")
 _PRESENT = re.compile(r"^\s*(?:yes|y|true|present|installed|yep|yeah)\b\s*[.!]*\s*(?:[(,;]|$)")
 _UNKNOWN = re.compile(r"^\s*(?:unknown|\?+|tbd|not sure|unsure|don'?t know|n/?k)\b")
 _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most|up to|only|" \
         r"min(?:imum)?|max(?:imum)?|just over|just under|over|under|nearly|almost|ca|c\.|" \
-        r"keep|usually|typically|\$|§c§)\s*)*"
-_LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] ))[ \t]*(?:[-*+>\u2022\u00b7\u2192]+[ \t]*|"
+        r"keep|usually|typically|usable|set to|configured (?:at|to)|\$|§c§)\s*)*"
+_BULLET = "[-*+>\u2022\u00b7\u2192\u25cb\u25e6\u25aa\u25cf\u00bb\u2023\u25a0\u25a1\u2043\u2219]+"
+_LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] )|(?<=\S  ))[ \t]*(?:" + _BULLET + r"[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
-                    r"(?P<label>[a-z][a-z_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
-                    r"(?P<sep>[:=?]|[ \t][-\u2013][ \t])")
-_DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next")
+                    r"(?P<label>[a-z][a-z0-9_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
+                    r"(?P<sep>:(?!\d\d)|[=?]|[ \t][-\u2013][ \t]|\u2192)")
+_DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next|former|"
+                          r"on order|ordered|wish")
+_OUT_LABEL = re.compile(r"\b(?:planned|future|neighbou?r\w*|previous|former|old|sold|quoted?|"
+                        r"on order|ordered|next|wish\w*|parents?'?s?|landlord\w*)\b")
 _PRESENCE = {"present", "installed", "have", "has", "status", "now", "ours", "current", "yes/no"}
 _GENERIC_HEAD = {"item", "asset", "field", "parameter", "setting", "q", "question", "preference",
-                 "household", "", "thing", "equipment", "component", "key", "name", "what"}
+                 "household", "", "thing", "equipment", "component", "key", "name", "what",
+                 "sys", "system", "category", "kind", "device", "attribute", "type"}
+#: table columns whose cells are the item's value itself, not a labelled attribute
+_VALUE_HEAD = {"", "value", "detail", "details", "answer", "notes", "spec", "type", "size", "a",
+               "model", "make", "unit", "product", "description", "brand", "kind", "what",
+               "setting", "response", "info", "entry"}
+_ASSET_OF = {"bess_capacity_kwh": "bat", "bess_max_power_kw": "bat", "bess_units": "bat",
+             "bess_initial_soc_percent": "bat", "ev_count": "ev", "ev_battery_capacity_kwh": "ev",
+             "ev_max_charge_power_kw": "ev", "ev_charge_deadline": "ev",
+             "ev_min_departure_soc_percent": "ev", "departure_kwh": "ev",
+             "solar_capacity_kw": "solar", "solar_efficiency": "solar"}
 
 
 _ENERGY_U, _POWER_U = {"kwh", "wh", "mwh"}, {"kw", "w", "mw", "kwp"}
@@ -58,6 +76,7 @@ _UNITS_OF = {"bess_capacity_kwh": _ENERGY_U, "ev_battery_capacity_kwh": _ENERGY_
              "participation_willingness": {"%"}, "solar_efficiency": {"%"},
              "min_compensation_per_kwh": {"cents", "$"}, "backup_power_hours": _TIME_U | {"%"},
              "reserve": _TIME_U | {"%"}, "ev_count": set(), "bess_units": set()}
+_MONEY_U = {"cents", "$"}
 
 
 class Structured:
@@ -68,18 +87,21 @@ class Structured:
         self.spans: dict[str, str] = {}
         self.warnings: list[str] = []
         self.absent: set[str] = set()  # assets stated absent ("Battery: none")
+        self.usable = False  # the battery capacity read is a usable figure
         self.prose = ""
 
 
 def _number(value: str) -> tuple[float, str, int] | None:
     m = re.match(_LEAD + NUM.replace(r"(?<![\w.])", "") +
                  r"\s*(kwh|kw\s*h|wh|mwh|kwp|kw|mw|w|watts?|%|percent|cents?|"
-                 r"\$|dollars?|hours?|hrs?|h\b|days?|d\b|minutes?|mins?)?", value)
+                 r"\$|dollars?|usd|hours?|hrs?|h\b|days?|d\b|minutes?|mins?)?", value)
     if m is None:
         return None
     unit = (m.group(2) or "").replace(" ", "")
     unit = {"watt": "w", "watts": "w", "percent": "%", "cent": "cents",
-            "dollar": "$", "dollars": "$"}.get(unit, unit)
+            "dollar": "$", "dollars": "$", "usd": "$"}.get(unit, unit)
+    if not unit and "$" in value[:m.start(1)]:
+        unit = "$"  # "$0.33 per kWh"
     return to_float(m.group(1)), unit, m.end()
 
 
@@ -124,9 +146,11 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
     if _UNKNOWN.match(value):
         return None
     gone = PAST.search(value) or FUTURE.search(value) or OTHER.search(value)
-    if _ABSENT.match(value) or gone and not re.search(r"\b(?:currently|now|have|installed)\b",
-                                                      value) or kind == "ev" and re.match(
-            r"\s*(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid)\b", value):
+    current = re.search(r"(?<!not )(?<!none )\b(?:currently|now|have|installed)\b", value)
+    zero = re.match(r"\s*0(?:\.0+)?\s*(?:kwh|kw|w|units?|evs?|cars?)?\s*(?:[(,;]|$)", value)
+    if _ABSENT.match(value) or zero or _NONE_NOW.search(value) or gone and not current or \
+            kind == "ev" and re.match(r"\s*(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid)\b",
+                                      value):
         out.absent.add(kind)
         if kind in ("ev", "solar"):
             out.values[f"has_{kind}"] = False
@@ -143,7 +167,51 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
         field = {"bat": "bess_capacity_kwh", "ev": "ev_count", "solar": "solar_capacity_kw"}[kind]
         _read(field, value, value, out)
         return None
+    count = re.match(r"\s*(\d{1,2})\b(?!\s*(?:[.:]\d|%|kwh|kw|w\b|x\b|\*|am\b|pm\b|h\b|hours?|"
+                     r"a\b|amps?|v\b|volts?|modules?|panels?))", value)
+    if kind == "ev" and count:  # "EV(s): 3, all need 75 % by 7"
+        _read("ev_count", count.group(1), value, out)
+        value = value[count.end():]
     return MARKER[kind] + value
+
+
+def _departure_kwh(number: float, unit: str, span: str, out: Structured) -> None:
+    """A departure target stated in energy: read as a percentage once the EV is known."""
+    kwh = number * {"wh": 0.001, "mwh": 1000.0}.get(unit, 1.0)
+    if accept("ev_min_departure_soc_percent", kwh, span, out.warnings) is not None:
+        out.values["departure_kwh"], out.spans["departure_kwh"] = kwh, span
+
+
+def _choice(value: str, names: tuple[str, ...]) -> str | None:
+    """The one name a value gives, also abbreviated ("mod.", "cons", "aggr", "hi")."""
+    found = {n for n in names if re.search(rf"\b{n}\b", value)}
+    if not found:
+        for word in re.findall(r"[a-z]{2,}", value):
+            found |= {n for n in names if len(word) >= 3 and n.startswith(word) or
+                      word == {"hi": "high", "med": "medium", "lo": "low"}.get(word, "") == n}
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _reroute(field: str, unit: str, label_words: str) -> str | None:
+    """The field a value's unit shows a label meant, when the label's own field has another unit.
+
+    "What we'd accept for events: 60 c" is money; "Car must have: 49.6 kWh" and
+    "Minimum: 68 kWh at departure" are departure energy; "Battery usable: 12.6 kWh" is
+    the battery's usable energy.
+    """
+    if unit in _MONEY_U:
+        return "min_compensation_per_kwh"
+    if unit in _ENERGY_U:
+        if field == "ev_min_departure_soc_percent" or re.search(r"\b(?:depart\w*|leav\w*|"
+                                                                r"needed|need|target)\b",
+                                                                label_words):
+            return "departure_kwh"
+        if field in ("max_discharge_percent", "reserve", "bess_initial_soc_percent",
+                     "min_soc"):
+            return "bess_capacity_kwh"
+    if unit in _TIME_U and field in ("reserve", "min_soc"):
+        return "backup_power_hours"
+    return None
 
 
 def _read(field: str, value: str, span: str, out: Structured) -> str | None:
@@ -157,9 +225,9 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if field in ("participation_profile", "ev_priority"):
         names = ("conservative", "moderate", "aggressive") if field == "participation_profile" \
             else ("low", "medium", "high")
-        found = [n for n in names if re.search(rf"\b{n}\b", value)]
-        if len(found) == 1:
-            out.values[field], out.spans[field] = found[0], span
+        found = _choice(value, names)
+        if found is not None:
+            out.values[field], out.spans[field] = found, span
             return None
         return span
     if field == "ev_charge_deadline":
@@ -172,9 +240,15 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
             return None if _ABSENT.match(value) else span
         out.spans[field] = span
         return None
-    if field == "ev_min_departure_soc_percent" and _PRESENT.match(value) and \
-            re.search(r"\bfull\b", span):
-        out.values[field], out.spans[field] = 100.0, span
+    has_number = re.search(r"\d", value)
+    if field in ("ev_min_departure_soc_percent", "bess_initial_soc_percent") and \
+            not has_number and (re.search(r"\b(?:full|fully charged|topped up)\b", value) or
+                                _PRESENT.match(value) and re.search(r"\bfull\b", span)):
+        out.values[field], out.spans[field] = 100.0, span  # "Fill to: full", "Now: full"
+        return None
+    if field == "bess_initial_soc_percent" and not has_number and \
+            re.match(r"\s*(?:empty|flat|drained)\b", value):
+        out.values[field], out.spans[field] = 0.0, span
         return None
     if _ABSENT.match(value) and not re.match(r"\s*0\b", value):
         if field == "ev_count":
@@ -182,14 +256,21 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
         if field == "solar_capacity_kw":
             out.values["has_solar"] = False
             out.absent.add("solar")
+        if field == "backup_power_hours":  # "Backup needed? None, we never lose power."
+            out.values[field], out.spans[field] = 0.0, span
         return None
     read = _number(value)
     if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
-    if unit and unit not in _UNITS_OF.get(field, {unit}):
-        return span  # "money: 13.5 kWh battery": not this field's quantity
+    if unit in ("", "$") and re.match(r"\s*(?:/|per)\s*(?:kwh|kw h|kilowatt)", value[end:]) and \
+            field not in ("min_compensation_per_kwh",):
+        unit = "$"  # "0.40 USD/kWh" under a label that is not about money
     rest = value[end:]
+    if unit and unit not in _UNITS_OF.get(field, {unit}):
+        field = _reroute(field, unit, span.split(":")[0] + " " + rest) or ""
+        if not field:
+            return span  # "money: 13.5 kWh battery": not this field's quantity
     if PAST.search(rest) or FUTURE.search(rest) or OTHER.search(rest):
         if field == "solar_capacity_kw" and not re.search(r"\b(?:currently|now)\b", rest):
             out.values["has_solar"] = False
@@ -200,6 +281,14 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if re.match(r"\s*[,;]?\s*(?:sorry|no wait|wait|actually|i mean|correction|edit|make that|"
                 r"no\b|maybe|or)", rest):
         return span  # a self-correction or an estimate: the prose grammar reads it
+    if field == "departure_kwh":
+        _departure_kwh(number, unit, span, out)
+        return _rest("ev", rest)
+    if field == "min_soc":
+        field = "reserve"
+    nameplate = re.search(r"\b(?:nameplate|nominal|gross|total)\b", span)
+    if field == "bess_capacity_kwh" and (out.usable and nameplate):
+        return None  # usable energy was read already; a nameplate figure does not replace it
     field, number = _convert(field, number, unit, value, span, out)
     if number is None:
         return None
@@ -212,9 +301,18 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
         out.values[field], out.spans[field] = kept, span
         if field == "ev_count" and kept == 0:
             out.values["has_ev"] = False
-    extra = re.search(r"\([^)]*[a-z][^)]*\)", rest)
-    return extra.group(0) if extra and field != "ev_count" else \
-        (MARKER["ev"] + extra.group(0) if extra else None)
+        if field == "bess_capacity_kwh" and re.search(r"\busable\b", span):
+            out.usable = True
+    return _rest(_ASSET_OF.get(field), rest)
+
+
+def _rest(asset: str | None, rest: str) -> str | None:
+    """What follows a form value's number, as prose about the item's asset, if anything."""
+    rest = rest.strip(" ,;")
+    if not re.search(r"[a-z]{2,}|\d", rest) or re.fullmatch(r"\W*(?:each|total|(?:/|per) \w+|"
+                                                            r"combined|usable|dc|ac)?\W*", rest):
+        return None
+    return (MARKER[asset] if asset else " ") + rest
 
 
 def _cells(line: str) -> list[str]:
@@ -297,26 +395,44 @@ def read_structure(text: str) -> Structured:
     """Read the structured items of normalized `text`; the rest is `prose`."""
     out = Structured()
     prose = _tables(text)
-    prose = re.sub(r"\bq\s*[:.]\s*([^\n]*?)\?\s*a\s*[:.]\s*", r"\1: ", prose)  # Q: ...? A: ...
+    questions = set()
+
+    def question(m: re.Match) -> str:
+        questions.add(m.group(1).strip())
+        return m.group(1) + ": "
+
+    prose = re.sub(r"\bq\s*[:.]\s*([^\n]*?)\?\s*a\s*[:.]\s*", question, prose)  # Q: ...? A: ...
     matches = list(_LABEL.finditer(prose))
     keep, last = [], 0
+    context: str | None = None  # the asset of the last item read ("Min SOC" under an EV)
     for k, m in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(prose)
         cut = re.search(r"[\n;|]|\.\s", prose[m.end():end])
         end = m.end() + cut.start() if cut else end
         value = prose[m.end():end].strip().rstrip(",.")
-        field = field_of(m.group("label"))
-        if field is None or len(m.group("label").split()) > 6:
+        label = m.group("label")
+        field = field_of(label)
+        longest = 12 if label.strip() in questions else 6
+        if field is None or len(label.split()) > longest:
             continue  # a long "label" is a sentence with a colon in it
         if m.group("sep") == "?" and not field.startswith("asset"):
             continue
-        if field.startswith("asset:") and re.match(r"\s*(?:no|not|without|never)\b",
-                                                    m.group("label")):
+        if field.startswith("asset:") and re.match(r"\s*(?:no|not|without|never)\b", label):
             continue  # "no solar - just a house": prose, not a label
         span = prose[m.start():end].strip()
+        if _OUT_LABEL.search(label):  # "EV on order: ...", "Planned solar: 8 kW"
+            out.warnings.append(f"{span!r}: about the past, the future or another household; "
+                                "ignored")
+            keep.append(prose[last:m.start()])
+            keep.append(". ")
+            last = end
+            continue
+        if field == "min_soc":
+            field = "ev_min_departure_soc_percent" if context == "ev" else "min_soc"
         left = _read(field, value, span, out)
+        context = field[6:] if field.startswith("asset:") else _ASSET_OF.get(field, context)
         if left and field.startswith("asset:"):
-            left = m.group("label") + left  # keep the label's words ("Careful with the battery")
+            left = label + left  # keep the label's words ("Careful with the battery")
         if left == span:
             continue
         keep.append(prose[last:m.start()])

@@ -37,6 +37,8 @@ def normalize(text: str) -> str:
                  ("\u00a2", " cents"), ("\u00d7", " x "), ("\u00a0", " ")):
         out = out.replace(a, b)
     out = out.replace("\u2212", "-")
+    out = re.sub(r"[ \t]*(?:\u2192|\u21d2|\u279c|\u2794|\u27a1|-+>|=+>)[ \t]*", " \u2192 ", out)
+    out = re.sub(r"~~[^~\n]{0,40}~~", " ", out)  # struck out: "~~9.6~~ 16"
     out = re.sub(r"(?<=\d),(?=\d{3}\b)", "", out)
     out = re.sub(r"\b(?:minus|negative)\s+(?=\d|\.\d)", "-", out)
     out = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-\s*(?=\d)", r"\1 to ", out)  # 10-12: a range

@@ -97,10 +97,13 @@ class RuleBasedParser:
         self._evs(doc, q, r, absent)
         self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
+        departure_kwh = form.values.pop("departure_kwh", None)
         for name, value in form.values.items():  # a labelled form value beats prose
             span = form.spans.get(name, name)
             r.set(name, value, None, "corrected" if CORRECTED in span else "stated")
             r.spans[name] = span.replace(CORRECTED, "")
+        if departure_kwh is not None and "ev_min_departure_soc_percent" not in form.values:
+            self._departure_from_kwh(departure_kwh, form.spans["departure_kwh"], r)
         for name in list(r.v):
             pos = r.src.get(name)
             if pos is not None and pos in doc.corrected:
@@ -230,6 +233,19 @@ class RuleBasedParser:
                                   "so it cannot be read as a percentage; ignored")
         if targets and shared(targets):
             r.set_first("ev_min_departure_soc_percent", targets)
+
+    @staticmethod
+    def _departure_from_kwh(kwh: float, span: str, r: _Reading) -> None:
+        """A form's departure energy as a percentage of the EV's capacity."""
+        cap = r.v.get("ev_battery_capacity_kwh")
+        r.v.pop("ev_min_departure_soc_percent", None)
+        if cap:
+            r.set("ev_min_departure_soc_percent", round(100.0 * kwh / cap, 2))
+            r.spans["ev_min_departure_soc_percent"] = span
+        else:
+            r.unsure.add("ev_min_departure_soc_percent")
+            r.warnings.append(f"departure energy {kwh:g} kWh: the EV capacity is not known, "
+                              "so it cannot be read as a percentage; ignored")
 
     def _battery(self, doc: Doc, q: _Quantities, r: _Reading, units: int | None) -> None:
         own, _ = self._own(doc, "battery")
