@@ -48,14 +48,14 @@ def _preference(w: set[str]) -> str | None:
             w <= {"dr", "mode", "level", "demand", "response"} and w & {"dr", "response"}:
         return "participation_profile"
     if w & {"willingness", "willing", "eagerness", "meter"} or \
-            w & {"share", "fraction", "portion", "often", "percentage", "proportion"} and \
+            w & {"share", "fraction", "portion", "often", "percentage", "proportion", "many"} and \
             w & {"events", "event", "accept", "join", "participate", "calls", "requests"}:
         return "participation_willingness"
     if w & {"retail", "tariff", "import", "bill", "yield", "production", "generation",
             "daily", "annual", "yearly"}:
         return "ignore"
     if w & {"compensation", "comp", "payment", "price", "pay", "payout", "incentive", "cash",
-            "money", "$"}:
+            "money", "$"} or w & {"accept", "take"} and w & {"events", "event"}:
         return "min_compensation_per_kwh"
     if w & {"hours", "hrs", "h", "days"} and not w & {"charge", "charging"}:
         return "backup_power_hours"

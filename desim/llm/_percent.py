@@ -69,7 +69,8 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     near = doc.nearest(start, end, ("bat", "ev"), look_back=False)
     if re.search(r"willing", post[:20]) or re.search(r"willing\w*[^.;]{0,25}$", pre) or \
             re.search(r"participat\w*[^.;]{0,20}$", pre) or \
-            re.match(r"\s*of (?:the )?(?:events|time|requests|calls|dispatch)", post):
+            re.match(r"\s*of (?:the )?(?:events|time|requests|calls|dispatch)", post) or \
+            re.match(r"\s*(?:on|about|for|of)?\s*(?:participat\w*|joining|taking part)", post):
         return "willingness", False
     if re.match(r"\s*(?:system\s+)?efficien", post) or re.search(r"efficiency(?: of| is|:)?\s*$",
                                                                   pre):

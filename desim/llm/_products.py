@@ -149,9 +149,9 @@ _SKIP = ("my", "our", "the", "their", "his", "her", "identical", "tesla", "tesla
 
 
 _COUNT_AFTER = [  # a count written after a name, tried in order
-    re.compile(r"\s*'?\s*\(?\s*(?:x|\*|times|qty:?|quantity:?|count:?)\s*(\d{1,2})\b(?![.\d])"),
+    re.compile(r"\s*'?\s*\(?\s*(?:x|\*|times|qty:?|quantity:?|count:?)\s*(\d{1,2})\b(?!\.\d)"),
     re.compile(r"\s*'?\s*\((\d{1,2})\)"),
-    re.compile(r"\s*'?\s*(?:\([^)]{0,40}\)\s*)?[,(:-]?\s*(?:x|\*)\s*(\d{1,2})\b(?!\s*[.\d])"),
+    re.compile(r"\s*'?\s*(?:\([^)]{0,40}\)\s*)?[,(:-]?\s*(?:x|\*)\s*(\d{1,2})\b(?!\s*\.?\d)"),
     re.compile(r"\s*'?\s*(?:\([^)]{0,40}\)\s*)?[,(:-]?\s*(\d{1,2})\s*(?:units?|of them|pcs|"
                r"pieces|in total|total|stacked)\b"),
     re.compile(r"\s*'?\s*[,(]?\s*(single|1 unit)\b"),

@@ -266,6 +266,11 @@ class _Quantities:
         for m in re.finditer(r"\bhalf (?:full|charged)\b(?! by)", text):
             if self.doc.nearest(m.start(), m.end(), ("bat", "ev")) != "ev":
                 self.bess_soc.append((50.0, m.start()))
+        for m in re.finditer(r"\b(?:is|it's|sits|sitting|currently|now|at the moment)\s+"
+                             r"(?:fully charged|full|topped up)\b(?!\s+(?:by|before|at|for|when)\b)",
+                             text):  # "the battery is full right now"
+            if self.doc.nearest(m.start(), m.end(), ("bat", "ev")) == "bat":
+                self.bess_soc.append((100.0, m.start()))
         for value, start, end in items:
             where = classify_percent(self.doc, text, start, end)
             if where is None:
@@ -340,7 +345,9 @@ class _Quantities:
             elif "10" in scale:
                 value /= 10.0
             self.willingness.insert(0, (value, m.start(1)))
-        m = re.search(r"\b(?:willing|participat\w*|join|take part)\b[^.;\n]{0,30}?(?<![\w.])(\d{1,3})"
-                      r"\s+(?:out of|in|of every)\s+(\d{1,3})\b", text)
+        m = re.search(r"\b(?:willing\w*|participat\w*|join|take part|accept)\b[^.;\n]{0,30}?"
+                      r"(?<![\w.])(\d{1,3})\s*(?:out of|in|of every|/)\s*(\d{1,3})\b", text)
         if m and int(m.group(2)) > 0 and self._free_at(m.start(1), m.end(), m.group(0)):
-            self.willingness.append((int(m.group(1)) / int(m.group(2)), m.start(1)))
+            part, whole = int(m.group(1)), int(m.group(2))
+            share = part / 100.0 if part + whole == 100 and whole != 100 else part / whole
+            self.willingness.append((share, m.start(1)))

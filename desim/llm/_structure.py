@@ -95,8 +95,9 @@ def _number(value: str) -> tuple[float, str, int] | None:
     m = re.match(_LEAD + NUM.replace(r"(?<![\w.])", "") +
                  r"\s*(kwh|kw\s*h|wh|mwh|kwp|kw|mw|w|watts?|%|percent|cents?|"
                  r"\$|dollars?|usd|hours?|hrs?|h\b|days?|d\b|minutes?|mins?)?", value)
-    if m is None:
-        return None
+    if m is None or re.match(r"[:.]\d\d(?!\d)\s*(?:am|pm)?", value[m.end(1):]) and \
+            not m.group(2):
+        return None  # a clock time ("06:35"), not a quantity
     unit = (m.group(2) or "").replace(" ", "")
     unit = {"watt": "w", "watts": "w", "percent": "%", "cent": "cents",
             "dollar": "$", "dollars": "$", "usd": "$"}.get(unit, unit)
@@ -109,14 +110,19 @@ def _fraction(value: str, unit: str, number: float, field: str, out: Structured,
               span: str) -> float | None:
     if unit == "%":
         return number / 100.0
-    m = re.search(NUM + r"\s*(?:/|out of)\s*(10|100)\b", value)
-    if m:
-        return to_float(m.group(1)) / float(m.group(2))
+    m = re.search(NUM + r"\s*(?:/|out of|in|of every)\s*(\d{1,3})\b", value)
+    if m and float(m.group(2)) > 0:
+        return _ratio(to_float(m.group(1)), float(m.group(2)))
     if number > 1.0:
         out.warnings.append(f"{field}: {span!r} is above 1 and has no % sign; a fraction was "
                             "expected, left unset")
         return None
     return number
+
+
+def _ratio(part: float, whole: float) -> float:
+    """"3 out of 4" is 0.75; "60/40" (two shares of 100) is 0.6."""
+    return part / 100.0 if part + whole == 100.0 and whole != 100.0 else part / whole
 
 
 def _convert(field: str, number: float, unit: str, value: str, span: str,
@@ -236,6 +242,9 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
             out.values[field] = times[0].hhmm
         elif re.fullmatch(r"\s*(\d{1,2})\s*", value) and int(value) < 24:
             out.values[field] = f"{int(value):02d}:00"
+        elif re.fullmatch(r"\s*([01]\d|2[0-3])([0-5]\d)\s*(?:h|hrs)?\s*", value):  # "0645"
+            hhmm = re.sub(r"\D", "", value)
+            out.values[field] = f"{hhmm[:2]}:{hhmm[2:]}"
         else:
             return None if _ABSENT.match(value) else span
         out.spans[field] = span

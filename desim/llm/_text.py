@@ -121,14 +121,39 @@ def _value(match: re.Match) -> str:
     return str(value)
 
 
+#: Fractions said in words, as percentages: "three quarters full", "a quarter of the
+#: battery in reserve", "half the time". Not in clock times ("a quarter to seven").
+_FRACTIONS = re.compile(
+    r"\b(?P<f>three quarters|3 quarters|(?:a|one|1) quarter|two thirds|2 thirds|(?:a|one|1) third|"
+    r"(?:a |one )?half)\b(?!\s+(?:to|past|after|before|an? hour|hour)\b)"
+    r"(?=\s+(?:full|charged|empty|of\b|the (?:time|battery|batteries|capacity|storage|events|"
+    r"pack|charge)\b|my\b|our\b|its\b|in reserve|left|usable|capacity|charge\b|"
+    r"the events|events)|\s*$|\s*[.,;)]|\s+(?:and|but|or)\b)")
+_FRACTION_PERCENT = {"three quarters": "75", "3 quarters": "75", "quarter": "25",
+                     "two thirds": "66.67", "2 thirds": "66.67", "third": "33.33", "half": "50"}
+
+
+def _fraction(match: re.Match) -> str:
+    words = match.group("f")
+    key = next(k for k in _FRACTION_PERCENT if words.endswith(k))
+    return f"{_FRACTION_PERCENT[key]}%"
+
+
 def words_to_numbers(text: str) -> str:
-    """Spelled numbers to digits: "thirteen and a half" -> "13.5", "twenty two" -> "22"."""
+    """Spelled numbers to digits: "thirteen and a half" -> "13.5", "twenty two" -> "22".
+
+    Fractions said in words become percentages ("three quarters full" -> "75% full",
+    "half the time" -> "50% of the time"), and "50/50" becomes "50%".
+    """
     text = re.sub(r"\ba day and a half\b", "1.5 days", text)
     text = re.sub(r"\ba (day|week)\b(?! and)", r"1 \1", text)
     text = re.sub(r"\ba couple of\b", "2", text)
     text = re.sub(r"\b(?:a\s+)?pair of\b", "2", text)
     text = re.sub(r"\bhalf (?:of )?(the|my|our|its|their) (batter(?:y|ies)|capacity|storage)",
                   r"50% of \1 \2", text)
+    text = re.sub(r"\b(half|quarters?|thirds?) the (time|events)\b", r"\1 of the \2", text)
+    text = re.sub(r"(?<![\d./])50\s*/\s*50(?![\d/])", "50%", text)
+    text = _FRACTIONS.sub(_fraction, text)
     return _NUMBER_WORDS.sub(_value, text)
 
 
@@ -155,6 +180,11 @@ _TIME_PATTERNS = [
                r"(?P<h>\d{1,2})\b" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?!\d)" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2})\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock)(?![a-z])"),
+    # "730am", "0600", "dep 0645": hour and minute without a colon
+    re.compile(r"(?<![\d.$:])\b(?P<h>[01]?\d|2[0-3])(?P<m>[0-5]\d)\s*(?P<mer>am|pm)(?![a-z])"),
+    re.compile(r"\b(?:by|at|before|until|till|leaves?|leaving|departs?|departing|dep|departure|"
+               r"out|ready|go)\s*:?\s+(?P<h>[01]\d)(?P<m>[0-5]\d)\b(?!\s*(?:kwh|kw|w\b|%|h\b|"
+               r"hours?|days?))"),
     re.compile(r"\b(?:by|at|before|until|till|after|around|leaves?|leaving|departs?|departing)"
                r"\s+(?P<h>\d{1,2})\b(?!\s*(?:[.:,]\d|%|percent|kw|w\b|watt|hours?|h\b|days?|"
                r"cents?|\$|am|pm|o'?clock|kilo|evs?|cars?|amp|a\b|x\b|panels?))" + _MERIDIEM),

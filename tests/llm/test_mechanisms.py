@@ -176,3 +176,65 @@ def test_unit_counts_written_after_a_product_multiply_it(text, kwh):
 def test_a_family_name_without_a_trim_settles_no_figures():
     config = parsed("We drive a Model Y and have a Powerwall 2.")
     assert (config.has_ev, config.ev_count, config.ev_battery_capacity_kwh) == (True, 1, None)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("EV: Kia EV6 LR\nneeds: three quarters full", "ev_min_departure_soc_percent", 75.0),
+    ("I'd keep a quarter of the battery in reserve for storms.", "max_discharge_percent", 75.0),
+    ("Willing: roughly half the time", "participation_willingness", 0.5),
+    ("i'd say im 50/50 on participating", "participation_willingness", 0.5),
+    ("How much I'm willing: 3 out of 4 events", "participation_willingness", 0.75),
+    ("The battery is full right now.", "bess_initial_soc_percent", 100.0),
+    ("* Current charge: full", "bess_initial_soc_percent", 100.0),
+    ("ev: tesla model s, needs 60% by 0600", "ev_charge_deadline", "06:00"),
+    ("all 3 EVs need to be charged by 730am", "ev_charge_deadline", "07:30"),
+    ("EV: 1, M3 LR, dep 0645, tgt 85%", "ev_charge_deadline", "06:45"),
+    ("EV: Leaf\nMust go at: 06:35", "ev_charge_deadline", "06:35")])
+def test_fractions_shares_and_clock_times_without_a_colon(text, field, value):
+    assert getattr(parsed(text), field) == (pytest.approx(value) if isinstance(value, float)
+                                            else value)
+
+
+def test_a_quarter_to_seven_is_still_a_time():
+    assert parsed("The EV leaves at a quarter to seven.").ev_charge_deadline == "06:45"
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("• The box on the wall → Tesla Powerwall 3\n• Don't touch below → 25%",
+     "max_discharge_percent", 75.0),
+    ("bess_kwh=16 ; prio=high", "ev_priority", "high"),
+    ("- Importance of the car: high", "ev_priority", "high"),
+    ("| Share of events I'll accept | 65% |\n| Hours of backup to keep | 3 |",
+     "backup_power_hours", 3.0),
+    ("- Most the aggregator can pull: 40% of the pack", "max_discharge_percent", 40.0),
+    ("Reserve SOC: 15%", "max_discharge_percent", 85.0),
+    ("| EV | Model S |\n|---|---|\n| Out by | 09:00 |\n| Min SOC | 50% |",
+     "ev_min_departure_soc_percent", 50.0),
+    ("- Minimum: $0.33 per kWh", "min_compensation_per_kwh", 0.33),
+    ("- What we'd accept for events: 60 c", "min_compensation_per_kwh", 0.6),
+    ("vehicle: BMW i4 eDrive40\nenergy_needed_at_departure: 40.75 kWh",
+     "ev_min_departure_soc_percent", 50.0),
+    ("Battery capacity: 27 kWh (two units), 10 kW combined", "bess_max_power_kw", 10.0),
+    ("EV(s): 3, all need 75% by 7:00 am", "ev_count", 3),
+    ("Q: How much backup do you need? A: None, we never lose power.", "backup_power_hours", 0.0),
+    ("- DR: mod.", "participation_profile", "moderate")])
+def test_form_labels_by_their_words_and_values_by_their_units(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+@pytest.mark.parametrize("text", [
+    "Current solar: none\nPlanned solar: 8 kW (2026)",
+    "| Item | Status |\n|---|---|\n| Solar | planned for next year (not installed) |\n"
+    "| EV | none |", "Solar: 0 kW (none)",
+    "- Glass on the roof: 0 (we rent, landlord won't allow panels)"])
+def test_future_or_zero_solar_items_are_absence(text):
+    assert parsed(text).has_solar is False
+
+
+@pytest.mark.parametrize("text", ["Current EVs: 0\nEV on order: Chevrolet Equinox EV",
+                                  "Electric vehicle: sold 2024, none now.",
+                                  "* Electric ride: none at ours; Mum drives a Leaf"])
+def test_ev_items_that_say_none_now_are_absence(text):
+    config = parsed(text)
+    assert (config.has_ev, config.ev_count) == (False, 0)
