@@ -142,45 +142,86 @@ def read_estimates(text: str, warnings: list[str]) -> str:
 
 OTHER = re.compile(
     r"\b(?:next door|at (?:his|her|their) (?:place|flat|apartment|house|home)|visits|visiting|"
-    r"(?:neighbou?rs?|parents?|mother|father|mom|mum|dad|brother|sister|"
+    r"belongs? to|belonging to|not (?:a |an |our |the )?household(?:'s)? (?:vehicle|car|ev|"
+    r"battery)|(?:isn'?t|is not|not) ours|community solar|solar (?:garden|farm) share|"
+    r"off ?site|not grid tied|isn'?t grid tied|not (?:connected|tied) to the grid|"
+    r"(?:isn'?t|is not|not) on (?:this|our|the same) meter|separate meter|"
+    r"(?:at|on) (?:the|our|my) (?:shed|cabin|cottage|barn|chicken coop|lake house|holiday home|"
+    r"workshop)|"
+    r"neighbou?r(?:s|hood)?\b|"
+    r"(?:parents?|mother|father|mom|mum|dad|brother|sister|"
     r"friends?|in laws|cousin|uncle|aunt|grandparents?|colleague|coworker|landlord|roommate|"
     r"previous owner|tenant|guest|visitor|relative|boss)s?"
     r"(?:'s|s'|'|\s+(?:\w+\s+){0,2}?(?:has|have|had|owns?|drives?|got|bought|installed|"
-    r"leases?|charges?|keeps?|parks?)\b))")
+    r"leases?|charges?|keeps?|parks?|uses?|runs?|swears?|loves?|"
+    r"recommends?|tells?|telling|says?)\b))")
 PAST = re.compile(r"\b(?:sold|got rid of|traded (?:it )?in|used to (?:have|own|drive|lease)|"
                   r"no longer|gave away|totall?ed|scrapped|returned|previous(?:ly)?|former|"
-                  r"old house|last house|previous house)\b")
+                  r"old house|last house|previous house|went back|sent back|taken back|"
+                  r"(?:was|were|got|been) (?:removed|uninstalled|taken out|taken down)|"
+                  r"removed (?:during|for|when|last|in)|decommissioned)\b")
 FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for|on)|waitlist|"
                     r"(?:will|going to|plan(?:ning)? to|planned|plans to|hope to|hoping to|"
                     r"want to|would like to|thinking (?:of|about)|considering|might|may)\s+"
                     r"(?:\w+\s+){0,2}?(?:get|getting|buy|buying|install|installing|add|adding|"
                     r"lease|purchase|put|be (?:installed|delivered|added))|next (?:year|month|"
-                    r"spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
-                    r"quoted?|not yet|planned|pending|future)\b")
+                    r"week|spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
+                    r"quoted?|not yet|planned|pending|future|coming (?:next|in|soon|this)|"
+                    r"interested in (?:\w+\s+){0,2}?(?:pv|solar|panels?|batter\w*|storage|evs?|"
+                    r"cars?|§[be]\d+§)|(?:gettin|getting) (?:an?|the|our|my)\b|to be installed|"
+                    r"scheduled|reinstall\w*|wish ?list)\b")
 _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|however\b|"
-                     r"though\b|although\b)|\((?=[^)]*\))|\)|,\s*(?=(?:we|i|us)\b)|\s(?=(?:so|and)\s+(?:we|i|our)\b)")
+                     r"though\b|although\b)|,\s*(?=(?:we|i|us|customer|homeowner|owner|client)\b)|"
+                     r"\s(?=(?:so|and)\s+(?:we|i|our)\b)")
+_PAREN = re.compile(r"\(([^()]*)\)")
 _ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
                        r"haven'?t|do not have one|don'?t have one|not)\b\W*(?:have (?:any|one|"
                        r"it))?\W*$")
+_NOT_OURS = re.compile(r"^\W*(?:(?:it|this|that)(?:'s| is)\s+)?not (?:a |an |our |the )?"
+                       r"(?:household|family|ours|our)\b")
+
+
+def _scope_of(clause: str) -> str | None:
+    if OTHER.search(clause):
+        return "other"
+    if PAST.search(clause):
+        return "past"
+    if FUTURE.search(clause):
+        return "future"
+    return None
 
 
 def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:
     """(start, end, scope) of each clause: scope None (this household, now), "other",
-    "past" or "future"."""
+    "past" or "future" ("absent" for "we don't" after another household's clause).
+
+    A parenthesis is a clause of its own when its words give it a scope ("1 x
+    Powerwall 2 (Mum's house has the other one)"), else it shares its clause's;
+    the clause's own scope is read from its words outside the parenthesis, so
+    "an EV (Model Y) belongs to a visiting relative" puts the Model Y out of scope.
+    A clause that only says "not a household vehicle" puts the clause before it
+    out of scope too.
+    """
     bounds = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
-    out = []
+    out: list[tuple[int, int, str | None]] = []
     for a, b in zip(bounds, bounds[1:], strict=False):
         clause = text[a:b]
-        scope = None
-        if OTHER.search(clause):
-            scope = "other"
-        elif PAST.search(clause):
-            scope = "past"
-        elif FUTURE.search(clause):
-            scope = "future"
+        parens = list(_PAREN.finditer(clause))
+        outer = _PAREN.sub(" ", clause) if parens else clause
+        scope = _scope_of(outer)
         if scope is None and out and out[-1][2] == "other" and _ELLIPSIS.match(clause):
             scope = "absent"  # "my neighbour has solar; we don't"
-        if scope is None and out and text[a - 1:a] == "(" and out[-1][2] != "absent":
-            scope = out[-1][2]  # a parenthesis belongs to its clause
-        out.append((a, b, scope))
+        if _NOT_OURS.match(clause):
+            scope = "other"
+            if out and out[-1][2] is None:
+                out[-1] = (out[-1][0], out[-1][1], "other")
+        last = a
+        for m in parens:
+            inner = _scope_of(m.group(1))
+            if m.start() > 0:
+                out.append((last, a + m.start(), scope))
+            out.append((a + m.start(), a + m.end(), inner or scope))
+            last = a + m.end()
+        if last < b or not parens:
+            out.append((last, b, scope))
     return out

@@ -238,3 +238,33 @@ def test_future_or_zero_solar_items_are_absence(text):
 def test_ev_items_that_say_none_now_are_absence(text):
     config = parsed(text)
     assert (config.has_ev, config.ev_count) == (False, 0)
+
+
+@pytest.mark.parametrize("text", [
+    "Community Solar subscriber (off-site share, no panels on the customer's roof).",
+    "we have a lil panel on the shed for the chicken coop lol not grid tied, so no real solar",
+    "Existing PV system removed during re-roof (no PV at present; reinstall scheduled)."])
+def test_solar_that_is_not_on_this_meter_or_not_there_now_is_absence(text):
+    assert parsed(text).has_solar is False
+
+
+@pytest.mark.parametrize("text", [
+    "EV in driveway (Tesla Model Y Long Range) belongs to a visiting relative; tenant does not "
+    "own an EV.",
+    "Homeowner's son parks his Mach-E here on weekends; not a household vehicle. Household has "
+    "no EV."])
+def test_a_car_said_to_be_someone_elses_is_not_the_households(text):
+    config = parsed(text)
+    assert (config.has_ev, config.ev_count, config.ev_battery_capacity_kwh) == (False, 0, None)
+
+
+def test_a_parenthesis_shares_the_scope_of_the_clause_around_it():
+    config = parsed("No battery, no PV, no EV at survey. Customer interested in future PV "
+                    "(~6 kW) and a Powerwall 3.")
+    assert (config.bess_capacity_kwh, config.solar_capacity_kw) == (None, None)
+
+
+def test_a_neighbours_new_battery_is_theirs_but_the_landlords_panels_on_our_roof_are_ours():
+    assert parsed("Our neighbours just put in two Powerwalls, but we don't have a home "
+                  "battery.").bess_capacity_kwh is None
+    assert parsed("The landlord put 2.4 kW of panels on the roof.").solar_capacity_kw == 2.4
