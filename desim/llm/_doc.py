@@ -154,7 +154,9 @@ class Doc:
         return best[1] if best else None
 
     def negated(self, k: int) -> bool:
-        """Whether token `k` is negated ("no solar", "don't have solar or a battery")."""
+        """Whether token `k` is negated ("no solar", "don't have solar or a battery", "0 EVs")."""
+        if k > 0 and self.tokens[k - 1][0] == "0":
+            return True
         for j in range(k - 1, max(-1, k - 6), -1):
             tok = self.tokens[j][0]
             if tok in (",", ".", ";", "!", "?", "but", "(", ")", ":", "\n"):

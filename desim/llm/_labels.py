@@ -114,8 +114,8 @@ def field_of(label: str) -> str | None:
         return found
     if solar and w & {"ac"} and not w & {"dc"}:
         return "ignore"  # an AC rating: solar is counted in kW DC
-    if bat and w & {"stored", "reservoir", "bank"}:
-        solar = False  # "Stored sunshine": the battery
+    if bat and (w & {"stored", "reservoir", "bank"} or w & SOLAR == {"modules"}):
+        solar = False  # "Stored sunshine", "Battery modules": the battery
     if w & {"has", "have", "own", "installed"} and (ev or solar or bat):
         return "asset:ev" if ev else "asset:solar" if solar else "asset:bat"
     if ev:
@@ -137,7 +137,7 @@ def field_of(label: str) -> str | None:
                                           "type", "make", "count", "units"}:
         return "bess_initial_soc_percent"
     if bat:
-        if w & {"count", "number", "qty", "quantity", "units", "many"}:
+        if w & {"count", "number", "qty", "quantity", "units", "many", "modules"}:
             return "bess_units"
         if w & {"power", "kw", "rate", "rating", "inverter", "output", "muscle", "pump"} and \
                 "kwh" not in w:

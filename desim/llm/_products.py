@@ -75,10 +75,19 @@ _MAKERS = {"tesla", "lg", "chem", "es", "enphase", "franklinwh", "franklin", "wh
            "volkswagen", "vw", "rivian", "bmw", "toyota", "mustang"}
 
 
-def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str]]:
-    """Family keys ("model 3") and code keys ("10h prime") derived from one name."""
+def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str], list[str]]:
+    """Family keys ("model 3"), code keys ("10h prime") and names without their maker
+    ("bolt" of "chevrolet bolt") derived from one name."""
     words = key.split()
-    families, codes = [], []
+    families, codes, bare = [], [], []
+    if words[0] in _MAKERS:
+        rest = [w for w in words[1:]]
+        while rest and rest[0] in _MAKERS:
+            rest = rest[1:]
+        name = " ".join(rest)
+        if len(name) >= 4 and name[0].isalpha() and name not in ("core", "plus") and \
+                not re.search(r"/|\bcents\b|\bkwh\b", name):
+            bare.append(name)
     body = [w for w in words if w not in _MAKERS]
     if kind == "vehicle" and len(body) >= 3 and body[0] == "model" and len(body[1]) == 1:
         families.append(" ".join(body[:2]))  # "model 3 long range" -> "model 3"
@@ -87,7 +96,7 @@ def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str]]:
                 i + 1 < len(words) and w not in ("f150", "bz4x", "ev6", "r1t", "r1s", "i4"):
             codes.append(" ".join(words[i:]))  # "10h prime", "5p" is too short alone
             break
-    return families, codes
+    return families, codes, bare
 
 
 @lru_cache(maxsize=1)
@@ -107,18 +116,23 @@ def _index() -> tuple[list[tuple[str, str, tuple[Any, ...], str]], dict[str, lis
             for key in keys:
                 if len(key) >= 2:
                     table.setdefault((key, kind), []).append(product)
-                families, codes = _derived_keys(key, kind) if "(" not in key else ([], [])
+                families, codes, bare = _derived_keys(key, kind) if "(" not in key else \
+                    ([], [], [])
                 for k in families:
                     derived.setdefault((k, kind, "family"), []).append(product)
                 for k in codes:
                     derived.setdefault((k, kind, "code"), []).append(product)
+                for k in bare:
+                    derived.setdefault((k, kind, "bare"), []).append(product)
             family.setdefault(_base_name(product.name), []).append(product)
     # products that share a name or alias with each other (families across model years)
     family[""] = [tuple(v) for v in table.values() if len(v) > 1]
     entries = [(k, kind, tuple(v), "name") for (k, kind), v in table.items()]
     for (k, kind, how), v in derived.items():
         v = list(dict.fromkeys(v))
-        if (k, kind) not in table and (how == "family" or len(v) == 1):
+        if how == "bare" and (k, kind, "family") in derived:
+            continue  # "model 3": a family, settled only by a trim
+        if (k, kind) not in table and (how in ("family", "bare") or len(v) == 1):
             entries.append((k, kind, tuple(v), how))
     # catalog names first, then names of one product (most specific), then longest first
     entries.sort(key=lambda e: (e[3] != "name", len(e[2]) > 1, -len(e[0])))

@@ -164,7 +164,7 @@ FUTURE = re.compile(r"\b(?:on order|ordered|pre ?ordered|reserved|waiting (?:for
                     r"(?:will|going to|plan(?:ning)? to|planned|plans to|hope to|hoping to|"
                     r"want to|would like to|thinking (?:of|about)|considering|might|may)\s+"
                     r"(?:\w+\s+){0,2}?(?:get|getting|buy|buying|install|installing|add|adding|"
-                    r"lease|purchase|put|be (?:installed|delivered|added))|next (?:year|month|"
+                    r"lease|purchase|put|be (?:installed|delivered|added))|next (?:year|yr|month|mo|"
                     r"week|spring|summer|fall|autumn|winter)|someday|eventually|in the future|"
                     r"quoted?|not yet|planned|pending|future|coming (?:next|in|soon|this)|"
                     r"interested in (?:\w+\s+){0,2}?(?:pv|solar|panels?|batter\w*|storage|evs?|"

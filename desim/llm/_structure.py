@@ -155,8 +155,9 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
     current = re.search(r"(?<!not )(?<!none )\b(?:currently|now|have|installed)\b", value)
     zero = re.match(r"\s*0(?:\.0+)?\s*(?:kwh|kw|w|units?|evs?|cars?)?\s*(?:[(,;]|$)", value)
     if _ABSENT.match(value) or zero or _NONE_NOW.search(value) or gone and not current or \
-            kind == "ev" and re.match(r"\s*(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid)\b",
-                                      value):
+            kind == "ev" and re.search(r"\b(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid|"
+                                       r"phev|ice)\b", value) and \
+            not re.search(r"\b(?:electric|bev|evs?)\b|§e", value):
         out.absent.add(kind)
         if kind in ("ev", "solar"):
             out.values[f"has_{kind}"] = False
@@ -330,49 +331,95 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in re.split(r"\s{2,}|\t", line.strip())]
 
 
+_PER_UNIT = re.compile(r"^(k?wh?)\s*(?:/|per)\s*(?:module|unit|battery|pack|panel|car|ev)s?$|"
+                       r"^(k?wh?)\s*(?:each|\(each\))$")
+_COUNT_HEAD = {"qty", "count", "quantity", "number", "units", "#", "no", "n", "pcs"}
+_UNIT_HEAD = re.compile(r"^(?:k?wh?|%|kwp|\$/kwh|cents?/kwh|h|hours?)$")
+_EMPTY_CELL = re.compile(r"[-\u2014\u2013?]*")
+
+
+def _is_data(row: list[str]) -> bool:
+    """Whether a first table row holds values (digits) rather than column names."""
+    return any(re.search(r"\d", c) for c in row[1:])
+
+
+def _cell(header: str, cell: str, ev_row: bool) -> tuple[str, str]:
+    """(kind, text) of one cell under its column header: "presence", "value" or "part"."""
+    h = header
+    if h in _PRESENCE:
+        return "presence", cell
+    if h in _VALUE_HEAD:
+        return "part", cell
+    if h in _COUNT_HEAD:
+        return "part", "none" if cell.strip() == "0" else f"{cell} x"
+    per_unit = _PER_UNIT.match(h)
+    if per_unit:
+        return "part", f"{cell} {per_unit.group(1) or per_unit.group(2)} each"
+    if ev_row and re.fullmatch(r"(?:battery|batt|capacity|pack)(?: size)?(?: \(?kwh\)?)?", h):
+        h = "pack"  # an EV's battery column: the car's pack, not a home battery
+    if _UNIT_HEAD.match(h):
+        return "part", f"{cell} {h}"
+    unit = re.search(r"\(?\b(k?wh?|%)\)?$", h)
+    if unit and re.fullmatch(NUM[len(r"(?<![\w.])"):], cell):
+        return "part", f"{h[:unit.start()].strip()} {cell} {unit.group(1)}"
+    return "part", f"{h} {cell}"
+
+
 def _table_items(rows: list[list[str]]) -> list[tuple[str, str]]:
-    rows = [r for r in rows if not all(re.fullmatch(r"[:\-=+ ]*", c) for c in r)]
+    rows = [r for r in rows if not all(re.fullmatch(r"[:\-=+ ~]*", c) for c in r)]
     if not rows:
         return []
     header = [h.lower() for h in rows[0]]
     width = max(len(r) for r in rows)
-    if width == 2 and (header[0] in _GENERIC_HEAD or field_of(header[0]) in (None, "ignore")
-                       and field_of(header[1]) in (None, "ignore")):
-        rows = rows[1:]  # "Field | Value": a header over label/value rows
-    if width <= 2:
-        return [(r[0].rstrip("?:"), r[1] if len(r) > 1 else "") for r in rows]
+    if all(field_of(r[0]) is not None for r in rows) and _is_data(rows[0]):
+        # no header: "BATT  PW+  SOC 65%" / "PV  9.0 kWdc  eff 0.85"
+        return [(r[0], ", ".join(c for c in r[1:] if not _EMPTY_CELL.fullmatch(c.strip())))
+                for r in rows]
     first = field_of(header[0]) or ""
-    if header[0] in _GENERIC_HEAD or first.startswith("asset") or field_of(rows[1][0] if len(
-            rows) > 1 else "") is not None:
+    entity = width >= 2 and len(rows) > 1 and (
+        header[0] in _GENERIC_HEAD or first.startswith("asset")) and \
+        any(field_of(h) not in (None, "ignore") or h in _PRESENCE | _COUNT_HEAD |
+            _VALUE_HEAD - {""} for h in header[1:]) and field_of(rows[1][0]) is None
+    if width == 2 and not entity:
+        unit = header[1] if _UNIT_HEAD.match(header[1]) else ""
+        if header[0] in _GENERIC_HEAD or unit or field_of(header[0]) in (None, "ignore") and \
+                field_of(header[1]) in (None, "ignore"):
+            rows = rows[1:]  # "Field | Value": a header over label/value rows
+        return [(r[0].rstrip("?:"), (f"{r[1]} {unit}" if unit and re.match(r"\s*[\d.~]", r[1])
+                                     else r[1]) if len(r) > 1 else "") for r in rows]
+    if width == 2 or entity or header[0] in _GENERIC_HEAD or first.startswith("asset") or \
+            field_of(rows[1][0] if len(rows) > 1 else "") is not None:
         items = []
         for r in rows[1:]:
             label, parts, presence = r[0], [], ""
             if first.startswith("asset") and field_of(label) is None:
                 parts.append(label)  # "Vehicle | Mach-E ER | ...": the label is the header
                 label = header[0]
+            ev_row = (field_of(label) or "") == "asset:ev"
             for h, c in zip(header[1:], r[1:], strict=False):
-                if not c or _DROP_COLUMN.search(h) or OTHER.search(h):
+                if not c or _DROP_COLUMN.search(h) or OTHER.search(h) or \
+                        _EMPTY_CELL.fullmatch(c.strip()) and h not in _COUNT_HEAD | _PRESENCE:
                     continue
-                if h in _PRESENCE or h in ("", "value", "detail", "details", "answer", "notes",
-                                           "spec", "type", "size", "a"):
-                    if h in _PRESENCE:
-                        presence = c
-                    else:
-                        parts.append(c)
-                elif h in ("qty", "count", "quantity", "number", "units"):
-                    parts.append("none" if c.strip() == "0" else f"{c} x")
-                elif re.fullmatch(r"k?wh?|%|kwp", h):
-                    parts.append(f"{c} {h}")
-                elif re.search(r"\b(k?wh?|%)$", h) and re.fullmatch(NUM[len(r"(?<![\w.])"):], c):
-                    unit = re.search(r"\b(k?wh?|%)$", h).group(1)
-                    parts.append(f"{h[:-len(unit)].strip()} {c} {unit}")
+                kind, text = _cell(h, c, ev_row)
+                if kind == "presence":
+                    presence = c
                 else:
-                    parts.append(f"{h} {c}")
+                    parts.append(text)
             value = ", ".join(parts).replace(" x, ", " x ")
             if all(_ABSENT.match(c) for c in r[1:] if c.strip()):
                 value = "none"
             items.append((label, f"{presence}, {value}" if presence else value))
         return items
+    if any(_PER_UNIT.match(h) for h in header) or any(h in _COUNT_HEAD for h in header):
+        lines = []  # one-row spec tables: "Battery modules | kWh/module | kW/module"
+        for r in rows[1:]:
+            parts = []
+            for h, c in zip(header, r, strict=False):
+                per_unit = _PER_UNIT.match(h)
+                parts.append(f"{c} {per_unit.group(1) or per_unit.group(2)} each" if per_unit
+                             else f"{c} {h}")
+            lines.append(("", ", ".join(parts)))
+        return lines
     if all(field_of(h) not in (None, "ignore") for h in header if h):
         return [(h, c) for r in rows[1:] for h, c in zip(header, r, strict=False) if h]
     return []
@@ -391,8 +438,8 @@ def _tables(text: str) -> str:
             j += 1
         if j - i >= 2:
             items = _table_items([_cells(line) for line in lines[i:j]])
-            out.extend(f"{label}: {value}" for label, value in items) if items else \
-                out.extend(lines[i:j])
+            out.extend((f"{label}: {value}" if label else value) for label, value in items) \
+                if items else out.extend(lines[i:j])
             i = j
             continue
         out.append(lines[i])

@@ -48,9 +48,11 @@ def normalize(text: str) -> str:
     out = re.sub(r"\b(e\.g|i\.e)\.", "eg", out)
     out = re.sub(r"(?<=[a-z])\.(?=\d)", " ", out)  # "id.4" -> "id 4"
     out = re.sub(r"\b([a-z]{4,})(?=\d)", r"\1 ", out)  # "ioniq5" -> "ioniq 5"
-    out = re.sub(r"\b(lr|sr|er)\b(?<!\ber(?=\s*[,.]\s*(?:\d|i\b|we\b)))",
+    # trims: "LR", "SR", "ER"; a hesitation "er" (", er, 12") is not a trim
+    out = re.sub(r"(?<![,.] )(?<![,.])\b(lr|sr|er)\b(?<!\ber(?=\s*[,.]\s*(?:i|we)\b))",
                  lambda m: {"lr": "long range", "sr": "standard range",
                             "er": "extended range"}[m.group(1)], out)
+    out = re.sub(r"\be\s*plus\b", "e+", out)  # "Leaf e-plus"
     out = re.sub(r"(?<=\d)\s*ish\b", "", out)
     out = re.sub(r"[ \t]\.{2,}[ \t]*(?=[\d$~a-z])|\.{4,}|\u2026{2,}", ": ", out)  # leaders
     out = re.sub(r"\[\s*\]\s*[a-z]+", " ", out)  # unticked boxes: "[ ] yes"
@@ -60,6 +62,7 @@ def normalize(text: str) -> str:
     out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", out)
     out = re.sub(r"\b(\d{1,2}:\d{2})\s?([ap])\b(?!\.?m)", r"\1 \2m", out)
     out = re.sub(r"\brn\b", "right now", out)
+    out = re.sub(r"\bprio\b", "priority", out)
     out = re.sub(r"(?<=\d)\s*kw\s*(?:p\b|dc\b|\(dc\))", " kw dc", out)
     out = re.sub(r"(?<=\d)\s*kw\s*(?:ac\b|\(ac\))", " kw ac", out)
     out = re.sub(r"\bb full\b", "be full", out)

@@ -131,8 +131,13 @@ class RuleBasedParser:
             if doc.scope_at(doc.tokens[k][1]) is not None:
                 others.append(p)
                 continue
-            if any(self._same(doc, o, p) for o in own):
-                continue  # a second reference to a product already counted
+            first = next((o for o in own if self._same(doc, o, p)), None)
+            if first is not None:  # a second reference to a product already counted
+                if first.product is None and p.product is not None:
+                    first.product = p.product  # "'Modle Y', confirmed Model Y Long Range"
+                if first.count == 1 and p.count > 1:
+                    first.count = p.count  # "an aPower, well, actually two of them"
+                continue
             own.append(p)
         return own, others
 
@@ -151,8 +156,10 @@ class RuleBasedParser:
         if k1 is None or k2 is None:
             return True
         between = [t for t, _ in doc.tokens[k1 + 1:k2]]
-        if any(t.startswith("§k") for t in between):
-            return False
+        item = next((t for t, _ in reversed(doc.tokens[max(0, k1 - 12):k1])
+                     if t.startswith("§k") or t in ("\n", ".", ";")), "")
+        if item.startswith("§k") and any(t.startswith("§k") for t in between):
+            return False  # two items of a form: "Car A: Leaf e+ / Car B: Leaf e+"
         return not (between and between[-1] in ("+", "and", "&", ","))
 
     def _solar(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
@@ -190,23 +197,26 @@ class RuleBasedParser:
         r.set("has_ev", True)
         nouns = r"evs|electric (?:cars|vehicles|trucks)|teslas" + (
             "" if _GAS.search(doc.text) else r"|cars|vehicles")
-        explicit = re.search(r"(?<![\w.])(\d+)\s+(?:\d+(?:\.\d+)?\s*kwh\s+)?(?:electric\s+|"
-                             r"identical\s+)?(?:" + nouns +
-                             r")\b", doc.text)
+        explicit = re.search(r"(?<![\w.])(\d+|both)\s+(?:of\s+(?:our|my|the)\s+)?"
+                             r"(?:\d+(?:\.\d+)?\s*kwh\s+)?(?:electric\s+|identical\s+)?(?:" +
+                             nouns + r")\b", doc.text)
+        stated = (2 if explicit.group(1) == "both" else int(explicit.group(1))) if explicit else 0
         product_count = sum(p.count for p in own)
-        count = int(explicit.group(1)) if explicit and 0 < int(explicit.group(1)) < 20 else \
-            max(product_count, 1)
+        count = stated if 0 < stated < 20 else max(product_count, 1)
         r.set("ev_count", count, explicit.start() if explicit else None)
         collective = bool(_COLLECTIVE.search(doc.text))
-        same = len({id(p.product) for p in own}) == 1 and own[0].product is not None
-        product = own[0].product if same and (product_count == count or collective) else None
-        if product is not None:
-            cap = getattr(product, "battery_capacity_kwh", None)
-            power = getattr(product, "max_charge_power_kw", None)
-            if cap is not None and getattr(product, "parser_capacity", False):
-                r.set("ev_battery_capacity_kwh", cap, None, "catalog")
-            if power is not None and getattr(product, "parser_power", False):
-                r.set("ev_max_charge_power_kw", power, None, "catalog")
+        resolved = bool(own) and all(p.product is not None for p in own)
+        if resolved and (product_count == count or collective):
+            # per-EV figures from the catalog when every car has the same one, also for
+            # different models that share it (Model 3 LR and Model Y LR: 75 kWh, 11.5 kW)
+            for field, attr, flag in (("ev_battery_capacity_kwh", "battery_capacity_kwh",
+                                       "parser_capacity"),
+                                      ("ev_max_charge_power_kw", "max_charge_power_kw",
+                                       "parser_power")):
+                figures = {getattr(p.product, attr, None) if getattr(p.product, flag, False)
+                           else None for p in own}
+                if len(figures) == 1 and None not in figures:
+                    r.set(field, figures.pop(), None, "catalog")
         elif any(p.product is None for p in own):
             r.unsure.update(("ev_battery_capacity_kwh", "ev_max_charge_power_kw"))
         def shared(found: list) -> bool:  # holds for every EV of the household
@@ -285,9 +295,10 @@ class RuleBasedParser:
                       r"|\b(low|medium|high)\s+priority\b", text)
         if m:
             r.set("ev_priority", m.group(1) or m.group(2))
-        elif re.search(r"\b(top priority|highest priority|comes first|non negotiable|"
-                       r"must always be (?:fully )?charged|(?:car|truck|ev|vehicle|charging) "
-                       r"(?:\w+ )?first)\b", text):
+        elif re.search(r"\b(top priority|highest priority|comes? first|non negotiable|"
+                       r"must always be (?:fully )?charged|(?:cars?|trucks?|evs?|vehicles?|charging) "
+                       r"(?:\w+ )?first|matters? (?:more than anything|most)|most important)\b",
+                       text):
             r.set("ev_priority", "high")
         elif re.search(r"\b(flexible (?:with|about|on) (?:\w+ )?charging|charging is not a priority"
                        r"|flexible charging|doesn't matter when)\b", text):

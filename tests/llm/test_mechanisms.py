@@ -268,3 +268,56 @@ def test_a_neighbours_new_battery_is_theirs_but_the_landlords_panels_on_our_roof
     assert parsed("Our neighbours just put in two Powerwalls, but we don't have a home "
                   "battery.").bess_capacity_kwh is None
     assert parsed("The landlord put 2.4 kW of panels on the roof.").solar_capacity_kw == 2.4
+
+
+@pytest.mark.parametrize("text, count, kwh, kw", [
+    ("Vehicles: 2 electric (Model 3 LR + Model Y LR), both leave at 7:00 am", 2, 75.0, 11.5),
+    ("Vehicles enrolled: 2 (Hyundai Ioniq 5 Long Range, Kia EV6 Long Range).", 2, 77.4, None),
+    ("| EV | Leaves |\n|---|---|\n| 2021 Bolt | 06:30 |\n| 2021 Bolt | 06:30 |", 2, 66.0, 7.2),
+    ("Both of our cars are Nissan Leafs.", 2, 40.0, 6.6),
+    ("EV: 'Modle Y', confirmed Model Y Long Range, leaves 07:40.", 1, 75.0, 11.5),
+    ("Enrolment for Equinox EV owner. Vehicle: 2024 Chevrolet Equinox EV.", 1, 85.0, None)])
+def test_per_ev_catalog_figures_shared_by_every_car(text, count, kwh, kw):
+    config = parsed(text)
+    assert (config.ev_count, config.ev_battery_capacity_kwh, config.ev_max_charge_power_kw) == (
+        count, kwh, kw)
+
+
+def test_different_models_with_different_figures_leave_per_ev_fields_unset():
+    config = parsed("Two EVs: a Nissan Leaf and a Model 3 Long Range.")
+    assert (config.ev_count, config.ev_battery_capacity_kwh) == (2, None)
+
+
+def test_zero_evs_is_no_ev():
+    config = parsed("careful user here. 1 powerwall+. 30% reserve. pv 8.8 kw dc. 0 evs")
+    assert (config.has_ev, config.ev_count) == (False, 0)
+
+
+@pytest.mark.parametrize("text", ["the car matters more than anything else",
+                                  "Customer: 'charge the trucks first'.", "prio high"])
+def test_ev_priority_high_phrases(text):
+    assert parsed("We have an EV. " + text).ev_priority == "high"
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("SYS    QTY  UNIT      TOTAL\nPV     18   400W      7.2kW\nBESS   3    IQ5P      -\n"
+     "EV     0    -         -", "bess_capacity_kwh", 15.0),
+    ("| Asset | Qty | Model |\n|---|---|---|\n| Battery | 4 | IQ Battery 5P |\n"
+     "| Panels | 32 | 370 W |", "solar_capacity_kw", 11.84),
+    ("| Vehicle | Battery | Charger |\n|---|---|---|\n| Kia EV6 LR | 77.4 kWh | 7.2 kW |\n\n"
+     "House: one Powerwall 3.", "bess_capacity_kwh", 13.5),
+    ("BATT   PW+        SOC 65%\nPV     9.0 kWdc   eff 0.85\nEV     ID4 Pro    L2 9.6 kW   "
+     "dep 07:25   tgt 80%", "ev_charge_deadline", "07:25"),
+    ("| | kWh |\n|---|---|\n| Battery nameplate | 14.0 |\n| Battery usable | 12.6 |\n"
+     "| Daily solar yield | 30 |", "bess_capacity_kwh", 12.6),
+    ("Battery modules   kWh/module   kW/module\n3                 5.0          2.5",
+     "bess_max_power_kw", 7.5)])
+def test_tables_with_count_unit_and_value_columns_or_no_header(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_a_table_row_for_a_car_on_order_or_a_gas_car_is_no_ev():
+    config = parsed("Vehicle      Status         Battery\nModel Y LR   on order       75 kWh\n"
+                    "Civic        owned (gas)    -\n\nSolar: 5.8 kW   Home battery: RESU 10H Prime")
+    assert (config.has_ev, config.ev_count, config.solar_capacity_kw) == (False, 0, 5.8)
