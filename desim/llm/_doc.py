@@ -103,10 +103,14 @@ class Doc:
             return "solar"
         return None
 
-    def sentence(self, pos: int) -> str:
+    def sentence(self, pos: int, previous: bool = False) -> str:
+        """The sentence at `pos` (with `previous`, from the start of the one before it)."""
         if not self.tokens:
             return ""
-        lo, hi = self._sentences[self.sentence_of[self.token_at(pos)]]
+        sid = self.sentence_of[self.token_at(pos)]
+        lo, hi = self._sentences[sid]
+        if previous and sid > 0:
+            lo = self._sentences[sid - 1][0]
         return self.text[self.tokens[lo][1]:self.tokens[hi][1] + len(self.tokens[hi][0])]
 
     def nearest(self, start: int, end: int, kinds: tuple[str, ...],

@@ -75,6 +75,12 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     if re.match(r"\s*(?:system\s+)?efficien", post) or re.search(r"efficiency(?: of| is|:)?\s*$",
                                                                   pre):
         return "efficiency", False
+    if re.search(r"\b(?:loss(?:es)?|derat\w*|degrad\w*|shad\w*|tax|discount|apr)\b[^.;\n%]{0,25}$",
+                 pre) or re.match(r"\s*(?:loss(?:es)?|degradation|shading|tax|discount)\b", post):
+        return None  # system losses, degradation: not one of the fields
+    if re.match(r"\s*(?:by|before) (?:then|that time|departure|the time (?:it|we|i|she|he) "
+                r"leaves?|(?:the )?morning|leaving time)\b", post):
+        return "departure", False  # "should have 85 % by then"
     if near == "ev" and _ev_cue(pre, post) and (not _FLOOR_BEFORE.search(pre) or re.search(
             r"min(?:imum)? (?:soc|charge)\W*$", pre)):
         return "departure", False

@@ -15,6 +15,7 @@ import re
 from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
 
+from desim.llm._doc import BAT_WORDS, SOLAR_WORDS
 from desim.llm._text import NUM, find_times, to_float
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 _N = NUM
 _PANELS = [
-    re.compile(rf"(?<![\w.])(\d+)\s*(?:x\s*|(?:[a-z]+\s+){{1,2}}?)?{_N}\s*(?:w|watts?)\b\s*"
+    re.compile(rf"(?<![\w.])(\d+)\s*(?:x\s*|@\s*|(?:[a-z]+\s+){{1,3}}?)?{_N}\s*(?:w|watts?)\b\s*"
                r"(?:[a-z]+\s+)?(?:solar\s+|pv\s+)?(?:panels?|modules?)"),
     re.compile(rf"(?<![\w.])(\d+)\s+(?:solar\s+|pv\s+)?(?:panels?|modules?)\s+(?:at|of|rated"
                rf"(?:\s+at)?|@|x)\s+{_N}\s*(?:w|watts?)\b(?:\s+each)?"),
@@ -124,7 +125,9 @@ class _Quantities:
             found.append((value, m.start(), bool(_COMP.search(self._near(m.start())))))
         for m in _LOOSE_MONEY.finditer(text):
             sentence = self._near(m.start())
-            if not (_COMP.search(sentence) and re.search(r"\bkwh\b", sentence)) or \
+            if not (_COMP.search(sentence) and (re.search(r"\bkwh\b", sentence) or re.search(
+                    r"\b(?:min(?:imum)?|at least|for (?:an? |each |the )?events?|compensation)\b",
+                    sentence))) or \
                     not self._free(m) or self._tariff(text, m):
                 continue
             value = to_float(m.group(1)) / 100.0 if m.group(1) else to_float(m.group(2))
@@ -220,8 +223,12 @@ class _Quantities:
             if m.group(2).startswith("w"):
                 value /= 1000.0
             current = (m.group(3) or "").strip()
+            if self._solar_inverter(text, m):
+                self.warnings.append(f"{m.group(0)!r}: a solar inverter's AC rating; solar is "
+                                     "counted in kW DC")
+                continue
             kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"), look_back=False)
-            count = re.search(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*)\s*$", text[max(0, m.start() - 8):
+            count = re.search(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*|@)\s*$", text[max(0, m.start() - 8):
                                                                           m.start()])
             each = re.match(r"\s*(?:each|apiece|per panel)\b", text[m.end():m.end() + 12])
             if m.group(2).startswith("w") and value < 1.0 and each and not count:
@@ -249,6 +256,22 @@ class _Quantities:
                                      "ignored")
             else:
                 target.append((value, m.start()))
+
+    def _solar_inverter(self, text: str, m: re.Match) -> bool:
+        """Whether a kW figure rates an inverter in a sentence about solar, not a battery.
+
+        "a 7.6 kW inverter with 9.6 kW of DC panels", "5 kW string inverter": an
+        inverter is the battery's only where the sentence names the battery.
+        """
+        if not (re.match(r"\s*(?:\w+\s+)?(?:inverter|micro ?inverters?)\b", text[m.end():m.end() + 20])
+                or re.search(r"\binverter\s*(?:is|of|:|=|rated(?: at)?)?\s*$",
+                             text[max(0, m.start() - 20):m.start()])):
+            return False
+        words = set(re.findall(r"§\w+§|[a-z]+", self.doc.sentence(m.start())))
+        battery = {w for w in words if w.startswith(("§b", "§kbat"))} | \
+            (words & (BAT_WORDS - {"inverter", "output", "pcs"}))
+        solar = words & (SOLAR_WORDS | {"§ksolar§", "string", "strings"})
+        return bool(solar) and not battery
 
     def _energy_kind(self, pos: int) -> str | None:
         """The asset an energy figure in the same sentence was tied to ("11 kWh, 5.5 kW")."""
@@ -285,6 +308,14 @@ class _Quantities:
             if field in ("willingness", "efficiency"):
                 value = value / 100.0
             target.append((100.0 - value if complement else value, start))
+        for m in re.finditer(r"\b(?:needs?|target|min(?:imum)?)\s+(?:at least\s+)?(\d{1,3})"
+                             r"(?=\s*(?:[.,;!)\n]|$)|\s+(?:by|before|when|lol|pls|please)\b)", text):
+            # "leaves at 7am needs 80": a bare share for a car is a percentage
+            if not self._overlaps(m.start(1), m.end(1)) and \
+                    self.doc.nearest(m.start(1), m.end(1), ("bat", "ev", "solar")) == "ev" and \
+                    self.doc.scope_at(m.start(1)) is None and 0 < int(m.group(1)) <= 100:
+                self._free_at(m.start(1), m.end(1), m.group(0))
+                self.departure_percent.append((float(m.group(1)), m.start(1)))
         for m in re.finditer(r"\b(?:fully charged|full charge|be full|charged to full|"
                              r"(?:is|be|it) full)\b(?=[^.;]{0,30}\b(?:by|before|at)\b)", text):
             self.departure_percent.append((100.0, m.start()))
@@ -327,7 +358,7 @@ class _Quantities:
         return True
 
     def _efficiency(self, text: str) -> None:
-        m = re.search(r"\b(?:derate|efficiency)\s*(?:factor\s*)?(?:of|is|:|=|at)?\s*(?:about|approx|"
+        m = re.search(r"\b(?:derate|efficiency|eff)\s*(?:factor\s*)?(?:of|is|:|=|at)?\s*(?:about|approx|"
                       r"around|~|roughly)?\s*" + _N + r"(\s*%)?", text)
         if m and not self.solar_eff and self._free_at(m.start(1), m.end(), m.group(0)):
             value = to_float(m.group(1))

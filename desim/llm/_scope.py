@@ -32,6 +32,7 @@ _CLASS = {"kwh": "e", "kw h": "e", "wh": "e", "mwh": "e", "kilowatt hour": "e", 
 _MARKER = re.compile(
     r"\b(?:sorry|i mean|i meant|actually|correction|corrected|scratch that|strike that|"
     r"no wait|wait no|wait|oops|make that|make it|or rather|rather|typo|my mistake|my bad|"
+    r"hang on|hold on|no sorry|sry|"
     r"edit|updated?|verified|revised|no)\b")
 _ITEM = re.compile(r"(?P<time>\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b)|"
                    r"(?P<prod>§[be]\d+§)|" + NUM + r"(?P<unit>\s*" + _UNIT + r")?")
@@ -91,7 +92,8 @@ def apply_corrections(text: str, warnings: list[str] | None = None,
         if q2 is None or q1[2] is None and q2[2] is None and m.group(0) not in (
                 "no wait", "wait no", "sorry", "i mean", "make that", "make it", "actually"):
             continue
-        if m.group(0) == "no" and text[q1[1]:m.start()].strip(" ,.;?!") != "":
+        if m.group(0) == "no" and re.sub(r"^\s*(?:/|per)\s*kwh", "", text[q1[1]:m.start()]) \
+                .strip(" ,.;?!") != "":
             continue  # "no" corrects only right after the number ("13.5 kWh? No, 16")
         if q2[2] is None and q1[2] is not None and not q1[2].startswith("prod"):
             if re.match(r"\s*(?:kwh|kw|%|w\b|h\b|hours?|days?|am|pm|cents?)", text[q2[1]:]):
@@ -112,8 +114,26 @@ def apply_corrections(text: str, warnings: list[str] | None = None,
     return "".join(out)
 
 
+_CHANGE = re.compile(r"\b(?:changed|updated|raised|lowered|increased|reduced|decreased|moved|"
+                     r"went|dropped|bumped|upped|revised|adjusted|cut|switched)\s+(?:it\s+)?from\s+" +
+                     NUM + r"(?P<u1>\s*" + _UNIT + r")?\s+to\s+" +
+                     NUM.replace(r"(?<![\w.])", "") + r"(?P<u2>\s*" + _UNIT + r")?")
+
+
+def read_changes(text: str, warnings: list[str]) -> str:
+    """"Reserve changed from 20% to 40%": the new value, marked as a correction."""
+
+    def one(m: re.Match) -> str:
+        unit = m.group("u2") or m.group("u1") or ""
+        warnings.append(f"{m.group(1)}{m.group('u1') or ''!s} changed to {m.group(3)}{unit}")
+        return f"{CORRECTED}{m.group(3)}{unit}"
+
+    return _CHANGE.sub(one, text)
+
+
 def read_estimates(text: str, warnings: list[str]) -> str:
     """Ranges and "X, maybe Y": the midpoint when narrow (spread <= 20 % of it), else dropped."""
+    text = read_changes(text, warnings)
 
     def one(m: re.Match) -> str:
         u1, u2 = (m.group("u1") or "").strip(), (m.group("u2") or "").strip()

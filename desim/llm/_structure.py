@@ -151,13 +151,14 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
     """Read an asset item's presence; the prose left for the rest of it, or None if consumed."""
     if _UNKNOWN.match(value):
         return None
-    gone = PAST.search(value) or FUTURE.search(value) or OTHER.search(value)
+    outer = re.sub(r"\([^()]*\)", " ", value)  # a parenthesis has its own scope
+    gone = PAST.search(outer) or FUTURE.search(outer) or OTHER.search(outer)
     current = re.search(r"(?<!not )(?<!none )\b(?:currently|now|have|installed)\b", value)
     zero = re.match(r"\s*0(?:\.0+)?\s*(?:kwh|kw|w|units?|evs?|cars?)?\s*(?:[(,;]|$)", value)
     if _ABSENT.match(value) or zero or _NONE_NOW.search(value) or gone and not current or \
             kind == "ev" and re.search(r"\b(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid|"
                                        r"phev|ice)\b", value) and \
-            not re.search(r"\b(?:electric|bev|evs?)\b|§e", value):
+            not re.search(r"(?<!no )\b(?:electric|bev|evs?)\b", value):
         out.absent.add(kind)
         if kind in ("ev", "solar"):
             out.values[f"has_{kind}"] = False

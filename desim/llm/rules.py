@@ -222,7 +222,7 @@ class RuleBasedParser:
         def shared(found: list) -> bool:  # holds for every EV of the household
             return len({v for v, _ in found}) == 1 and (
                 count == 1 or len(found) >= count or bool(_COLLECTIVE.search(
-                    doc.sentence(found[0][1]))))
+                    doc.sentence(found[0][1], previous=True))))
 
         for field, found in (("ev_battery_capacity_kwh", q.ev_kwh),
                              ("ev_max_charge_power_kw", q.ev_kw)):

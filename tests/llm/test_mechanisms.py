@@ -321,3 +321,32 @@ def test_a_table_row_for_a_car_on_order_or_a_gas_car_is_no_ev():
     config = parsed("Vehicle      Status         Battery\nModel Y LR   on order       75 kWh\n"
                     "Civic        owned (gas)    -\n\nSolar: 5.8 kW   Home battery: RESU 10H Prime")
     assert (config.has_ev, config.ev_count, config.solar_capacity_kw) == (False, 0, 5.8)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("The solar is a 7.6 kW inverter with 9.6 kW of DC panels on it. No battery.",
+     "bess_max_power_kw", None),
+    ("Existing: 6.12 kW DC array (18 x 340 W), 5 kW string inverter. Installed 1 x Tesla "
+     "Powerwall 3.", "bess_max_power_kw", 11.5),
+    ("Battery on site: yes, 11.5 kWh, 6 kW inverter", "bess_max_power_kw", 6.0),
+    ("My EV leaves at 7 am and should have 85% by then.", "ev_min_departure_soc_percent", 85.0),
+    ("tesla model 3 lr leaves at 7am needs 80", "ev_min_departure_soc_percent", 80.0),
+    ("System losses modelled at 14% (efficiency 0.86). Solar 6 kW.", "bess_initial_soc_percent",
+     None),
+    ("Enrolment amendment: reserve changed from 20% to 40%.", "max_discharge_percent", 60.0),
+    ("- What we'd accept for events: 47 c/kWh? no, at least 60 c", "min_compensation_per_kwh",
+     0.6),
+    ("we pay like 30c/kwh. anyway min i'd take for events is 40c.", "min_compensation_per_kwh",
+     0.4),
+    ("Batt: 10 kWh\nPanels: 16 @ 400W", "solar_capacity_kw", 6.4),
+    ("fed by a 24-panel array of 415 W modules", "solar_capacity_kw", 9.96),
+    ("The battery bank is 12 kWh... hang on, that's the nameplate; usable is 10.8.",
+     "bess_capacity_kwh", 10.8)])
+def test_inverters_departure_cues_changes_and_money(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_a_change_is_provenance_corrected():
+    config = parsed("Reserve changed from 20% to 40%.")
+    assert config.provenance_of("max_discharge_percent") == "corrected"
