@@ -140,7 +140,7 @@ def _index() -> tuple[list[tuple[str, str, tuple[Any, ...], str]], dict[str, lis
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str]]:
+def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str, str]]:
     """Each key as a pattern: spaces between a code's digits and letters optional."""
     out = []
     for key, kind, products, how in _index()[0]:
@@ -149,8 +149,14 @@ def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str]]:
         body = re.sub(r"(?<=[a-z])\\ (?=\d)|(?<=\d)\\ (?=[a-z])", r"\\s*", body)
         body = body.replace(r"\ ", r"\s+")
         out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es|'s)?(?![a-z0-9])"), kind,
-                    products, key, how))
+                    products, key, how, _literal(key)))
     return out
+
+
+def _literal(key: str) -> str:
+    """A piece of text every match of `key` contains (the pattern runs only where it is)."""
+    runs = re.findall(r"[a-z]{2,}|[+]", key)
+    return max(runs, key=len) if runs else ""
 
 
 _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
@@ -216,12 +222,15 @@ def _NAMES() -> dict[tuple[str, str], tuple[Any, ...]]:  # noqa: N802 - a cached
     return {(k, kind): v for k, kind, v, how in _index()[0] if how == "name"}
 
 
+@lru_cache(maxsize=256)
+def _name_words(product: Any) -> frozenset[str]:
+    names = (product.name, *(getattr(product, "aliases", ()) or ()))
+    return frozenset(w for n in names for w in re.findall(r"[a-z0-9+]+", normalize(n)))
+
+
 def _trim_words(product: Any, key: str, pool: tuple[Any, ...]) -> set[str]:
     """Words that name `product` beyond a family key and its maker, not shared in `pool`."""
-    def words(p: Any) -> set[str]:
-        names = (p.name, *(getattr(p, "aliases", ()) or ()))
-        return {w for n in names for w in re.findall(r"[a-z0-9+]+", normalize(n))}
-
+    words = _name_words
     mine = words(product) - set(key.split()) - _MAKERS
     for other in pool:
         if other is not product:
@@ -284,7 +293,13 @@ def find_products(text: str) -> list[ProductMention]:
     taken: list[tuple[int, int]] = []
     found: list[ProductMention] = []
     families: list[ProductMention] = []
-    for pattern, kind, products, key, how in _patterns():
+    present: dict[str, bool] = {}
+    for pattern, kind, products, key, how, literal in _patterns():
+        found_literal = present.get(literal)
+        if found_literal is None:
+            found_literal = present[literal] = literal in text
+        if not found_literal:
+            continue
         for m in pattern.finditer(text):
             i = bisect_left(taken, (m.start(), m.start()))
             if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
