@@ -81,6 +81,24 @@ class Doc:
                 out |= {self.kind(t) for t, pos in self.tokens if a <= pos < b} - {None}
         return out
 
+    def absent_now(self) -> set[str]:
+        """Assets a clause about the past or future says there are none of now.
+
+        "Panels coming next month (7 kW), none yet": the nearest asset word before
+        "none yet" / "none now" names the asset.
+        """
+        out: set[str] = set()
+        for m in re.finditer(r"\bnone (?:yet|now|at the moment|at present|currently|so far)\b",
+                             self.text):
+            k = self.token_at(m.start())
+            if self.scope_at(m.start()) not in ("past", "future"):
+                continue
+            for j in range(k - 1, max(-1, k - 25), -1):
+                if self.kinds[j] is not None:
+                    out.add(self.kinds[j])
+                    break
+        return out
+
     def token_at(self, pos: int) -> int:
         return min(bisect_left(self.starts, pos), max(len(self.tokens) - 1, 0))
 

@@ -256,7 +256,7 @@ def _distinct_words(product: Any, others: tuple[Any, ...]) -> set[str]:
 
 
 def _resolve(candidates: tuple[Any, ...], year: int | None, sentence: str,
-             family: dict[str, list[Any]]) -> Any:
+             family: dict[str, list[Any]], following: str = "") -> Any:
     pool = list(dict.fromkeys(candidates))
     if year is not None:
         extra = [p for c in pool for p in family.get(_base_name(c.name), [])]
@@ -268,7 +268,8 @@ def _resolve(candidates: tuple[Any, ...], year: int | None, sentence: str,
             pool = dated
         else:
             pool = [p for p in pool if _years(p) is None or _years(p)[0] <= year <= _years(p)[1]]
-    modules = re.search(r"(?<![\w.])(\d{1,2})\s+(?:battery\s+)?modules\b", sentence)
+    modules = re.search(r"(?<![\w.§])(\d{1,2})\s+(?:battery\s+)?modules\b", sentence) or \
+        re.search(r"§c§(\d{1,2})\s+(?:battery\s+)?modules\b", following)  # corrected later
     if len(pool) > 1 and modules:
         n = modules.group(1)
         counted = [p for p in pool if any(f"{n} modules" in a.lower() for a in p.aliases or ())]
@@ -313,7 +314,8 @@ def find_products(text: str) -> list[ProductMention]:
             if generation is not None:
                 key, products = generation
             product = None if how == "family" else \
-                _resolve(products, year, text[sent_start:sent_end], family)
+                _resolve(products, year, text[sent_start:sent_end], family,
+                         text[m.end():m.end() + 100])
             mention = ProductMention(kind, product, _count_before(text, m.start(), m.end()),
                                      m.start(), m.end(), key, products)
             found.append(mention)

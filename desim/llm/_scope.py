@@ -40,6 +40,7 @@ _ESTIMATE = re.compile(NUM + r"(?P<u1>\s*" + _UNIT + r")?(?P<words>(?:\s+[a-z]+)
                        r"(?P<sep>to|and|or|-|maybe|perhaps|possibly)\s+" +
                        NUM.replace(r"(?<![\w.])", "") +
                        r"(?P<u2>\s*" + _UNIT + r")?")
+_COUNTED = re.compile(r"[ \t]*(modules?|units?|panels?|batter(?:y|ies)|evs|cars|packs?|towers?)\b")
 #: marks a number that corrects an earlier one (kept in the text for provenance)
 CORRECTED = "§c§"
 
@@ -61,8 +62,13 @@ def _items(text: str) -> list[tuple[int, int, str | None, str]]:
             out.append((m.start(), m.end(), "prod" + m.group("prod")[1], ""))
         else:
             unit = (m.group("unit") or "").strip()
-            if not unit and not re.search(r"(?:^|[:=,(]|\b(?:is|it'?s|to|that|maybe|be|wait|no|"
-                                          r"sorry|mean|actually|make|edit))\s*$",
+            noun = None if unit else _COUNTED.match(text, m.end())
+            if noun:  # "4 modules, no wait 3": the count carries its noun to the correction
+                out.append((m.start(), m.end(), "n", noun.group(1)))
+                continue
+            if not unit and not re.search(r"(?:^|[:=,(|]|\b(?:is|it'?s|to|that|maybe|be|wait|no|"
+                                          r"sorry|sry|mean|meant|actually|make|make it|edit|"
+                                          r"rather|on))\s*$",
                                           text[max(0, m.start() - 12):m.start()]):
                 continue  # a bare number inside a name ("Powerwall 2", "Model 3")
             out.append((m.start(), m.end(), _unit_class(unit), unit))
@@ -90,7 +96,8 @@ def apply_corrections(text: str, warnings: list[str] | None = None,
         if q2 is None and after[0][2] is None and not re.match(r"\s*[a-z]", text[after[0][1]:]):
             q2 = after[0]
         if q2 is None or q1[2] is None and q2[2] is None and m.group(0) not in (
-                "no wait", "wait no", "sorry", "i mean", "make that", "make it", "actually"):
+                "no wait", "wait no", "sorry", "i mean", "make that", "make it", "actually",
+                "no sorry", "sry", "hang on", "hold on"):
             continue
         if m.group(0) == "no" and re.sub(r"^\s*(?:/|per)\s*kwh", "", text[q1[1]:m.start()]) \
                 .strip(" ,.;?!") != "":
@@ -100,6 +107,10 @@ def apply_corrections(text: str, warnings: list[str] | None = None,
                 continue
             drop.append((q2[1], q2[1], " " + q1[3]))
         drop.append((q1[0], q1[1], ""))
+        attached = re.search(NUM + r"\s*(?:kwh|kw|w|wh)\s*$", text[max(0, q1[0] - 20):q1[0]]) \
+            if q1[2] and q1[2].startswith("prod") else None
+        if attached:  # "a 13.5 kWh Powerwall 2... oh wait, the Powerwall went back"
+            drop.append((q1[0] - len(attached.group(0)), q1[0], ""))
         drop.append((q2[0], q2[0], CORRECTED))
         if warnings is not None:
             warnings.append(f"{text[q1[0]:q1[1]]!r} corrected by {text[q2[0]:q2[1]]!r}")

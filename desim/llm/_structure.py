@@ -153,7 +153,8 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
         return None
     outer = re.sub(r"\([^()]*\)", " ", value)  # a parenthesis has its own scope
     gone = PAST.search(outer) or FUTURE.search(outer) or OTHER.search(outer)
-    current = re.search(r"(?<!not )(?<!none )\b(?:currently|now|have|installed)\b", value)
+    current = re.search(r"(?<!not )(?<!none )\b(?:currently|now|have|installed|chose|picked|"
+                        r"went with|opted for|kept|bought)\b", value)
     zero = re.match(r"\s*0(?:\.0+)?\s*(?:kwh|kw|w|units?|evs?|cars?)?\s*(?:[(,;]|$)", value)
     if _ABSENT.match(value) or zero or _NONE_NOW.search(value) or gone and not current or \
             kind == "ev" and re.search(r"\b(?:gas|gasoline|petrol|diesel|hybrid|plug in hybrid|"

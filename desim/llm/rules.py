@@ -44,6 +44,8 @@ _PROFILE = {
                   r"whenever (?:you|they) want|in it for the money|eager to earn|"
                   r"earn as much as)\b",
 }
+_CHOSE = re.compile(r"\b(?:chose|picked|went with|opted for|installed|bought|kept)\s+"
+                    r"(\d{1,2}|a single|one)\s+(?:units?|of them|battery|batteries)\b")
 _COLLECTIVE = re.compile(r"\b(both|all|each|every|either|none of them|all of them|identical)\b")
 
 
@@ -92,7 +94,7 @@ class RuleBasedParser:
         doc = Doc(form.prose)
         r = _Reading(notes + form.warnings)
         q = _Quantities(doc, r.warnings)
-        absent = form.absent | doc.elided_absent()
+        absent = form.absent | doc.elided_absent() | doc.absent_now()
         self._solar(doc, q, r, absent)
         self._evs(doc, q, r, absent)
         self._battery(doc, q, r, form.values.pop("bess_units", None))
@@ -258,9 +260,16 @@ class RuleBasedParser:
                               "so it cannot be read as a percentage; ignored")
 
     def _battery(self, doc: Doc, q: _Quantities, r: _Reading, units: int | None) -> None:
-        own, _ = self._own(doc, "battery")
+        own, others = self._own(doc, "battery")
         if units and len(own) == 1 and own[0].count == 1:  # "Battery count: 3"
             own[0].count = units
+        chosen = [m for m in _CHOSE.finditer(doc.text) if doc.scope_at(m.start()) is None]
+        if not own and others and chosen:  # "2 x RESU 16H quoted, customer chose 1 unit"
+            pick = next((p for p in reversed(others) if p.start < chosen[-1].start()), None)
+            if pick is not None and pick.product is not None:
+                n = chosen[-1].group(1)
+                own = [ProductMention(pick.kind, pick.product, 1 if not n.isdigit() else int(n),
+                                      pick.start, pick.end, pick.matched, pick.candidates)]
         if q.bess_kwh:
             r.set_first("bess_capacity_kwh", q.bess_kwh)
         elif own and all(p.product is not None and p.product.parser_capacity

@@ -350,3 +350,20 @@ def test_inverters_departure_cues_changes_and_money(text, field, value):
 def test_a_change_is_provenance_corrected():
     config = parsed("Reserve changed from 20% to 40%.")
     assert config.provenance_of("max_discharge_percent") == "corrected"
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("| question | answer |\n|---|---|\n| solar kW | 5 (no sorry, 5.5) |\n"
+     "| need % | 70 (make it 75) |", "solar_capacity_kw", 5.5),
+    ("batt is generac pwrcell, 4 modules i think. no wait 3. pv 7.1 kw", "bess_capacity_kwh",
+     9.0),
+    ("- Home storage: 2x Enphase 5P, plus a 13.5 kWh Powerwall 2... oh wait, the Powerwall went "
+     "back, it was faulty", "bess_capacity_kwh", 10.0),
+    ("Customer wants battery-only: 2 x LG RESU 16H Prime quoted, customer chose 1 unit.",
+     "bess_capacity_kwh", 16.0)])
+def test_corrections_of_counts_cells_and_products(text, field, value):
+    assert getattr(parsed(text), field) == pytest.approx(value)
+
+
+def test_none_yet_after_a_future_asset_is_absence():
+    assert parsed("panels coming next month (7kw), none yet. battery aPower.").has_solar is False
