@@ -19,7 +19,9 @@ __all__ = ["classify_percent"]
 
 _FLOOR_BEFORE = re.compile(
     r"(below|above|under|down to|lower than|less than|drain\w*(?: it)? to|discharg\w*"
-    r"(?: the batter(?:y|ies))?(?: down)? to|floor(?: of| at| is|:)?|reserve(?: of| at| is|:)?|"
+    r"(?: the batter(?:y|ies))?(?: down)? to|"
+    r"(?:floor|reserve|backup reserve|reserve level|minimum reserve)(?: (?:is|was|of|at|set|"
+    r"setting|level|changed|raised|lowered|kept|held|now|should be|to|:)){0,3}:?|"
     r"min(?:imum)? (?:soc|charge|state of charge|level)(?: of| at| is|:)?|"
     r"keep (?:it |the battery )?(?:at|above)|bottom out at|stop at)\s*(?:at least\s*)?$")
 _KEEP_BEFORE = re.compile(r"\b(keep|keeping|kept|reserve|reserving|leave|leaving|hold|holding|"
@@ -64,8 +66,8 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     "departure"; complement means the stated number is a floor (depth =
     100 - number).
     """
-    pre = text[max(0, start - 45):start]
-    post = text[end:end + 45]
+    pre = re.split(r"[.;!?\n](?!\d)", text[max(0, start - 45):start])[-1]
+    post = re.split(r"[.;!?\n](?!\d)", text[end:end + 45])[0]
     near = doc.nearest(start, end, ("bat", "ev"), look_back=False)
     if re.search(r"willing", post[:20]) or re.search(r"willing\w*[^.;]{0,25}$", pre) or \
             re.search(r"participat\w*[^.;]{0,20}$", pre) or \
@@ -78,6 +80,9 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     if re.search(r"\b(?:loss(?:es)?|derat\w*|degrad\w*|shad\w*|tax|discount|apr)\b[^.;\n%]{0,25}$",
                  pre) or re.match(r"\s*(?:loss(?:es)?|degradation|shading|tax|discount)\b", post):
         return None  # system losses, degradation: not one of the fields
+    if near != "bat" and re.search(r"\b(?:charge|fill|top up)(?: (?:it|them|the car|the ev|the "
+                                   r"truck|up))? (?:up )?to\s*$", pre):
+        return "departure", False  # "leaves 6:00 AM; charge to 90%": a target, not the state
     if re.match(r"\s*(?:by|before) (?:then|that time|departure|the time (?:it|we|i|she|he) "
                 r"leaves?|(?:the )?morning|leaving time)\b", post):
         return "departure", False  # "should have 85 % by then"

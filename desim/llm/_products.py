@@ -75,6 +75,11 @@ _MAKERS = {"tesla", "lg", "chem", "es", "enphase", "franklinwh", "franklin", "wh
            "volkswagen", "vw", "rivian", "bmw", "toyota", "mustang"}
 
 
+_TRIM = re.compile(r"\b(?:long range|standard range|extended range|large pack|standard pack|"
+                   r"max pack|large|standard|max|rwd|awd|dual motor|rear wheel drive|"
+                   r"performance)\b")
+
+
 def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str], list[str]]:
     """Family keys ("model 3"), code keys ("10h prime") and names without their maker
     ("bolt" of "chevrolet bolt") derived from one name."""
@@ -91,6 +96,9 @@ def _derived_keys(key: str, kind: str) -> tuple[list[str], list[str], list[str]]
     body = [w for w in words if w not in _MAKERS]
     if kind == "vehicle" and len(body) >= 3 and body[0] == "model" and len(body[1]) == 1:
         families.append(" ".join(body[:2]))  # "model 3 long range" -> "model 3"
+    trim = _TRIM.search(" ".join(body))
+    if kind == "vehicle" and trim and trim.start() > 0:
+        families.append(" ".join(body)[:trim.start()].strip())  # "lightning standard range"
     for i, w in enumerate(words):
         if re.search(r"\d", w) and re.search(r"[a-z]", w) and len(w) >= 3 and \
                 i + 1 < len(words) and w not in ("f150", "bz4x", "ev6", "r1t", "r1s", "i4"):
@@ -330,4 +338,6 @@ def find_products(text: str) -> list[ProductMention]:
         pool = tuple(dict.fromkeys(mention.candidates))
         named = [p for p in pool if _trim_words(p, mention.matched, pool) & words]
         mention.product = named[0] if len(named) == 1 else None
+        if mention.product is None and mention.matched.isalpha():
+            found.remove(mention)  # "lightning" alone is weather, not a truck
     return found

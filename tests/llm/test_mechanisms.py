@@ -367,3 +367,17 @@ def test_corrections_of_counts_cells_and_products(text, field, value):
 
 def test_none_yet_after_a_future_asset_is_absence():
     assert parsed("panels coming next month (7kw), none yet. battery aPower.").has_solar is False
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("The Lightning is the standard range version; it has to be at 100% by 4:30 am.",
+     "ev_battery_capacity_kwh", 98.0),
+    ("We lose power in lightning storms; 10 kWh battery.", "has_ev", None),
+    ("2023 Chevrolet Bolt EV; leaves 6:00 AM; charge to 90%.", "ev_min_departure_soc_percent",
+     90.0),
+    ("Battery: 13.5 kWh. Reserve set to 20%.", "max_discharge_percent", 80.0),
+    ("EV: 2020 Chevrolet Bolt, departs 7:15 AM, 80% target. Willing to participate in about "
+     "two-thirds of events.", "participation_willingness", 0.6667)])
+def test_family_names_targets_and_reserves_in_prose(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value, abs=0.001) if isinstance(value, float) else value)
