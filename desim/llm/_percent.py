@@ -86,6 +86,11 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     if re.match(r"\s*(?:by|before) (?:then|that time|departure|the time (?:it|we|i|she|he) "
                 r"leaves?|(?:the )?morning|leaving time)\b", post):
         return "departure", False  # "should have 85 % by then"
+    soc = re.search(r"(?:^|[,;(]|\b(?!ev\b|car\b|target\b|departure\b|min\b|minimum\b|reserve\b|"
+                    r"needed\b|required\b)[a-z]+)\s*\b(?:soc|state of charge)\s*(?:is|of|at|:|=|now)?"
+                    r"\s*(?:about\s*|around\s*|~\s*)?$", pre)
+    if soc and not re.match(r"\s*(?:by|before|at departure|when)\b", post):
+        return "soc", False  # "battery 13.5 kWh, soc 40%, ev leaf ..."
     if near == "ev" and _ev_cue(pre, post) and (not _FLOOR_BEFORE.search(pre) or re.search(
             r"min(?:imum)? (?:soc|charge)\W*$", pre)):
         return "departure", False

@@ -36,7 +36,9 @@ _CENTS = re.compile(rf"{_N}\s*cents?\s*(?:/|per|a|an|for each|each)\s*(?:kwh|kw\
                     r"kilowatt\s*hours?)\b")
 _LOOSE_MONEY = re.compile(rf"{_N}\s*cents?\b|\$\s*{_N}(?!\s*(?:/|per)\s*(?:month|year|kw\b))")
 _DOLLARS = re.compile(rf"\$\s*{_N}\s*(?:/|per|a|an|for each)\s*(kwh|kilowatt\s*hours?|mwh|"
-                      rf"megawatt\s*hours?)|{_N}\s*(?:\$|usd|dollars?)\s*(?:/|per)\s*(kwh|mwh)\b")
+                      rf"megawatt\s*hours?)|{_N}\s*(?:\$|usd|dollars?)\s*(?:/|per)\s*(kwh|mwh)\b|"
+                      rf"\b(?:min(?:imum)?|comp\w*|payment|at least)\s*:?\s*{_N}\s*(?:/|per)\s*"
+                      rf"(kwh|mwh)\b")
 _DURATION = re.compile(rf"{_N}\s*(hours?|hrs?|h|days?|minutes?|mins?)\b")
 _NEEDS = re.compile(r"\b(needs?|requires?|wants?|must have|at least|with)\s*(?:at least\s*)?$")
 _ARRIVAL = re.compile(r"\b(home|back|arrives?|arriving|returns?|gets? in|plugs? (?:it |in )?"
@@ -117,8 +119,8 @@ class _Quantities:
             if m.re is _CENTS:
                 value = to_float(m.group(1)) / 100.0
             else:
-                value = to_float(m.group(1) or m.group(3))
-                unit = m.group(2) or m.group(4)
+                value = to_float(m.group(1) or m.group(3) or m.group(5))
+                unit = m.group(2) or m.group(4) or m.group(6)
                 value = value / 1000.0 if unit.startswith(("mwh", "mega")) else value
             if self._tariff(text, m):
                 continue
@@ -366,7 +368,7 @@ class _Quantities:
                                    m.start(1)))
 
     def _willingness(self, text: str) -> None:
-        m = re.search(r"willingness(?:\s+to\s+participate)?\s*(?:is|of|=|:)?\s*" + _N +
+        m = re.search(r"willing(?:ness)?(?:\s+to\s+participate)?\s*(?:is|of|=|:)?\s*" + _N +
                       r"(\s*%|\s*(?:/|out of)\s*(?:10|100)\b)?", text)
         if m and self._free_at(m.start(1), m.end(), m.group(0)):
             value = to_float(m.group(1))

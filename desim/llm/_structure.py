@@ -46,7 +46,7 @@ _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most
 _BULLET = "[-*+>\u2022\u00b7\u2192\u25cb\u25e6\u25aa\u25cf\u00bb\u2023\u25a0\u25a1\u2043\u2219]+"
 _LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] )|(?<=\S  ))[ \t]*(?:" + _BULLET + r"[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
-                    r"(?P<label>[a-z][a-z0-9_ /#'+%$&-]{0,40}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
+                    r"(?P<label>[a-z][a-z0-9_ /#'+%$&-]{0,60}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
                     r"(?P<sep>:(?!\d\d)|[=?]|[ \t][-\u2013][ \t]|\u2192)")
 _DROP_COLUMN = re.compile(r"planned|future|neighbou?r|previous|old|sold|quote|later|next|former|"
                           r"on order|ordered|wish")
@@ -470,7 +470,8 @@ def read_structure(text: str) -> Structured:
         value = prose[m.end():end].strip().rstrip(",.")
         label = m.group("label")
         field = field_of(label)
-        longest = 12 if label.strip() in questions else 6
+        after_comma = prose[max(0, m.start() - 2):m.start()] == ", "
+        longest = 12 if label.strip() in questions else 6 if after_comma else 8
         if field is None or len(label.split()) > longest:
             continue  # a long "label" is a sentence with a colon in it
         if m.group("sep") == "?" and not field.startswith("asset"):

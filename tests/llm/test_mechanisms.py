@@ -381,3 +381,17 @@ def test_none_yet_after_a_future_asset_is_absence():
 def test_family_names_targets_and_reserves_in_prose(text, field, value):
     got = getattr(parsed(text), field)
     assert got == (pytest.approx(value, abs=0.001) if isinstance(value, float) else value)
+
+
+def test_a_comma_separated_shorthand_reads_each_item():
+    config = parsed("battery 13.5kWh, max 5kW, soc 40%, solar 8kW, ev leaf 40kWh 6.6kW, leave 7:30, "
+                    "need 80%, min 0.15/kWh, 3h backup, willing 0.5, profile moderate, ev priority "
+                    "high")
+    assert (config.bess_initial_soc_percent, config.ev_min_departure_soc_percent,
+            config.min_compensation_per_kwh, config.participation_willingness) == (
+        40.0, 80.0, 0.15, 0.5)
+
+
+def test_a_long_form_label_mid_line():
+    assert parsed("The battery is 10 kWh. Depth of discharge allowed for the aggregator: 75%."
+                  ).max_discharge_percent == 75.0
