@@ -68,6 +68,9 @@ def _preference(w: set[str]) -> str | None:
 
 
 def _limit(w: set[str]) -> str | None:
+    if w & {"to", "down", "below", "under", "until"} and \
+            w & {"discharge", "drain", "drop", "go", "run", "empty", "draw"}:
+        return "reserve"  # "Let aggregator discharge to: 20%": a floor
     if w & {"dod", "depth", "dispatch", "usable", "wiggle"} and not w & {"power", "kw"} or \
             "discharge" in w and not w & {"power", "rate", "kw"} or \
             w & {"aggregator", "program", "utility", "they", "grid"} and \

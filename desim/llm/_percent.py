@@ -83,8 +83,11 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     if near != "bat" and re.search(r"\b(?:charge|fill|top up)(?: (?:it|them|the car|the ev|the "
                                    r"truck|up))? (?:up )?to\s*$", pre):
         return "departure", False  # "leaves 6:00 AM; charge to 90%": a target, not the state
-    if re.match(r"\s*(?:by|before) (?:then|that time|departure|the time (?:it|we|i|she|he) "
-                r"leaves?|(?:the )?morning|leaving time)\b", post):
+    if near != "bat" and re.match(
+            r"\s*(?:(?:by|before) (?:then|that time|departure|the time (?:it|we|i|she|he) "
+            r"leaves?|(?:the )?morning|leaving time)|when (?:it|she|he|they|we|i|the car) "
+            r"(?:leaves?|departs?|goes|heads out)|at departure|before (?:leaving|departure|it "
+            r"leaves)|for (?:the|my|her|his|our) (?:commute|drive|trip|school run))\b", post):
         return "departure", False  # "should have 85 % by then"
     soc = re.search(r"(?:^|[,;(]|\b(?!ev\b|car\b|target\b|departure\b|min\b|minimum\b|reserve\b|"
                     r"needed\b|required\b)[a-z]+)\s*\b(?:soc|state of charge)\s*(?:is|of|at|:|=|now)?"

@@ -308,7 +308,7 @@ class _Quantities:
                       "efficiency": self.solar_eff, "soc": self.bess_soc,
                       "departure": self.departure_percent}[field]
             if field in ("willingness", "efficiency"):
-                value = value / 100.0
+                value = round(value / 100.0, 6)
             target.append((100.0 - value if complement else value, start))
         for m in re.finditer(r"\b(?:needs?|target|min(?:imum)?)\s+(?:at least\s+)?(\d{1,3})"
                              r"(?=\s*(?:[.,;!)\n]|$)|\s+(?:by|before|when|lol|pls|please)\b)", text):

@@ -44,7 +44,8 @@ _LEAD = r"^\s*(?:(?:about|approx|approximately|around|roughly|~|at least|at most
         r"min(?:imum)?|max(?:imum)?|just over|just under|over|under|nearly|almost|ca|c\.|" \
         r"keep|usually|typically|usable|set to|configured (?:at|to)|\$|§c§)\s*)*"
 _BULLET = "[-*+>\u2022\u00b7\u2192\u25cb\u25e6\u25aa\u25cf\u00bb\u2023\u25a0\u25a1\u2043\u2219]+"
-_LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] )|(?<=\S  ))[ \t]*(?:" + _BULLET + r"[ \t]*|"
+_LABEL = re.compile(r"(?:^|(?<=[\n;|])|(?<=[.!?,] )|(?<=\S  )|(?<= / ))[ \t]*(?:" + _BULLET +
+                    r"[ \t]*|"
                     r"\(?[a-z0-9][.)][ \t]+)?"
                     r"(?P<label>[a-z][a-z0-9_ /#'+%$&-]{0,60}?(?:[ \t]*\([^)\n]{0,25}\))?)[ \t]*"
                     r"(?P<sep>:(?!\d\d)|[=?]|[ \t][-\u2013][ \t]|\u2192)")
@@ -467,7 +468,7 @@ def read_structure(text: str) -> Structured:
         end = matches[k + 1].start() if k + 1 < len(matches) else len(prose)
         cut = re.search(r"[\n;|]|\.\s", prose[m.end():end])
         end = m.end() + cut.start() if cut else end
-        value = prose[m.end():end].strip().rstrip(",.")
+        value = prose[m.end():end].strip().rstrip(",./ ")
         label = m.group("label")
         field = field_of(label)
         after_comma = prose[max(0, m.start() - 2):m.start()] == ", "

@@ -157,6 +157,9 @@ def words_to_numbers(text: str) -> str:
     text = re.sub(r"\b(half|quarters?|thirds?) the (time|events)\b", r"\1 of the \2", text)
     text = re.sub(r"(?<![\d./])50\s*/\s*50(?![\d/])", "50%", text)
     text = _FRACTIONS.sub(_fraction, text)
+    text = re.sub(r"(?<![\d./])([1-9])\s*/\s*([2-9]|10)(?![\d/])(?=\s+of\b)",  # "2/3 of events"
+                  lambda m: f"{100 * int(m.group(1)) / int(m.group(2)):.4g}%"
+                  if int(m.group(1)) <= int(m.group(2)) else m.group(0), text)
     return _NUMBER_WORDS.sub(_value, text)
 
 

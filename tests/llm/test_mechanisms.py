@@ -395,3 +395,14 @@ def test_a_comma_separated_shorthand_reads_each_item():
 def test_a_long_form_label_mid_line():
     assert parsed("The battery is 10 kWh. Depth of discharge allowed for the aggregator: 75%."
                   ).max_discharge_percent == 75.0
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("- battery: Powerwall 2\n- let aggregator discharge to: 20%", "max_discharge_percent", 80.0),
+    ("battery: apower x1 / soc: 90% / solar: 6kw / ev: none", "solar_capacity_kw", 6.0),
+    ("The EV is a 2022 Chevrolet Bolt EV; it needs to be at 80% when it leaves.",
+     "ev_min_departure_soc_percent", 80.0),
+    ("We're balanced about participation. About 2/3 of events would be fine.",
+     "participation_willingness", 0.6667)])
+def test_floors_slash_separated_items_departure_cues_and_fractions(text, field, value):
+    assert getattr(parsed(text), field) == pytest.approx(value, abs=0.001)
