@@ -42,7 +42,7 @@ _GENERIC = set("""
 first edition drive large standard extended limited motor score wheel generation stated
 modules plus lariat
 """.split())
-_WORD = re.compile(r"(?<![a-z+])[a-z]{4,}(?![a-z+])(?!'[a-z])")
+_WORD = re.compile(r"(?<![a-z+])[a-z]{4,}(?![a-z])(?!'[a-z])")
 _PAIR = re.compile(r"(?<![a-z0-9+'])([a-z]{2,}) ([a-z]{2,})(?![a-z0-9+'])")
 _SHORT = re.compile(r"(?<![a-z0-9+'])([a-z]{2,}) ([a-z]{3,4})(?![a-z0-9'+])")
 _VOWELS = "aeiou"

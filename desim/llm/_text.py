@@ -142,6 +142,17 @@ def _fraction(match: re.Match) -> str:
     return f"{_FRACTION_PERCENT[key]}%"
 
 
+def _share(m: re.Match, text: str) -> str:
+    """ "N/M" as a percentage where it reads as a share, not a date ("on 3/4")."""
+    part, whole = int(m.group(1)), int(m.group(2))
+    before = text[max(0, m.start() - 12):m.start()]
+    if part > whole or not re.search(r"\b(?:at|to|about|around|roughly|is|only|maybe)\s*$",
+                                     before) and not re.match(r"\s+(?:of|full|charged)\b",
+                                                              text[m.end():]):
+        return m.group(0)
+    return f"{100 * part / whole:.4g}%"
+
+
 def words_to_numbers(text: str) -> str:
     """Spelled numbers to digits: "thirteen and a half" -> "13.5", "twenty two" -> "22".
 
@@ -157,9 +168,10 @@ def words_to_numbers(text: str) -> str:
     text = re.sub(r"\b(half|quarters?|thirds?) the (time|events)\b", r"\1 of the \2", text)
     text = re.sub(r"(?<![\d./])50\s*/\s*50(?![\d/])", "50%", text)
     text = _FRACTIONS.sub(_fraction, text)
-    text = re.sub(r"(?<![\d./])([1-9])\s*/\s*([2-9]|10)(?![\d/])(?=\s+of\b)",  # "2/3 of events"
-                  lambda m: f"{100 * int(m.group(1)) / int(m.group(2)):.4g}%"
-                  if int(m.group(1)) <= int(m.group(2)) else m.group(0), text)
+    text = re.sub(r"(?:(?<=\bat )|(?<=\bto )|(?<=\babout )|(?<=\baround )|(?<=\broughly )|"
+                  r"(?<=\bis )|(?<![\d./\w] ))([1-9])\s*/\s*([2-9]|10)(?![\d/])"
+                  r"(?=\s+(?:of|full|charged|right now|now)\b|\s*[.,;]|\s*$)",  # "2/3 of events"
+                  lambda m: _share(m, text), text)
     return _NUMBER_WORDS.sub(_value, text)
 
 
@@ -186,6 +198,16 @@ _TIME_PATTERNS = [
                r"(?P<h>\d{1,2})\b" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2}):(?P<m>[0-5]\d)(?!\d)" + _MERIDIEM),
     re.compile(r"(?<![\d.$])\b(?P<h>\d{1,2})\s*(?P<mer>am|pm|a\.m\.?|p\.m\.?|o'?clock)(?![a-z])"),
+    # "7.30am", "07h30", "7 30 in the morning": another separator, with am/pm or h
+    re.compile(r"(?<![\d.$:])\b(?P<h>[01]?\d|2[0-3])(?:\.|h)(?P<m>[0-5]\d)\s*"
+               r"(?P<mer>am|pm|a\.m\.?|p\.m\.?|in the morning|in the evening)(?![a-z])"),
+    re.compile(r"(?<![\d.$:])\b(?P<h>[01]?\d|2[0-3])h(?P<m>[0-5]\d)\b"),
+    re.compile(r"(?<![\d.$:])\b(?P<h>1[0-2]|[1-9]) (?P<m>[0-5]\d)\s*(?P<mer>am|pm|"
+               r"in the morning|in the evening)(?![a-z])"),
+    # "half seven" (half past seven)
+    re.compile(r"\b(?:at|by|before|around|leaves?|leaving|departs?)\s+(?P<halfpast>half)\s+"
+               r"(?P<h>1[0-2]|[1-9])"
+               r"\b(?!\s*(?:%|kwh|kw|hours?|h\b|days?|percent|past|to))" + _MERIDIEM),
     # "730am", "0600", "dep 0645": hour and minute without a colon
     re.compile(r"(?<![\d.$:])\b(?P<h>[01]?\d|2[0-3])(?P<m>[0-5]\d)\s*(?P<mer>am|pm)(?![a-z])"),
     re.compile(r"\b(?:by|at|before|until|till|leaves?|leaving|departs?|departing|dep|departure|"
@@ -226,6 +248,8 @@ def find_times(text: str) -> list[TimeMention]:
                 if hour > 23:
                     continue
                 minute = int(g["m"]) if g.get("m") else 0
+                if g.get("halfpast"):
+                    minute = 30
                 if g.get("frac") or g.get("mins"):
                     minute = int(g["mins"]) if g.get("mins") else 30 if g["frac"] == "half" else 15
                     if g["rel"] in ("to", "before"):

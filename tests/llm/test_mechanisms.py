@@ -406,3 +406,16 @@ def test_a_long_form_label_mid_line():
      "participation_willingness", 0.6667)])
 def test_floors_slash_separated_items_departure_cues_and_fractions(text, field, value):
     assert getattr(parsed(text), field) == pytest.approx(value, abs=0.001)
+
+
+@pytest.mark.parametrize("text", ["Our EV leaves at 7.30am.", "Our EV leaves at 07h30.",
+                                  "Our EV leaves at seven thirty in the morning.",
+                                  "Our EV leaves at half seven."])
+def test_clock_times_with_other_separators(text):
+    assert parsed(text).ev_charge_deadline == "07:30"
+
+
+def test_a_share_written_as_a_fraction_is_a_percentage_not_a_date():
+    assert parsed("Battery is 10 kWh, charged to about 3/4 right now.").bess_initial_soc_percent \
+        == 75.0
+    assert parsed("Site visit 14/03. Battery 10 kWh.").bess_initial_soc_percent is None
