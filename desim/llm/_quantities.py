@@ -41,6 +41,13 @@ _DOLLARS = re.compile(rf"\$\s*{_N}\s*(?:/|per|a|an|for each)\s*(kwh|kilowatt\s*h
                       rf"(kwh|mwh)\b")
 _DURATION = re.compile(rf"{_N}\s*(hours?|hrs?|h|days?|minutes?|mins?)\b")
 _NEEDS = re.compile(r"\b(needs?|requires?|wants?|must have|at least|with)\s*(?:at least\s*)?$")
+_RESERVE_BEFORE = re.compile(r"\b(?:keep|keeping|kept|reserve|reserving|hold|holding|leave|leaving|"
+                             r"save|saving|retain|never (?:go |drop |fall |discharge )?(?:below|under)|"
+                             r"not (?:go )?below|floor of|reserve of|minimum reserve of)\s*"
+                             r"(?:at least\s*|about\s*|around\s*|~\s*)?$")
+_RESERVE_AFTER = re.compile(r"\s*(?:of (?:it\s+|that\s+)?)?(?:in reserve|reserved?\b|for (?:outages|"
+                            r"backup|emergencies|blackouts)|as (?:a )?(?:reserve|backup|buffer)|"
+                            r"untouched|at all times)")
 _ARRIVAL = re.compile(r"\b(home|back|arrives?|arriving|returns?|gets? in|plugs? (?:it |in )?"
                       r"(?:in )?|plugged in|get home)\s*(?:around|at|by|about|after)?\s*$")
 _RANGE_BEFORE = re.compile(rf"(?:between\s+{_N}\s+and|{_N}\s+(?:to|or))\s*$")
@@ -74,6 +81,7 @@ class _Quantities:
         self.compensation: list[tuple[float, int]] = []
         self.backup_h: list[tuple[float, int]] = []
         self.max_discharge: list[tuple[float, int]] = []
+        self.reserve_kwh: list[tuple[float, int]] = []
         self.span_at: dict[int, str] = {}
         self.unsure: set[str] = set()
         self.taken: list[tuple[int, int]] = []
@@ -196,10 +204,15 @@ class _Quantities:
                 value /= 1000.0
             elif unit == "mwh":
                 value *= 1000.0
-            if _NEEDS.search(text[max(0, m.start() - 25):m.start()]):
+            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev"))
+            pre = text[max(0, m.start() - 40):m.start()]
+            if kind != "ev" and (_RESERVE_BEFORE.search(pre) or _RESERVE_AFTER.match(
+                    text, m.end())):
+                self.reserve_kwh.append((value, m.start()))  # "keep at least 4 kWh in it"
+                continue
+            if _NEEDS.search(pre[-25:]):
                 self.departure_kwh.append((value, m.start()))
                 continue
-            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev"))
             if kind == "ev":
                 self.ev_kwh.append((value, m.start()))
             else:
@@ -319,7 +332,7 @@ class _Quantities:
                 self._free_at(m.start(1), m.end(1), m.group(0))
                 self.departure_percent.append((float(m.group(1)), m.start(1)))
         for m in re.finditer(r"\b(?:fully charged|full charge|be full|charged to full|"
-                             r"(?:is|be|it) full)\b(?=[^.;]{0,30}\b(?:by|before|at)\b)", text):
+                             r"(?:is|be|it|it's|its) full)\b(?=[^.;]{0,30}\b(?:by|before|at)\b)", text):
             self.departure_percent.append((100.0, m.start()))
 
     def _times(self, text: str) -> None:
@@ -379,7 +392,8 @@ class _Quantities:
                 value /= 10.0
             self.willingness.insert(0, (value, m.start(1)))
         m = re.search(r"\b(?:willing\w*|participat\w*|join|take part|accept)\b[^.;\n]{0,30}?"
-                      r"(?<![\w.])(\d{1,3})\s*(?:out of|in|of every|/)\s*(\d{1,3})\b", text)
+                      r"(?<![\w.])(\d{1,3})\s*(?:times\s+)?(?:out of|in|of every|/)\s*(\d{1,3})\b",
+                      text)
         if m and int(m.group(2)) > 0 and self._free_at(m.start(1), m.end(), m.group(0)):
             part, whole = int(m.group(1)), int(m.group(2))
             share = part / 100.0 if part + whole == 100 and whole != 100 else part / whole

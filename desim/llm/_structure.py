@@ -216,8 +216,9 @@ def _reroute(field: str, unit: str, label_words: str) -> str | None:
                                                                 r"needed|need|target)\b",
                                                                 label_words):
             return "departure_kwh"
-        if field in ("max_discharge_percent", "reserve", "bess_initial_soc_percent",
-                     "min_soc"):
+        if field in ("reserve", "min_soc"):
+            return "reserve_kwh"  # "Reserve (kWh): 4": read as a share once the battery is known
+        if field in ("max_discharge_percent", "bess_initial_soc_percent"):
             return "bess_capacity_kwh"
     if unit in _TIME_U and field in ("reserve", "min_soc"):
         return "backup_power_hours"
@@ -276,6 +277,13 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
+    label = span[:len(span) - len(value)].strip()
+    label_unit = re.search(r"(?:\(|\b|_|\s)(\$/kwh|\$|usd|cents?/kwh|cents|kwh|kw|%|h|hrs|hours|days)"
+                           r"\)?\s*[:=?\u2192-]*\s*$", label) if not unit else None
+    if label_unit:  # "Reserve (kWh): 4", "backup_h=6", "Min comp ($/kWh): 0.21"
+        found = label_unit.group(1)
+        unit = "$" if "$" in found or found == "usd" else "cents" if "cent" in found else \
+            {"hrs": "h", "hours": "h"}.get(found, found)
     if unit in ("", "$") and re.match(r"\s*(?:/|per)\s*(?:kwh|kw h|kilowatt)", value[end:]) and \
             field not in ("min_compensation_per_kwh",):
         unit = "$"  # "0.40 USD/kWh" under a label that is not about money
@@ -297,6 +305,11 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if field == "departure_kwh":
         _departure_kwh(number, unit, span, out)
         return _rest("ev", rest)
+    if field == "reserve_kwh":
+        kwh = number * {"wh": 0.001, "mwh": 1000.0}.get(unit, 1.0)
+        if accept("bess_capacity_kwh", kwh, span, out.warnings) is not None:
+            out.values["reserve_kwh"], out.spans["reserve_kwh"] = kwh, span
+        return _rest("bat", rest)
     if field == "min_soc":
         field = "reserve"
     nameplate = re.search(r"\b(?:nameplate|nominal|gross|total)\b", span)

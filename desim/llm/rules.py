@@ -100,12 +100,16 @@ class RuleBasedParser:
         self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
         departure_kwh = form.values.pop("departure_kwh", None)
+        reserve_kwh = form.values.pop("reserve_kwh", None)
         for name, value in form.values.items():  # a labelled form value beats prose
             span = form.spans.get(name, name)
             r.set(name, value, None, "corrected" if CORRECTED in span else "stated")
             r.spans[name] = span.replace(CORRECTED, "")
         if departure_kwh is not None and "ev_min_departure_soc_percent" not in form.values:
             self._departure_from_kwh(departure_kwh, form.spans["departure_kwh"], r)
+        if reserve_kwh is not None and "max_discharge_percent" not in form.values:
+            self._depth_from_reserve(reserve_kwh, None, r)
+            r.spans["max_discharge_percent"] = form.spans["reserve_kwh"]
         for name in list(r.v):
             pos = r.src.get(name)
             if pos is not None and pos in doc.corrected:
@@ -286,6 +290,20 @@ class RuleBasedParser:
                   None, "catalog")
         if q.bess_soc:
             r.set_first("bess_initial_soc_percent", q.bess_soc)
+        if q.reserve_kwh and not q.max_discharge:  # "keep at least 4 kWh" of 13.5
+            self._depth_from_reserve(*q.reserve_kwh[0], r)
+
+    @staticmethod
+    def _depth_from_reserve(kwh: float, pos: int | None, r: _Reading) -> None:
+        """A reserve kept in kWh as the depth the aggregator may use, in % of the battery."""
+        cap = r.v.get("bess_capacity_kwh")
+        r.v.pop("max_discharge_percent", None)
+        if cap and 0 <= kwh <= cap:
+            r.set("max_discharge_percent", round(100.0 - 100.0 * kwh / cap, 2), pos)
+        else:
+            r.unsure.add("max_discharge_percent")
+            r.warnings.append(f"a reserve of {kwh:g} kWh: the battery's capacity is not known "
+                              "(or is smaller), so it cannot be read as a percentage; ignored")
 
     def _preferences(self, doc: Doc, q: _Quantities, r: _Reading) -> None:
         text = doc.text
@@ -309,7 +327,8 @@ class RuleBasedParser:
                        r"(?:\w+ )?first|matters? (?:more than anything|most)|most important)\b",
                        text):
             r.set("ev_priority", "high")
-        elif re.search(r"\b(flexible (?:with|about|on) (?:\w+ )?charging|charging is not a priority"
+        elif re.search(r"\b(flexible (?:with|about|on) (?:\w+ )?charging|flexible (?:on|about|with) "
+                       r"when|charging is not a priority"
                        r"|flexible charging|doesn't matter when)\b", text):
             r.set("ev_priority", "low")
 

@@ -419,3 +419,30 @@ def test_a_share_written_as_a_fraction_is_a_percentage_not_a_date():
     assert parsed("Battery is 10 kWh, charged to about 3/4 right now.").bess_initial_soc_percent \
         == 75.0
     assert parsed("Site visit 14/03. Battery 10 kWh.").bess_initial_soc_percent is None
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("Keep at least 4 kWh in the battery at all times. Battery 13.5 kWh.", 70.37),
+    ("We want a reserve of 5 kWh for outages on our 10 kWh battery.", 50.0),
+    ("Battery (kWh): 10\nReserve (kWh): 4", 60.0)])
+def test_a_reserve_in_kwh_is_read_against_the_battery(text, depth):
+    config = parsed(text)
+    assert config.max_discharge_percent == pytest.approx(depth, abs=0.01)
+    assert config.bess_capacity_kwh in (10.0, 13.5)
+
+
+def test_a_reserve_in_kwh_without_a_capacity_is_not_guessed():
+    config = parsed("Keep 2 kWh in reserve.")
+    assert (config.max_discharge_percent, config.bess_capacity_kwh) == (None, None)
+    assert "max_discharge_percent" in config.unsure
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("We'll join events three times out of four.", "participation_willingness", 0.75),
+    ("We're flexible on when the EV charges, as long as it's full by morning.", "ev_priority",
+     "low"),
+    ("| Setting | Value |\n|---|---|\n| Min $/kWh | 0.045 |", "min_compensation_per_kwh", 0.045),
+    ("Backup (h): 6", "backup_power_hours", 6.0)])
+def test_units_named_in_a_label_and_more_preference_phrases(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
