@@ -188,4 +188,5 @@ class Doc:
                 return True
         after = [t for t, _ in self.tokens[k + 1:k + 4]]
         return after[:2] == [":", "none"] or after[:1] == ["none"] or \
-            after[:2] in (["=", "none"], ["-", "none"], [":", "no"], ["=", "no"])
+            after[:2] in (["=", "none"], ["-", "none"], [":", "no"], ["=", "no"]) or \
+            after[:1] == ["no"] and (len(after) == 1 or after[1] in (".", ",", ";", "\n", ")"))

@@ -156,7 +156,8 @@ def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str, s
         body = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", r"\\s?", body)
         body = re.sub(r"(?<=[a-z])\\ (?=\d)|(?<=\d)\\ (?=[a-z])", r"\\s*", body)
         body = body.replace(r"\ ", r"\s+")
-        out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es|'s)?(?![a-z0-9])"), kind,
+        out.append((re.compile(r"(?<![a-z0-9])" + body + r"(?:s|es|'s)?(?:(?![a-z0-9])|(?=x\d))"),
+                    kind,
                     products, key, how, _literal(key)))
     return out
 

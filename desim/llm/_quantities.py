@@ -49,7 +49,8 @@ _RESERVE_AFTER = re.compile(r"\s*(?:of (?:it\s+|that\s+)?)?(?:in reserve|reserve
                             r"backup|emergencies|blackouts)|as (?:a )?(?:reserve|backup|buffer)|"
                             r"untouched|at all times)")
 _ARRIVAL = re.compile(r"\b(home|back|arrives?|arriving|returns?|gets? in|plugs? (?:it |in )?"
-                      r"(?:in )?|plugged in|get home)\s*(?:around|at|by|about|after)?\s*$")
+                      r"(?:in )?|plugged in|get home|from|starting|starts?(?: charging)?|"
+                      r"charges? from|charging from)\s*(?:around|at|by|about|after)?\s*$")
 _RANGE_BEFORE = re.compile(rf"(?:between\s+{_N}\s+and|{_N}\s+(?:to|or))\s*$")
 _RANGE_AFTER = re.compile(rf"^\s*(?:to|or)\s+{_N}")
 _UNITS_OF = r"(?:units?|batter(?:y|ies)|modules?|packs?|blocks?|towers?|stacks?|powerwalls?|§b\d+§)"

@@ -78,6 +78,7 @@ _UNITS_OF = {"bess_capacity_kwh": _ENERGY_U, "ev_battery_capacity_kwh": _ENERGY_
              "min_compensation_per_kwh": {"cents", "$"}, "backup_power_hours": _TIME_U | {"%"},
              "reserve": _TIME_U | {"%"}, "ev_count": set(), "bess_units": set()}
 _MONEY_U = {"cents", "$"}
+_CONTEXT_WORD = {"bat": "battery", "ev": "ev", "solar": "solar"}
 
 
 class Structured:
@@ -474,6 +475,9 @@ def read_structure(text: str) -> Structured:
         return m.group(1) + ": "
 
     prose = re.sub(r"\bq\s*[:.]\s*([^\n]*?)\?\s*a\s*[:.]\s*", question, prose)  # Q: ...? A: ...
+    if re.search(r'"[a-z_][\w ()%$/-]*"\s*:', prose):  # JSON: one "key: value" a line
+        prose = re.sub(r'"([a-z_][\w ()%$/-]*)"\s*:\s*', r"\n\1: ", prose)
+        prose = re.sub(r'"([^"\n]*)"', r"\1", re.sub(r"[{}\[\]]", "\n", prose))
     matches = list(_LABEL.finditer(prose))
     keep, last = [], 0
     context: str | None = None  # the asset of the last item read ("Min SOC" under an EV)
@@ -484,6 +488,10 @@ def read_structure(text: str) -> Structured:
         value = prose[m.end():end].strip().rstrip(",./ ")
         label = m.group("label")
         field = field_of(label)
+        if field is None and context is not None:  # "Solar:" then "size_kw: 9.9"
+            under = field_of(f"{_CONTEXT_WORD[context]} {label}")
+            field = under if under and not under.startswith("asset") and \
+                _ASSET_OF.get(under) == context else None
         after_comma = prose[max(0, m.start() - 2):m.start()] == ", "
         longest = 12 if label.strip() in questions else 6 if after_comma else 8
         if field is None or len(label.split()) > longest:

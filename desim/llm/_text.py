@@ -57,6 +57,10 @@ def normalize(text: str) -> str:
     out = re.sub(r"[ \t]\.{2,}[ \t]*(?=[\d$~a-z])|\.{4,}|\u2026{2,}", ": ", out)  # leaders
     out = re.sub(r"\[\s*\]\s*[a-z]+", " ", out)  # unticked boxes: "[ ] yes"
     out = re.sub(r"\[\s*x\s*\]\s*", " ", out)
+    out = re.sub(r"[\u2610\u25a1]\s*", " no ", out)  # an empty box: "☐ Solar"
+    out = re.sub(r"[\u2611\u2612\u2705]\s*", " ", out)  # a ticked box: "☑ Battery"
+    out = re.sub(r"\s*(?:>=|\u2265)\s*", " = at least ", out)  # "PAY>=0.22/kWh"
+    out = re.sub(r"\s*(?:<=|\u2264)\s*", " = at most ", out)
     out = out.replace("\u2713", " yes ").replace("\u2714", " yes ").replace("\u2717", " no ") \
         .replace("\u2718", " no ")
     out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", out)

@@ -446,3 +446,19 @@ def test_a_reserve_in_kwh_without_a_capacity_is_not_guessed():
 def test_units_named_in_a_label_and_more_preference_phrases(text, field, value):
     got = getattr(parsed(text), field)
     assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ('{"battery_kwh": 13.5, "pv_kw": 7.2, "ev": "Nissan Leaf", "target_pct": 80}',
+     "solar_capacity_kw", 7.2),
+    ("battery:\n  model: Tesla Powerwall 3\n  count: 2\nsolar:\n  size_kw: 9.9",
+     "solar_capacity_kw", 9.9),
+    ("STORAGE=PW2x2 | PV=8.1kW | EV=NONE | PAY>=0.22/kWh", "bess_capacity_kwh", 27.0),
+    ("STORAGE=PW2x2 | PV=8.1kW | EV=NONE | PAY>=0.22/kWh", "min_compensation_per_kwh", 0.22),
+    ("Participant has: Battery (Powerwall 2) ✓, Solar ✓ 7 kW, EV ✗.", "has_ev", False),
+    ("☑ Battery  ☐ Solar  ☑ EV (Model 3 Long Range)", "has_solar", False),
+    ("EV (Tesla Model Y LR) charges from 22:00; needs 90% by 06:00.", "ev_charge_deadline",
+     "06:00")])
+def test_json_nested_and_checkbox_forms(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
