@@ -115,14 +115,25 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-@lru_cache(maxsize=4096)
+def _skeleton(word: str) -> str:
+    return word[0] + "".join(c for c in word[1:] if c not in _VOWELS)
+
+
+@lru_cache(maxsize=1)
+def _skeletons() -> dict[str, frozenset[str]]:
+    """Product words by their first letter and consonants ("apower" -> "apwr")."""
+    _vocabulary()
+    out: dict[str, set[str]] = {}
+    for word in _PRODUCT_WORDS:
+        out.setdefault(_skeleton(word), set()).add(word)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _unvowelled(word: str) -> str | None:
     """The product word `word` writes without its vowels ("apwr" -> "apower"), if one."""
     if len(word) < 3 or any(c in _VOWELS for c in word[1:]) or word in _KEEP:
         return None
-    pattern = re.compile(word[0] + "".join(f"[{_VOWELS}]*{c}" for c in word[1:]) +
-                         f"[{_VOWELS}]*$")
-    found = {p for p in _PRODUCT_WORDS if len(p) > len(word) and pattern.match(p)}
+    found = {p for p in _skeletons().get(word, ()) if len(p) > len(word)}
     return next(iter(found)) if len(found) == 1 else None
 
 

@@ -255,12 +255,17 @@ def _stated_year(text: str, start: int, end: int) -> int | None:
     return int(after[0]) if after else None
 
 
+@lru_cache(maxsize=256)
+def _words_of_name(product: Any) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9+]+", normalize(product.name)))
+
+
 def _distinct_words(product: Any, others: tuple[Any, ...]) -> set[str]:
-    mine = set(re.findall(r"[a-z0-9+]+", normalize(product.name)))
-    theirs = set()
+    mine = set(_words_of_name(product))
+    theirs: set[str] = set()
     for other in others:
         if other is not product:
-            theirs |= set(re.findall(r"[a-z0-9+]+", normalize(other.name)))
+            theirs |= _words_of_name(other)
     return {w for w in mine - theirs if not w.isdigit() and w not in ("ev", "us", "kwh")}
 
 
@@ -314,10 +319,11 @@ def find_products(text: str) -> list[ProductMention]:
             i = bisect_left(taken, (m.start(), m.start()))
             if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
                 continue
-            sent_start = max(text.rfind(". ", 0, m.start()), text.rfind(";", 0, m.start()),
-                             text.rfind("\n", 0, m.start())) + 1
-            sent_end = min([i for i in (text.find(". ", m.end()), text.find(";", m.end()),
-                                        text.find("\n", m.end())) if i >= 0] or [len(text)])
+            lo, hi = max(0, m.start() - 300), min(len(text), m.end() + 300)  # bounded work
+            sent_start = max(lo - 1, text.rfind(". ", lo, m.start()),
+                             text.rfind(";", lo, m.start()), text.rfind("\n", lo, m.start())) + 1
+            sent_end = min([i for i in (text.find(". ", m.end(), hi), text.find(";", m.end(), hi),
+                                        text.find("\n", m.end(), hi)) if i >= 0] or [hi])
             year = _stated_year(text, m.start(), m.end())
             generation = _generation(text, m.end(), key, kind)
             if generation is not None:
@@ -332,13 +338,14 @@ def find_products(text: str) -> list[ProductMention]:
                 families.append(mention)
             insort(taken, (m.start(), m.end()))
     found.sort(key=lambda f: f.start)
+    starts = [f.start for f in found]
     for mention in families:  # a trim word before the next product settles a family
-        following = [f.start for f in found if f.start > mention.start]
-        end = min([len(text), mention.end + 160] + following[:1])
+        i = bisect_left(starts, mention.start + 1)
+        end = min([len(text), mention.end + 160] + starts[i:i + 1])
         words = set(re.findall(r"[a-z0-9+]+", text[mention.end:end]))
         pool = tuple(dict.fromkeys(mention.candidates))
         named = [p for p in pool if _trim_words(p, mention.matched, pool) & words]
         mention.product = named[0] if len(named) == 1 else None
-        if mention.product is None and mention.matched.isalpha():
-            found.remove(mention)  # "lightning" alone is weather, not a truck
-    return found
+    # "lightning" alone is weather, not a truck
+    return [f for f in found if not (f.product is None and f in families and
+                                     f.matched.isalpha())]

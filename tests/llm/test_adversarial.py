@@ -85,3 +85,10 @@ def test_text_at_the_length_limit_is_read():
 def test_provenance_is_one_of_the_documented_values():
     config = PARSER.parse("Battery 10 kWh, sorry, 12 kWh; a Tesla Powerwall 3 inverter; 6 kW PV.")
     assert set(dict(config.provenance).values()) <= {"stated", "corrected", "catalog"}
+
+
+@pytest.mark.parametrize("unit", ["power wall pwr cell ", "Powerwall 2 x3, Model 3 LR, Leaf, ",
+                                  "bcdf ghjk lmnp qrst vwxz "])
+def test_long_repetitive_product_like_text_is_read_without_a_traceback(unit):
+    text = (unit * (MAX_TEXT_CHARS // len(unit) + 1))[:MAX_TEXT_CHARS]
+    _check(PARSER.parse(text))
