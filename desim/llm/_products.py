@@ -162,6 +162,15 @@ def _patterns() -> list[tuple[re.Pattern[str], str, tuple[Any, ...], str, str, s
     return out
 
 
+@lru_cache(maxsize=1)
+def _by_literal() -> dict[str, list[int]]:
+    """Positions in `_patterns()` of the patterns that need each literal."""
+    out: dict[str, list[int]] = {}
+    for i, entry in enumerate(_patterns()):
+        out.setdefault(entry[5], []).append(i)
+    return out
+
+
 def _literal(key: str) -> str:
     """A piece of text every match of `key` contains (the pattern runs only where it is)."""
     runs = re.findall(r"[a-z]{2,}|[+]", key)
@@ -308,13 +317,10 @@ def find_products(text: str) -> list[ProductMention]:
     taken: list[tuple[int, int]] = []
     found: list[ProductMention] = []
     families: list[ProductMention] = []
-    present: dict[str, bool] = {}
-    for pattern, kind, products, key, how, literal in _patterns():
-        found_literal = present.get(literal)
-        if found_literal is None:
-            found_literal = present[literal] = literal in text
-        if not found_literal:
-            continue
+    patterns = _patterns()
+    candidates = sorted(i for literal, indexes in _by_literal().items() if literal in text
+                        for i in indexes)
+    for pattern, kind, products, key, how, literal in (patterns[i] for i in candidates):
         for m in pattern.finditer(text):
             i = bisect_left(taken, (m.start(), m.start()))
             if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
