@@ -219,7 +219,8 @@ def _count_before(text: str, start: int, end: int) -> int:
 
 
 _GENERATION = re.compile(r"[^.;\n]{0,25}?\b(?:gen(?:eration)?|version|mk|mark|series)\s*\.?\s*"
-                         r"(\d|iii|ii|\+|plus)\b|[^.;\n]{0,25}?\b(\d)(?:st|nd|rd|th)\s+gen")
+                         r"(\d|iii|ii|\+|plus)\b|[^.;\n]{0,25}?\b(\d)(?:st|nd|rd|th)\s+gen|"
+                         r"\s+(iii|ii|plus)\b")  # "Tesla Powerwall II"
 
 
 def _generation(text: str, end: int, key: str, kind: str) -> tuple[str, tuple[Any, ...]] | None:
@@ -227,8 +228,10 @@ def _generation(text: str, end: int, key: str, kind: str) -> tuple[str, tuple[An
     m = _GENERATION.match(text, end)
     if m is None:
         return None
-    n = {"ii": "2", "iii": "3", "plus": "+"}.get(m.group(1) or "", m.group(1) or m.group(2))
-    for candidate in (f"{key} {n}", f"{key}{n}"):
+    said = m.group(1) or m.group(2) or m.group(3)
+    n = {"ii": "2", "iii": "3", "plus": "+"}.get(said, said)
+    bare = " ".join(w for w in key.split() if w not in _MAKERS)
+    for candidate in (f"{key} {n}", f"{key}{n}", f"{bare} {n}", f"{bare}{n}"):
         products = _NAMES().get((candidate, kind))
         if products:
             return candidate, products

@@ -71,6 +71,8 @@ def normalize(text: str) -> str:
     out = re.sub(r"(?<=\d)\s*kw\s*(?:ac\b|\(ac\))", " kw ac", out)
     out = re.sub(r"\bb full\b", "be full", out)
     out = re.sub(r"\bchevy\b", "chevrolet", out)
+    out = re.sub(r"(?<![\w'])'([12]\d)\b(?=\s+[a-z])", r"20\1", out)  # "'21 Bolt"
+    out = re.sub(r"\bmy\s?(20[12]\d)\b", r"\1", out)  # "MY2022" (model year)
     out = re.sub(r"\ba\.m\.", "am", out)
     out = re.sub(r"\bp\.m\.", "pm", out)
     out = re.sub(r"[ \t]*\t[ \t]*|[ \t]{2,}", "  ", out)  # keep column gaps: aligned tables

@@ -462,3 +462,12 @@ def test_units_named_in_a_label_and_more_preference_phrases(text, field, value):
 def test_json_nested_and_checkbox_forms(text, field, value):
     got = getattr(parsed(text), field)
     assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("EV: '21 Bolt", "ev_battery_capacity_kwh", 66.0),
+    ("EV: MY2022 Bolt EUV", "ev_battery_capacity_kwh", 65.0),
+    ("Battery: Tesla Powerwall II", "bess_max_power_kw", 5.0),
+    ("Powerwall 2 + Powerwall 2", "bess_max_power_kw", 10.0)])
+def test_model_years_and_generations_written_other_ways(text, field, value):
+    assert getattr(parsed(text), field) == pytest.approx(value)
