@@ -323,7 +323,7 @@ def find_products(text: str) -> list[ProductMention]:
     patterns = _patterns()
     candidates = sorted(i for literal, indexes in _by_literal().items() if literal in text
                         for i in indexes)
-    for pattern, kind, products, key, how, literal in (patterns[i] for i in candidates):
+    for pattern, kind, products, key, how, _ in (patterns[i] for i in candidates):
         for m in pattern.finditer(text):
             i = bisect_left(taken, (m.start(), m.start()))
             if any(a < m.end() and m.start() < b for a, b in taken[max(0, i - 2):i + 2]):
