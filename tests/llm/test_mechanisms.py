@@ -471,3 +471,10 @@ def test_json_nested_and_checkbox_forms(text, field, value):
     ("Powerwall 2 + Powerwall 2", "bess_max_power_kw", 10.0)])
 def test_model_years_and_generations_written_other_ways(text, field, value):
     assert getattr(parsed(text), field) == pytest.approx(value)
+
+
+def test_a_plug_in_hybrid_alone_settles_nothing_but_saying_none_does():
+    config = parsed("We drive a Toyota Prius Prime (plug-in hybrid). Solar 6 kW.")
+    assert (config.has_ev, config.ev_count) == (None, None)
+    config = parsed("EVs: none (plug-in hybrid only). Solar 6 kW.")
+    assert (config.has_ev, config.ev_count) == (False, 0)
