@@ -150,6 +150,12 @@ class Doc:
             kind = self.kind(tok)
             if kind in kinds:
                 return kind  # "7.2 kW of solar", "10 kWh battery": the noun that follows
+        if first > 0 and self.tokens[first - 1][0] == "(":  # "solar (6.6 kW) and a PW3"
+            for k in range(first - 2, max(-1, first - 8), -1):
+                if self.sentence_of[k] != sid or self.tokens[k][0] in (")", ",", ";", "."):
+                    break
+                if self.kinds[k] in kinds:
+                    return self.kinds[k]
         best: tuple[float, str] | None = None
         lo = first
         while lo > 0 and self.sentence_of[lo - 1] == sid and first - lo < 60:

@@ -45,6 +45,8 @@ _RESERVE_BEFORE = re.compile(r"\b(?:keep|keeping|kept|reserve|reserving|hold|hol
                              r"save|saving|retain|never (?:go |drop |fall |discharge )?(?:below|under)|"
                              r"not (?:go )?below|floor of|reserve of|minimum reserve of)\s*"
                              r"(?:at least\s*|about\s*|around\s*|~\s*)?$")
+_DEPTH_KWH = re.compile(r"\b(?:use|give|take|draw|tap|discharge|have|pull|access)\b[^.;\n]{0,30}?"
+                        r"\b(?:up to|at most|max(?:imum)?|no more than)\s*$")
 _RESERVE_AFTER = re.compile(r"\s*(?:of (?:it\s+|that\s+)?)?(?:in reserve|reserved?\b|for (?:outages|"
                             r"backup|emergencies|blackouts)|as (?:a )?(?:reserve|backup|buffer)|"
                             r"untouched|at all times)")
@@ -83,6 +85,7 @@ class _Quantities:
         self.backup_h: list[tuple[float, int]] = []
         self.max_discharge: list[tuple[float, int]] = []
         self.reserve_kwh: list[tuple[float, int]] = []
+        self.depth_kwh: list[tuple[float, int]] = []
         self.span_at: dict[int, str] = {}
         self.unsure: set[str] = set()
         self.taken: list[tuple[int, int]] = []
@@ -207,9 +210,15 @@ class _Quantities:
                 value *= 1000.0
             kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev"))
             pre = text[max(0, m.start() - 40):m.start()]
+            if kind == "bat" and re.search(r"§e\d+§\s*(?:\w+\s+){0,3}?(?:with|has|having)\s+"
+                                           r"(?:an?|the|its)\s*$", pre):
+                kind = "ev"  # "a Hyundai Ioniq 5 with the 77.4 kWh battery": the car's
             if kind != "ev" and (_RESERVE_BEFORE.search(pre) or _RESERVE_AFTER.match(
                     text, m.end())):
                 self.reserve_kwh.append((value, m.start()))  # "keep at least 4 kWh in it"
+                continue
+            if kind != "ev" and _DEPTH_KWH.search(pre):
+                self.depth_kwh.append((value, m.start()))  # "can give them up to 8 kWh of it"
                 continue
             if _NEEDS.search(pre[-25:]):
                 self.departure_kwh.append((value, m.start()))
@@ -324,7 +333,8 @@ class _Quantities:
             if field in ("willingness", "efficiency"):
                 value = round(value / 100.0, 6)
             target.append((100.0 - value if complement else value, start))
-        for m in re.finditer(r"\b(?:needs?|target|min(?:imum)?)\s+(?:at least\s+)?(\d{1,3})"
+        for m in re.finditer(r"\b(?:needs?|target|min(?:imum)?)\s+(?:at least\s+|like\s+|about\s+|"
+                             r"around\s+|approx\s+)?(\d{1,3})"
                              r"(?=\s*(?:[.,;!)\n]|$)|\s+(?:by|before|when|lol|pls|please)\b)", text):
             # "leaves at 7am needs 80": a bare share for a car is a percentage
             if not self._overlaps(m.start(1), m.end(1)) and \

@@ -228,9 +228,18 @@ class RuleBasedParser:
         elif any(p.product is None for p in own):
             r.unsure.update(("ev_battery_capacity_kwh", "ev_max_charge_power_kw"))
         def shared(found: list) -> bool:  # holds for every EV of the household
-            return len({v for v, _ in found}) == 1 and (
-                count == 1 or len(found) >= count or bool(_COLLECTIVE.search(
-                    doc.sentence(found[0][1], previous=True))))
+            if len({v for v, _ in found}) != 1:
+                return False
+            if count == 1 or len(found) >= count:
+                return True
+            pos = found[0][1]
+            sentence = doc.sentence(pos, previous=True)
+            start = doc.text.find(sentence, max(0, pos - len(sentence)))
+            named = sum(p.count for p in own if start <= doc.tokens[doc.product_token(
+                doc.products.index(p)) or 0][1] < pos)
+            # "both need 80 %", or one value after every car the sentence names:
+            # "EV: 2 (Model Y LR, Model 3 LR), depart 07:10"
+            return bool(_COLLECTIVE.search(sentence)) or named >= count
 
         for field, found in (("ev_battery_capacity_kwh", q.ev_kwh),
                              ("ev_max_charge_power_kw", q.ev_kw)):
@@ -294,17 +303,22 @@ class RuleBasedParser:
             r.set_first("bess_initial_soc_percent", q.bess_soc)
         if q.reserve_kwh and not q.max_discharge:  # "keep at least 4 kWh" of 13.5
             self._depth_from_reserve(*q.reserve_kwh[0], r)
+        elif q.depth_kwh and not q.max_discharge:  # "they can use up to 8 kWh" of 12
+            self._depth_from_reserve(*q.depth_kwh[0], r, used=True)
 
     @staticmethod
-    def _depth_from_reserve(kwh: float, pos: int | None, r: _Reading) -> None:
-        """A reserve kept in kWh as the depth the aggregator may use, in % of the battery."""
+    def _depth_from_reserve(kwh: float, pos: int | None, r: _Reading, used: bool = False) -> None:
+        """Energy kept in reserve (or, `used`, energy the aggregator may use) as the depth
+        the aggregator may use, in % of the battery's capacity."""
         cap = r.v.get("bess_capacity_kwh")
         r.v.pop("max_discharge_percent", None)
         if cap and 0 <= kwh <= cap:
-            r.set("max_discharge_percent", round(100.0 - 100.0 * kwh / cap, 2), pos)
+            share = 100.0 * kwh / cap
+            r.set("max_discharge_percent", round(share if used else 100.0 - share, 2), pos)
         else:
             r.unsure.add("max_discharge_percent")
-            r.warnings.append(f"a reserve of {kwh:g} kWh: the battery's capacity is not known "
+            what = "energy the aggregator may use" if used else "a reserve"
+            r.warnings.append(f"{what} of {kwh:g} kWh: the battery's capacity is not known "
                               "(or is smaller), so it cannot be read as a percentage; ignored")
 
     def _preferences(self, doc: Doc, q: _Quantities, r: _Reading) -> None:

@@ -478,3 +478,22 @@ def test_a_plug_in_hybrid_alone_settles_nothing_but_saying_none_does():
     assert (config.has_ev, config.ev_count) == (None, None)
     config = parsed("EVs: none (plug-in hybrid only). Solar 6 kW.")
     assert (config.has_ev, config.ev_count) == (False, 0)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("sooo we got solar last yr (6.6kw) and a pw3 in march", "solar_capacity_kw", 6.6),
+    ("sooo we got solar last yr (6.6kw) and a pw3 in march", "bess_max_power_kw", 11.5),
+    ("tesla model y lr, i leave 7:45ish, need like 80.", "ev_min_departure_soc_percent", 80.0),
+    ("It's a Hyundai Ioniq 5 with the 77.4 kWh battery.", "ev_battery_capacity_kwh", 77.4),
+    ("EV: yes, 2 (Model Y LR, Model 3 LR), depart 07:10, min 70%.", "ev_charge_deadline",
+     "07:10"),
+    ("We have a 12 kWh battery and can give the aggregator up to 8 kWh of it.",
+     "max_discharge_percent", 66.67)])
+def test_parenthesised_figures_a_cars_battery_and_values_for_every_car(text, field, value):
+    got = getattr(parsed(text), field)
+    assert got == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_a_value_attached_to_one_of_two_cars_is_not_shared():
+    config = parsed("2 EVs, a Model 3 LR (daily, leaves 07:30) and a 2019 Bolt (weekend car).")
+    assert (config.ev_count, config.ev_charge_deadline) == (2, None)
