@@ -77,7 +77,7 @@ class Doc:
         """Assets of another household's clause followed by "we don't" (absent here)."""
         out: set[str] = set()
         for (a, b, scope), (_, _, nxt) in zip(self.scopes, self.scopes[1:], strict=False):
-            if scope == "other" and nxt == "absent":
+            if scope in ("other", "past") and nxt == "absent":
                 out |= {self.kind(t) for t, pos in self.tokens if a <= pos < b} - {None}
         return out
 

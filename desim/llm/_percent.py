@@ -67,6 +67,7 @@ def classify_percent(doc: Doc, text: str, start: int, end: int) -> tuple[str, bo
     100 - number).
     """
     pre = re.split(r"[.;!?\n](?!\d)", text[max(0, start - 45):start])[-1]
+    pre = re.sub(r"\(\s*(?:about|around|approx|roughly|~)?\s*$", "", pre)  # "right now (about 10%)"
     post = re.split(r"[.;!?\n](?!\d)", text[end:end + 45])[0]
     near = doc.nearest(start, end, ("bat", "ev"), look_back=False)
     if re.search(r"willing", post[:20]) or re.search(r"willing\w*[^.;]{0,25}$", pre) or \

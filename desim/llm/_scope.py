@@ -205,9 +205,11 @@ _CLAUSE = re.compile(r"[.;!?\n]+(?!\d)|\s(?=but\b|while\b|whereas\b|unlike\b|how
                      r"though\b|although\b)|,\s*(?=(?:we|i|us|customer|homeowner|owner|client)\b)|"
                      r"\s(?=(?:so|and)\s+(?:we|i|our)\b)")
 _PAREN = re.compile(r"\(([^()]*)\)")
-_ELLIPSIS = re.compile(r"^\W*(?:but\s+)?(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
-                       r"haven'?t|do not have one|don'?t have one|not)\b\W*(?:have (?:any|one|"
-                       r"it))?\W*$")
+_ELLIPSIS = re.compile(r"^\W*(?:but\s+|and\s+)?(?:here|now|currently|today|at this house)?,?\s*"
+                       r"(?:(?:we|i|us)\s*(?:do not|don'?t|dont|have none|have not|"
+                       r"haven'?t|do not have one|don'?t have one|not|have nothing)\b\W*(?:have "
+                       r"(?:any|one|it))?|none (?:here|now)|not any ?more|no longer)"
+                       r"(?:\s+(?:here|now|anymore|any more|yet))?\W*$")
 _NOT_OURS = re.compile(r"^\W*(?:(?:it|this|that)(?:'s| is)\s+)?not (?:a |an |our |the )?"
                        r"(?:household|family|ours|our)\b")
 
@@ -240,8 +242,8 @@ def clause_scopes(text: str) -> list[tuple[int, int, str | None]]:
         parens = list(_PAREN.finditer(clause))
         outer = _PAREN.sub(" ", clause) if parens else clause
         scope = _scope_of(outer)
-        if scope is None and out and out[-1][2] == "other" and _ELLIPSIS.match(clause):
-            scope = "absent"  # "my neighbour has solar; we don't"
+        if scope is None and out and out[-1][2] in ("other", "past") and _ELLIPSIS.match(clause):
+            scope = "absent"  # "my neighbour has solar; we don't", "we had solar; none here"
         if _NOT_OURS.match(clause):
             scope = "other"
             if out and out[-1][2] is None:

@@ -152,7 +152,8 @@ def _share(m: re.Match, text: str) -> str:
     """ "N/M" as a percentage where it reads as a share, not a date ("on 3/4")."""
     part, whole = int(m.group(1)), int(m.group(2))
     before = text[max(0, m.start() - 12):m.start()]
-    if part > whole or not re.search(r"\b(?:at|to|about|around|roughly|is|only|maybe)\s*$",
+    if part > whole or not re.search(r"\b(?:at|to|about|around|roughly|is|only|maybe|least|"
+                                     r"most|approx|~)\s*$",
                                      before) and not re.match(r"\s+(?:of|full|charged)\b",
                                                               text[m.end():]):
         return m.group(0)
@@ -174,8 +175,7 @@ def words_to_numbers(text: str) -> str:
     text = re.sub(r"\b(half|quarters?|thirds?) the (time|events)\b", r"\1 of the \2", text)
     text = re.sub(r"(?<![\d./])50\s*/\s*50(?![\d/])", "50%", text)
     text = _FRACTIONS.sub(_fraction, text)
-    text = re.sub(r"(?:(?<=\bat )|(?<=\bto )|(?<=\babout )|(?<=\baround )|(?<=\broughly )|"
-                  r"(?<=\bis )|(?<![\d./\w] ))([1-9])\s*/\s*([2-9]|10)(?![\d/])"
+    text = re.sub(r"(?<![\d./])\b([1-9])\s*/\s*([2-9]|10)(?![\d/])"
                   r"(?=\s+(?:of|full|charged|right now|now)\b|\s*[.,;]|\s*$)",  # "2/3 of events"
                   lambda m: _share(m, text), text)
     return _NUMBER_WORDS.sub(_value, text)

@@ -173,8 +173,9 @@ class RuleBasedParser:
     def _solar(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
         positive = negative = False
         for k, (tok, pos) in enumerate(doc.tokens):
-            if doc.kind(tok) != "solar" or tok in ("roof", "pack"):
-                continue
+            if doc.kind(tok) != "solar" or tok in ("roof", "pack") or \
+                    k + 1 < len(doc.tokens) and doc.tokens[k + 1][0] == "ready":
+                continue  # "the roof is solar-ready": no panels
             if doc.negated(k):
                 negative = True
             elif doc.scope_at(pos) is None:

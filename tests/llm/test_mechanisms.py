@@ -497,3 +497,12 @@ def test_parenthesised_figures_a_cars_battery_and_values_for_every_car(text, fie
 def test_a_value_attached_to_one_of_two_cars_is_not_shared():
     config = parsed("2 EVs, a Model 3 LR (daily, leaves 07:30) and a 2019 Bolt (weekend car).")
     assert (config.ev_count, config.ev_charge_deadline) == (2, None)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("Our garage is EV-ready and the roof is solar-ready. Battery: 10 kWh.", "has_solar", None),
+    ("We had solar at our old house; here we have none.", "has_solar", False),
+    ("The battery is nearly empty right now (about 10%).", "bess_initial_soc_percent", 10.0),
+    ("EV should be at least 3/4 full by 6:30.", "ev_min_departure_soc_percent", 75.0)])
+def test_ready_wiring_absence_after_the_past_and_parenthesised_percentages(text, field, value):
+    assert getattr(parsed(text), field) == value
