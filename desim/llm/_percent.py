@@ -25,7 +25,8 @@ _FLOOR_BEFORE = re.compile(
     r"min(?:imum)? (?:soc|charge|state of charge|level)(?: of| at| is|:)?|"
     r"keep (?:it |the battery )?(?:at|above)|bottom out at|stop at)\s*(?:at least\s*)?$")
 _KEEP_BEFORE = re.compile(r"\b(keep|keeping|kept|reserve|reserving|leave|leaving|hold|holding|"
-                          r"save|saving|retain|maintain)\s+(?:at least\s*|a\s*|the\s*)?$")
+                          r"save|saving|retain|maintain)\s+(?:at least\s*|a\s*|the\s*|about\s*|"
+                          r"around\s*|roughly\s*|approx\s*|~\s*)?$")
 _KEEP_AFTER = re.compile(r"\s*(?:\w+\s+){0,2}?(in reserve|reserve|as (?:a )?(?:reserve|buffer)|"
                          r"for (?:outages|backup|emergencies|blackouts|us|ourselves|the house|"
                          r"the home)|in the batter|charge|untouched|at all times|minimum|always|"
