@@ -45,6 +45,13 @@ _RESERVE_BEFORE = re.compile(r"\b(?:keep|keeping|kept|reserve|reserving|hold|hol
                              r"save|saving|retain|never (?:go |drop |fall |discharge )?(?:below|under)|"
                              r"not (?:go )?below|floor of|reserve of|minimum reserve of)\s*"
                              r"(?:at least\s*|about\s*|around\s*|~\s*)?$")
+#: energy over time or distance (use, yield, consumption): never a capacity
+_RATE_AFTER = re.compile(r"\s*(?:/|(?:per|a|an|each|every|1)\b)\s*(?:day|d|month|mo|year|yr|week|wk|"
+                         r"night|100\s*(?:km|mi|miles)|km|kilometers?|kilometres?|miles?|mi|"
+                         r"season|summer|winter)\b|\s+(?:daily|monthly|annually|yearly|"
+                         r"a year|a month|a day)\b")
+_RATE_BEFORE = re.compile(r"\b(?:annual|yearly|monthly|daily|weekly|per year|per month|per day)\s+"
+                          r"(?:[a-z]+\s+){0,2}(?:of\s+)?(?:about\s+|around\s+|~\s*)?$")
 _DEPTH_KWH = re.compile(r"\b(?:use|give|take|draw|tap|discharge|have|pull|access)\b[^.;\n]{0,30}?"
                         r"\b(?:up to|at most|max(?:imum)?|no more than)\s*$")
 _RESERVE_AFTER = re.compile(r"\s*(?:of (?:it\s+|that\s+)?)?(?:in reserve|reserved?\b|for (?:outages|"
@@ -201,6 +208,11 @@ class _Quantities:
     def _energy(self, text: str) -> None:
         for m in _ENERGY.finditer(text):
             if not self._free(m) or self._range(text, m):
+                continue
+            if _RATE_AFTER.match(text, m.end()) or _RATE_BEFORE.search(
+                    text, max(0, m.start() - 30), m.start()):
+                self.warnings.append(f"{m.group(0)!r}: energy per day, month, year or "
+                                     "distance, not a capacity; ignored")
                 continue
             value = to_float(m.group(1))
             unit = m.group(2).replace(" ", "")

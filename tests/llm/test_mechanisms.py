@@ -506,3 +506,17 @@ def test_a_value_attached_to_one_of_two_cars_is_not_shared():
     ("EV should be at least 3/4 full by 6:30.", "ev_min_departure_soc_percent", 75.0)])
 def test_ready_wiring_absence_after_the_past_and_parenthesised_percentages(text, field, value):
     assert getattr(parsed(text), field) == value
+
+
+@pytest.mark.parametrize("text, kwh", [
+    ("Usage: 25 kWh/day. Battery: Powerwall 2.", 13.5),
+    ("We use about 30 kWh a day. Our battery is 13.5 kWh.", 13.5),
+    ("Our solar produces around 40 kWh per day in summer. Panels: 8 kW.", None),
+    ("Annual consumption 9,000 kWh; PV 7 kW; no battery.", None)])
+def test_energy_per_day_or_year_is_never_a_capacity(text, kwh):
+    assert parsed(text).bess_capacity_kwh == kwh
+
+
+def test_an_ev_energy_use_per_distance_is_not_its_pack():
+    assert parsed("The EV uses about 15 kWh per 100 km. It's a Leaf.").ev_battery_capacity_kwh \
+        == 40.0
