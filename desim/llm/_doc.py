@@ -145,7 +145,8 @@ class Doc:
         sid = self.sentence_of[first]
         for k in range(last + 1, min(last + 4, len(self.tokens))):
             tok = self.tokens[k][0]
-            if tok in (",", ".", ";", "!", "?", "(", ")", "and") or _UNIT.match(tok):
+            if tok in (",", ".", ";", "!", "?", "(", ")", "and", "but", "while", "whereas", "or") \
+                    or _UNIT.match(tok):
                 break
             kind = self.kind(tok)
             if kind in kinds:

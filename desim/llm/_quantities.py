@@ -293,6 +293,26 @@ class _Quantities:
                                      "ignored")
             else:
                 target.append((value, m.start()))
+        # a cap beats a continuous rating, which beats a bare figure, which beats a peak;
+        # a home charger's rating beats the car's onboard charger
+        self.bess_kw.sort(key=lambda found: self._power_rank(text, found[1]))
+        self.ev_kw.sort(key=lambda found: self._power_rank(text, found[1]))
+
+    def _power_rank(self, text: str, pos: int) -> int:
+        end = pos + len(self.span_at.get(pos, ""))
+        pre, post = text[max(0, pos - 30):pos], text[end:end + 25]
+        if re.search(r"\b(?:set|capped|limited|configured|throttled|derated|restricted)\s+"
+                     r"(?:\w+\s+){0,2}?(?:to|at)\s*$|\b(?:cap|limit)\s*(?:of|is|:)?\s*$", pre):
+            return 0
+        if re.search(r"\b(?:continuous|cont|rated|nominal|wallbox|wall box|charger|circuit|"
+                     r"evse)\s*(?:of|is|:|at)?\s*$", pre) or \
+                re.match(r"\s*(?:continuous|cont\b|rated|nominal)", post):
+            return 1
+        if re.search(r"\b(?:peak|surge|burst|max(?:imum)? peak|instantaneous|onboard|on board)"
+                     r"\s*(?:of|is|:|at)?\s*$", pre) or \
+                re.match(r"\s*(?:peak|surge|burst|onboard|on board)\b", post):
+            return 3
+        return 2
 
     def _solar_inverter(self, text: str, m: re.Match) -> bool:
         """Whether a kW figure rates an inverter in a sentence about solar, not a battery.

@@ -54,6 +54,8 @@ def normalize(text: str) -> str:
                             "er": "extended range"}[m.group(1)], out)
     out = re.sub(r"\be\s*plus\b", "e+", out)  # "Leaf e-plus"
     out = re.sub(r"(?<=\d)\s*ish\b", "", out)
+    out = re.sub(r"(kwh[^.;\n]{0,20}?\(\s*)(\d+(?:\.\d+)?)\s+usable\b", r"\1\2 kwh usable",
+                 out)  # "15 kWh nominal (14.2 usable)"
     out = re.sub(r"[ \t]\.{2,}[ \t]*(?=[\d$~a-z])|\.{4,}|\u2026{2,}", ": ", out)  # leaders
     out = re.sub(r"\[\s*\]\s*[a-z]+", " ", out)  # unticked boxes: "[ ] yes"
     out = re.sub(r"\[\s*x\s*\]\s*", " ", out)

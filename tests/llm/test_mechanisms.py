@@ -520,3 +520,15 @@ def test_energy_per_day_or_year_is_never_a_capacity(text, kwh):
 def test_an_ev_energy_use_per_distance_is_not_its_pack():
     assert parsed("The EV uses about 15 kWh per 100 km. It's a Leaf.").ev_battery_capacity_kwh \
         == 40.0
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("The solar array is 5 kW but the inverter is 3.8 kW.", "solar_capacity_kw", 5.0),
+    ("The solar array is 5 kW but the inverter is 3.8 kW.", "bess_max_power_kw", None),
+    ("Battery peak 10 kW, continuous 5 kW, 13.5 kWh.", "bess_max_power_kw", 5.0),
+    ("Powerwall 3 (13.5 kWh, 11.5 kW), set to 5 kW by the installer.", "bess_max_power_kw", 5.0),
+    ("EV: Leaf, 6.6 kW onboard charger but our wallbox is 3.6 kW.", "ev_max_charge_power_kw",
+     3.6),
+    ("Battery: 15 kWh nominal (14.2 usable).", "bess_capacity_kwh", 14.2)])
+def test_caps_and_continuous_ratings_beat_peaks_and_onboard_chargers(text, field, value):
+    assert getattr(parsed(text), field) == value
