@@ -26,7 +26,7 @@ from desim.llm.validate import validate_config
 
 __all__ = ["RuleBasedParser", "RULES_VERSION", "MAX_TEXT_CHARS"]
 
-RULES_VERSION = "rules-2"
+RULES_VERSION = "rules-3"
 #: Longest description read, in characters; longer text is refused with a ParseError.
 MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
