@@ -278,9 +278,9 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
-    label = span[:len(span) - len(value)].strip()
+    label = re.split(r"[:=?\u2192]| [-\u2013] ", span, maxsplit=1)[0].strip()
     label_unit = re.search(r"(?:\(|\b|_|\s)(\$/kwh|\$|usd|cents?/kwh|cents|kwh|kw|%|h|hrs|hours|days)"
-                           r"\)?\s*[:=?\u2192-]*\s*$", label) if not unit else None
+                           r"\)?\s*$", label) if not unit else None
     if label_unit:  # "Reserve (kWh): 4", "backup_h=6", "Min comp ($/kWh): 0.21"
         found = label_unit.group(1)
         unit = "$" if "$" in found or found == "usd" else "cents" if "cent" in found else \
@@ -290,7 +290,8 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
         unit = "$"  # "0.40 USD/kWh" under a label that is not about money
     rest = value[end:]
     if unit and unit not in _UNITS_OF.get(field, {unit}):
-        field = _reroute(field, unit, span.split(":")[0] + " " + rest) or ""
+        # the label's words and the few right after the number ("68 kWh at departure")
+        field = _reroute(field, unit, label + " " + re.split(r"[,;(]", rest)[0][:25]) or ""
         if not field:
             return span  # "money: 13.5 kWh battery": not this field's quantity
     if PAST.search(rest) or FUTURE.search(rest) or OTHER.search(rest):
@@ -493,7 +494,10 @@ def read_structure(text: str) -> Structured:
             field = under if under and not under.startswith("asset") and \
                 _ASSET_OF.get(under) == context else None
         after_comma = prose[max(0, m.start() - 2):m.start()] == ", "
-        longest = 12 if label.strip() in questions else 6 if after_comma else 8
+        # a label of seven or eight words only with a short value: a long label before a
+        # long value is a sentence with a colon in it ("Family in it for the money: ...")
+        longest = 12 if label.strip() in questions else \
+            6 if after_comma or len(value.split()) > 6 else 8
         if field is None or len(label.split()) > longest:
             continue  # a long "label" is a sentence with a colon in it
         if m.group("sep") == "?" and not field.startswith("asset"):

@@ -532,3 +532,10 @@ def test_an_ev_energy_use_per_distance_is_not_its_pack():
     ("Battery: 15 kWh nominal (14.2 usable).", "bess_capacity_kwh", 14.2)])
 def test_caps_and_continuous_ratings_beat_peaks_and_onboard_chargers(text, field, value):
     assert getattr(parsed(text), field) == value
+
+
+def test_a_long_sentence_with_a_colon_is_prose_not_a_form_item():
+    config = parsed("Tech-savvy family in it for the money: 13.5 kWh battery, two Tesla Model 3 "
+                    "Long Range cars, both leave at 7:30 and need 80% by then")
+    assert (config.bess_capacity_kwh, config.ev_min_departure_soc_percent,
+            config.min_compensation_per_kwh) == (13.5, 80.0, None)
