@@ -13,7 +13,7 @@ from typing import Any
 
 from desim.llm.validate import RANGES
 
-__all__ = ["accept"]
+__all__ = ["accept", "fits"]
 
 
 def accept(field: str, value: Any, span: str, warnings: list[str]) -> Any:
@@ -33,3 +33,8 @@ def accept(field: str, value: Any, span: str, warnings: list[str]) -> Any:
                         "left unset")
         return None
     return value
+
+
+def fits(field: str, value: Any) -> bool:
+    """Whether `accept` would keep `value` for `field` (no warning): a refused value is no evidence."""
+    return accept(field, value, "", []) is not None

@@ -11,6 +11,7 @@ future (see `desim.llm._scope`) is skipped.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
@@ -364,7 +365,10 @@ class _Quantities:
                       "departure": self.departure_percent}[field]
             if field in ("willingness", "efficiency"):
                 value = round(value / 100.0, 6)
-            target.append((100.0 - value if complement else value, start))
+            # a floor is the complement of the depth; a refused floor stays as written, so the
+            # warning names what the text said ("-30 %" is negative, not "130")
+            sane = math.isfinite(value) and 0.0 <= value <= 100.0
+            target.append((100.0 - value if complement and sane else value, start))
         for m in re.finditer(r"\b(?:needs?|target|min(?:imum)?)\s+(?:at least\s+|like\s+|about\s+|"
                              r"around\s+|approx\s+)?(\d{1,3})"
                              r"(?=\s*(?:[.,;!)\n]|$)|\s+(?:by|before|when|lol|pls|please)\b)", text):

@@ -20,10 +20,11 @@ dropped; a "present" column's yes/no is the item's presence.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
-from desim.llm._guard import accept
+from desim.llm._guard import accept, fits
 from desim.llm._labels import field_of
 from desim.llm._scope import CORRECTED, FUTURE, OTHER, PAST
 from desim.llm._text import NUM, find_times, to_float
@@ -145,7 +146,7 @@ def _convert(field: str, number: float, unit: str, value: str, span: str,
     if field in ("reserve", "backup_power_hours"):
         if unit in hours or unit in ("h", "hour", "hours", "hr", "hrs"):
             return "backup_power_hours", number * hours.get(unit, 1.0)
-        return "max_discharge_percent", 100.0 - number if 0 <= number <= 100 else -1.0
+        return "max_discharge_percent", 100.0 - number if 0 <= number <= 100 else number
     return field, number
 
 
@@ -168,7 +169,14 @@ def _asset(kind: str, value: str, out: Structured) -> str | None:
         if kind == "ev":
             out.values["ev_count"] = 0
         return None
-    if kind in ("ev", "solar"):
+    lead = _number(value)
+    refused = lead is not None and not (math.isfinite(lead[0]) and lead[0] >= 0)
+    if lead is not None and not refused:  # "Solar: 1e9 kW", "EV: 40": out of range
+        field = {("solar", "kw"): "solar_capacity_kw", ("solar", "w"): "solar_capacity_kw",
+                 ("ev", ""): "ev_count"}.get((kind, lead[1]))
+        scale = 0.001 if lead[1] == "w" else 1.0
+        refused = field is not None and not fits(field, lead[0] * scale)
+    if kind in ("ev", "solar") and not refused:  # "Solar: -3.5 kW" says nothing of presence
         out.values[f"has_{kind}"] = True
     if _PRESENT.match(value):
         value = _PRESENT.sub("", value, count=1)
@@ -278,6 +286,8 @@ def _read(field: str, value: str, span: str, out: Structured) -> str | None:
     if read is None or re.match(r"\s*(?:x|×|\*|to|or|-)\s*\d", value[read[2]:]):
         return span  # no leading number, or a multiple or a range: the prose grammar reads it
     number, unit, end = read
+    if re.match(r"\s*(?:quarters?|thirds?|halves|fifths?|eighths?)\b", value[end:]):
+        return span  # "3 quarters": a fraction the grammar did not read, not the number 3
     label = re.split(r"[:=?\u2192]| [-\u2013] ", span, maxsplit=1)[0].strip()
     label_unit = re.search(r"(?:\(|\b|_|\s)(\$/kwh|\$|usd|cents?/kwh|cents|kwh|kw|%|h|hrs|hours|days)"
                            r"\)?\s*$", label) if not unit else None

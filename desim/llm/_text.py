@@ -22,7 +22,9 @@ _TENS_RE = "|".join(_TENS)
 _NUMBER_WORDS = re.compile(
     rf"\b(?:(?P<tens>{_TENS_RE})(?:\s+(?P<tu>{_UNIT_RE}))?|(?P<unit>{_UNIT_RE}))"
     rf"(?:\s+hundred(?:\s+and)?(?:\s+(?P<h_tens>{_TENS_RE}))?(?:\s+(?P<h_unit>{_UNIT_RE}))?)?"
-    rf"(?P<half>\s+and\s+a\s+half)?\b")
+    rf"(?P<half>\s+and\s+a\s+half)?\b"
+    # a count of fractions left in words ("three quarters" not read as a share) is not a number
+    r"(?!\s+(?:quarters?|thirds?|halves|fifths?|eighths?)\b)")
 
 
 def normalize(text: str) -> str:
@@ -40,7 +42,7 @@ def normalize(text: str) -> str:
     out = re.sub(r"[ \t]*(?:\u2192|\u21d2|\u279c|\u2794|\u27a1|-+>|=+>)[ \t]*", " \u2192 ", out)
     out = re.sub(r"~~[^~\n]{0,40}~~", " ", out)  # struck out: "~~9.6~~ 16"
     out = re.sub(r"(?<=\d),(?=\d{3}\b)", "", out)
-    out = re.sub(r"\b(?:minus|negative)\s+(?=\d|\.\d)", "-", out)
+    out = signs(out)
     out = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*-\s*(?=\d)", r"\1 to ", out)  # 10-12: a range
     out = re.sub(r"(?<![a-z/])(?:n/a|n\.a\.|n/a\.)(?![a-z])", " none ", out)
     out = re.sub(r"(?<=[a-z0-9])-(?=[a-z0-9])", " ", out)
@@ -79,6 +81,28 @@ def normalize(text: str) -> str:
     out = re.sub(r"\bp\.m\.", "pm", out)
     out = re.sub(r"[ \t]*\t[ \t]*|[ \t]{2,}", "  ", out)  # keep column gaps: aligned tables
     return re.sub(r"(?<! ) (?! )", " ", out)
+
+
+#: "minus 4", "negative 5", "minus $4": the sign word becomes a minus sign
+_SIGN_WORD = re.compile(r"\b(?:minus|negative)\s+(?=\$?\s*(?:\d|\.\d))")
+#: a minus glued to a currency sign: "-$4/kWh" (a spaced "- $4" is a dash, as "- 4" is)
+_SIGNED_MONEY = re.compile(r"(?<![\w.$])-\$[ \t]*(?=\d|\.\d)")
+
+
+def signs(text: str) -> str:
+    """Keep the sign of a number wherever it is written: "minus 40" -> "-40", "-$4" -> "$-4".
+
+    A minus between two amounts ("$3 - $4") is a range, not a sign, and is left alone.
+    """
+    text = _SIGN_WORD.sub("-", text)
+
+    def money(m: re.Match) -> str:
+        before = text[:m.start()].rstrip()
+        if before and (before[-1].isdigit() or before[-1] == "%"):
+            return m.group(0)  # "$3 - $4": a range
+        return "$-"
+
+    return _SIGNED_MONEY.sub(money, text)
 
 
 def to_float(text: str) -> float:
@@ -139,7 +163,7 @@ _FRACTIONS = re.compile(
     r"(?:a |one )?half)\b(?!\s+(?:to|past|after|before|an? hour|hour)\b)"
     r"(?=\s+(?:full|charged|empty|of\b|the (?:time|battery|batteries|capacity|storage|events|"
     r"pack|charge)\b|my\b|our\b|its\b|in reserve|left|usable|capacity|charge\b|"
-    r"the events|events)|\s*$|\s*[.,;)]|\s+(?:and|but|or)\b)")
+    r"the events|events)|[ \t]*(?:\n|$)|\s*[.,;)]|\s+(?:and|but|or)\b)")
 _FRACTION_PERCENT = {"three quarters": "75", "3 quarters": "75", "quarter": "25",
                      "two thirds": "66.67", "2 thirds": "66.67", "third": "33.33", "half": "50"}
 
@@ -180,7 +204,8 @@ def words_to_numbers(text: str) -> str:
     text = re.sub(r"(?<![\d./])\b([1-9])\s*/\s*([2-9]|10)(?![\d/])"
                   r"(?=\s+(?:of|full|charged|right now|now)\b|\s*[.,;]|\s*$)",  # "2/3 of events"
                   lambda m: _share(m, text), text)
-    return _NUMBER_WORDS.sub(_value, text)
+    text = _NUMBER_WORDS.sub(_value, text)
+    return signs(text)  # "minus forty percent" -> "-40 percent"
 
 
 class TimeMention:

@@ -16,7 +16,7 @@ from typing import Any
 from desim.errors import ParseError
 from desim.llm._doc import Doc
 from desim.llm._fuzzy import repair_spelling
-from desim.llm._guard import accept
+from desim.llm._guard import accept, fits
 from desim.llm._products import ProductMention
 from desim.llm._scope import CORRECTED, apply_corrections, read_estimates
 from desim.llm._structure import read_structure
@@ -26,7 +26,7 @@ from desim.llm.validate import validate_config
 
 __all__ = ["RuleBasedParser", "RULES_VERSION", "MAX_TEXT_CHARS"]
 
-RULES_VERSION = "rules-3"
+RULES_VERSION = "rules-4"
 #: Longest description read, in characters; longer text is refused with a ParseError.
 MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
@@ -170,21 +170,31 @@ class RuleBasedParser:
             return False  # two items of a form: "Car A: Leaf e+ / Car B: Leaf e+"
         return not (between and between[-1] in ("+", "and", "&", ","))
 
+    @staticmethod
+    def _refused_sentences(doc: Doc, field: str, found: list[tuple[Any, int]]) -> set[int]:
+        """Sentences whose only `field` figures are refused: their asset words are no evidence.
+
+        "Solar: -3.5 kW" or "minus two kilowatts of solar" names the asset only to give
+        a value that is refused, so it does not say the household has one.
+        """
+        good = {doc.sentence_of[doc.token_at(p)] for v, p in found if fits(field, v)}
+        return {doc.sentence_of[doc.token_at(p)] for v, p in found if not fits(field, v)} - good
+
     def _solar(self, doc: Doc, q: _Quantities, r: _Reading, absent: set[str]) -> None:
         positive = negative = False
+        current = [(kw, pos) for kw, pos in q.solar_kw if doc.scope_at(pos) is None]
+        refused = self._refused_sentences(doc, "solar_capacity_kw", current)
         for k, (tok, pos) in enumerate(doc.tokens):
             if doc.kind(tok) != "solar" or tok in ("roof", "pack") or \
                     k + 1 < len(doc.tokens) and doc.tokens[k + 1][0] == "ready":
                 continue  # "the roof is solar-ready": no panels
             if doc.negated(k):
                 negative = True
-            elif doc.scope_at(pos) is None:
+            elif doc.scope_at(pos) is None and doc.sentence_of[k] not in refused:
                 positive = True
-        current = [(kw, pos) for kw, pos in q.solar_kw if doc.scope_at(pos) is None]
         if current:
             r.set_first("solar_capacity_kw", current)
-            r.set("has_solar", True)
-        elif positive:
+        if any(fits("solar_capacity_kw", kw) for kw, _ in current) or positive:
             r.set("has_solar", True)
         elif negative or "solar" in absent:
             r.set("has_solar", False)
@@ -198,21 +208,33 @@ class RuleBasedParser:
         generic_pos += list(re.finditer("§kev§", doc.text))  # an EV item of a form
         negated_ev = any(doc.negated(k) for k, (t, _) in enumerate(doc.tokens)
                          if t in ("ev", "evs", "car", "cars", "vehicle", "vehicles"))
+        nouns = r"evs|electric (?:cars|vehicles|trucks)|teslas" + (
+            "" if _GAS.search(doc.text) else r"|cars|vehicles")
+        explicit = re.search(r"(?<![\w.])(-?\d+(?:\.\d+)?|both)\s+(?:of\s+(?:our|my|the)\s+)?"
+                             r"(?:\d+(?:\.\d+)?\s*kwh\s+)?(?:electric\s+|identical\s+)?(?:" +
+                             nouns + r")\b", doc.text)
+        number = (2.0 if explicit.group(1) == "both" else float(explicit.group(1))) \
+            if explicit else 0.0
+        stated = int(number) if number == int(number) and number >= 0 else -1
+        if explicit and stated < 0:  # "minus two electric cars", "1.5 EVs": the count is
+            # refused, and its noun is no evidence of an EV
+            sid = doc.sentence_of[doc.token_at(explicit.start())]
+            generic_pos = [m for m in generic_pos if doc.sentence_of[doc.token_at(m.start())] != sid]
+            r.unsure.add("ev_count")
+            r.warnings.append(f"ev_count: {explicit.group(0)!r} is not a whole, non-negative "
+                              "number; left unset")
         if not own and not generic_pos:
+            if stated < 0:
+                return
             if negated_ev or _GAS.search(doc.text) or "ev" in absent:
                 r.set("has_ev", False)
                 r.set("ev_count", 0)
             return
         r.set("has_ev", True)
-        nouns = r"evs|electric (?:cars|vehicles|trucks)|teslas" + (
-            "" if _GAS.search(doc.text) else r"|cars|vehicles")
-        explicit = re.search(r"(?<![\w.])(\d+|both)\s+(?:of\s+(?:our|my|the)\s+)?"
-                             r"(?:\d+(?:\.\d+)?\s*kwh\s+)?(?:electric\s+|identical\s+)?(?:" +
-                             nouns + r")\b", doc.text)
-        stated = (2 if explicit.group(1) == "both" else int(explicit.group(1))) if explicit else 0
         product_count = sum(p.count for p in own)
         count = stated if 0 < stated < 20 else max(product_count, 1)
-        r.set("ev_count", count, explicit.start() if explicit else None)
+        if stated >= 0:
+            r.set("ev_count", count, explicit.start() if explicit else None)
         collective = bool(_COLLECTIVE.search(doc.text))
         resolved = bool(own) and all(p.product is not None for p in own)
         if resolved and (product_count == count or collective):
