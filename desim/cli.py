@@ -335,6 +335,34 @@ def parse_command(text: str | None, file_path: str | None, parser_name: str, mod
     click.echo(json.dumps(out[0] if text is not None else out, indent=2))
 
 
+@cli.command("evaluate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--parser", "parser_name", type=click.Choice(["rules", "gemini", "hybrid"]),
+              default="rules", show_default=True, help="Which parser reads the texts.")
+@click.option("--model", default=None, help="Gemini model (default: $DESIM_GEMINI_MODEL).")
+@click.option("--base-url", default=None,
+              help="Gemini API base URL (default: $DESIM_GEMINI_BASE_URL).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option("--errors", "show_errors", is_flag=True, help="List every wrong field.")
+def evaluate_command(files: tuple[str, ...], parser_name: str, model: str | None,
+                     base_url: str | None, no_cache: bool, show_errors: bool) -> None:
+    """Field accuracy of a parser on labelled JSON Lines files (overall and per field)."""
+    from desim.llm import get_parser
+    from desim.llm.evaluate import evaluate, format_score, load_labelled
+
+    options = {} if parser_name == "rules" else {"model": model, "base_url": base_url,
+                                                 "cache": not no_cache}
+    parser = get_parser(parser_name, **options)
+    for path in files:
+        rows = load_labelled(path)
+        score = evaluate(parser, rows)
+        click.echo(format_score(score, f"{path} ({parser_name})"))
+        if show_errors:
+            for i, name, expected, got in score.errors:
+                click.echo(f"  row {i}: {name}: expected {expected!r}, got {got!r} | "
+                           f"{rows[i]['text'][:100]}")
+
+
 # -- desim report ------------------------------------------------------------------------
 @cli.command("report")
 @click.argument("run_dir", type=click.Path())

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desim._io import file_mode
 from desim.errors import OutputError
-from desim.llm.config import ProsumerConfig
+from desim.llm.config import PROVENANCES, ProsumerConfig
 from desim.llm.validate import config_from_raw
 
 __all__ = ["ParseCache", "default_cache_dir", "cache_key"]
@@ -56,7 +56,7 @@ class ParseCache:
             raw = json.loads(path.read_text(encoding="utf-8"))
             config = raw["config"]
             provenance = {k: v for k, v in raw.get("provenance", {}).items()
-                          if v in ("stated", "catalog", "profile", "default")}
+                          if v in PROVENANCES}
             warnings = [str(w) for w in raw.get("warnings", [])]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -1,7 +1,8 @@
 """`ProsumerConfig`: what a parser read from one text description.
 
 Every field may be unset (``None``: the text did not settle it). Each set
-field carries a provenance: ``"stated"`` (the text gave it), ``"catalog"``
+field carries a provenance: ``"stated"`` (the text gave it), ``"corrected"``
+(the text gave it as a correction of an earlier number), ``"catalog"``
 (filled from a product name the text gave, only where the catalog allows
 it), ``"profile"`` or ``"default"`` (filled later, when a config becomes a
 fleet row; see `desim.llm.fleet`). Corrections and rejections made while
@@ -27,7 +28,7 @@ __all__ = [
     "EV_PRIORITY_NAMES",
 ]
 
-PROVENANCES = ("stated", "catalog", "profile", "default")
+PROVENANCES = ("stated", "corrected", "catalog", "profile", "default")
 PROFILE_NAMES = ("conservative", "moderate", "aggressive")
 EV_PRIORITY_NAMES = ("low", "medium", "high")
 
@@ -98,10 +99,14 @@ class ProsumerConfig:
     provenance: tuple[tuple[str, str], ...] = field(default=(), kw_only=True,
                                                     converter=lambda p: tuple(sorted(dict(p).items())))
     warnings: tuple[str, ...] = field(default=(), kw_only=True, converter=tuple)
+    #: fields the parser could not settle with confidence (a hybrid parser asks a model)
+    unsure: tuple[str, ...] = field(default=(), kw_only=True,
+                                    converter=lambda u: tuple(sorted(set(u))))
 
     @classmethod
     def build(cls, values: dict[str, Any], provenance: dict[str, str] | None = None,
-              warnings: list[str] | tuple[str, ...] = ()) -> ProsumerConfig:
+              warnings: list[str] | tuple[str, ...] = (),
+              unsure: list[str] | tuple[str, ...] = ()) -> ProsumerConfig:
         """A config from field values; unknown keys are a programming error."""
         unknown = set(values) - set(CONFIG_FIELDS)
         if unknown:
@@ -110,10 +115,11 @@ class ProsumerConfig:
         for k, v in values.items():
             if v is not None:
                 prov.setdefault(k, "stated")
-        return cls(**values, provenance=prov, warnings=tuple(warnings))
+        return cls(**values, provenance=prov, warnings=tuple(warnings),
+                   unsure=tuple(u for u in unsure if u in _KINDS))
 
     def provenance_of(self, name: str) -> str | None:
-        """"stated", "catalog", "profile", "default", or None when the field is unset."""
+        """"stated", "corrected", "catalog", "profile", "default", or None when unset."""
         return dict(self.provenance).get(name)
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,11 +127,11 @@ class ProsumerConfig:
         return {name: getattr(self, name) for name in CONFIG_FIELDS}
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Fields, per-field provenance ("not stated" for unset) and warnings."""
+        """Fields, per-field provenance ("not stated" for unset), warnings, unsure fields."""
         prov = dict(self.provenance)
         return {"config": self.to_dict(),
                 "provenance": {n: prov.get(n, "not stated") for n in CONFIG_FIELDS},
-                "warnings": list(self.warnings)}
+                "warnings": list(self.warnings), "unsure": list(self.unsure)}
 
     def replace(self, values: dict[str, Any] | None = None,
                 provenance: dict[str, str] | None = None,

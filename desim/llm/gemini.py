@@ -105,9 +105,16 @@ Description:
 >>>"""
 
 
-def build_prompt(text: str) -> str:
-    """The prompt sent for one description (version `PROMPT_VERSION`)."""
-    return _PROMPT.replace("{text}", text)
+def build_prompt(text: str, fields: tuple[str, ...] | list[str] | None = None) -> str:
+    """The prompt sent for one description (version `PROMPT_VERSION`).
+
+    With `fields`, the model is asked for those fields only (every other key null).
+    """
+    prompt = _PROMPT
+    if fields:
+        prompt = prompt.replace("Description:\n", "Only these keys are needed: " + ", ".join(fields)
+                                + ". Return null for every other key.\n\nDescription:\n")
+    return prompt.replace("{text}", text)
 
 
 def _blocked_reason(response: Any) -> str | None:
@@ -237,14 +244,17 @@ class GeminiParser:
         return ParseError(f"{where}: request failed: {type(exc).__name__}: {str(exc)[:160]}")
 
     # ------------------------------------------------------------------ parsing
-    def parse(self, text: str) -> ProsumerConfig:
-        """Parse one description with one request (retried by the SDK on 429/5xx)."""
+    def parse(self, text: str, fields: tuple[str, ...] | None = None) -> ProsumerConfig:
+        """Parse one description with one request (retried by the SDK on 429/5xx).
+
+        `fields` limits the question to those fields (the hybrid parser's use).
+        """
         from google.genai import errors
 
         client = self.client()
         try:
-            response = client.models.generate_content(model=self.model, contents=build_prompt(text),
-                                                      config=self._config())
+            response = client.models.generate_content(
+                model=self.model, contents=build_prompt(text, fields), config=self._config())
         except errors.APIError as exc:
             raise self._api_error(exc) from exc
         except OSError as exc:
@@ -255,8 +265,8 @@ class GeminiParser:
             raise
         return self._to_config(response)
 
-    async def parse_async(self, text: str, semaphore: asyncio.Semaphore | None = None
-                          ) -> ProsumerConfig:
+    async def parse_async(self, text: str, semaphore: asyncio.Semaphore | None = None,
+                          fields: tuple[str, ...] | None = None) -> ProsumerConfig:
         """Parse one description with the async client."""
         from google.genai import errors
 
@@ -265,7 +275,7 @@ class GeminiParser:
         async with semaphore:
             try:
                 response = await client.aio.models.generate_content(
-                    model=self.model, contents=build_prompt(text), config=self._config())
+                    model=self.model, contents=build_prompt(text, fields), config=self._config())
             except errors.APIError as exc:
                 raise self._api_error(exc) from exc
             except Exception as exc:
@@ -275,14 +285,17 @@ class GeminiParser:
                 raise
         return self._to_config(response)
 
-    def parse_many(self, texts: list[str]) -> list[ProsumerConfig]:
+    def parse_many(self, texts: list[str], fields: list[tuple[str, ...]] | None = None
+                   ) -> list[ProsumerConfig]:
         """Parse several descriptions concurrently (at most `max_concurrency` in flight)."""
         if not texts:
             return []
+        asked = fields if fields is not None else [None] * len(texts)
 
         async def run() -> list[ProsumerConfig]:
             semaphore = asyncio.Semaphore(self.max_concurrency)
-            return list(await asyncio.gather(*(self.parse_async(t, semaphore) for t in texts)))
+            return list(await asyncio.gather(*(self.parse_async(t, semaphore, f)
+                                               for t, f in zip(texts, asked, strict=True))))
 
         return asyncio.run(run())
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import attrs
+
 from desim.errors import ParseError
 from desim.llm.cache import ParseCache, cache_key
-from desim.llm.config import CONFIG_FIELDS, ProsumerConfig
+from desim.llm.config import ProsumerConfig
 from desim.llm.evaluate import field_matches
 from desim.llm.gemini import GeminiParser
 from desim.llm.rules import RuleBasedParser
@@ -33,10 +35,14 @@ class Parser(Protocol):
 
 
 class HybridParser:
-    """Gemini first; the rule parser fills what the model left empty.
+    """The rule parser first; Gemini only for the fields the rules are unsure of.
 
-    Where both set a field and disagree, the model's value is kept and the
-    disagreement is recorded as a warning.
+    A description whose rule reading is sure of every field costs no request.
+    Otherwise Gemini is asked for the unsure fields only (`ProsumerConfig.unsure`:
+    conflicting candidates, a refused number, an ambiguous product, a
+    percentage or power figure the rules could not place); its answer for
+    those fields replaces the rules' (each change is a warning), every other
+    field keeps the rules' value, and the result is validated again.
     """
 
     name = "hybrid"
@@ -49,28 +55,30 @@ class HybridParser:
         self.prompt_version = f"{self.gemini.prompt_version}+{self.rules.prompt_version}"
 
     def combine(self, model: ProsumerConfig, rules: ProsumerConfig) -> ProsumerConfig:
-        """Merge a model config and a rule config (see class docstring)."""
+        """The rules' config with the model's values for the rules' unsure fields."""
         values: dict[str, Any] = {}
         provenance: dict[str, str] = {}
         warnings: list[str] = []
-        for name in CONFIG_FIELDS:
+        for name in rules.unsure:
             m, r = getattr(model, name), getattr(rules, name)
-            if m is None and r is not None:
-                values[name] = r
-                provenance[name] = rules.provenance_of(name) or "stated"
-                warnings.append(f"{name}: filled by the rule parser ({r!r})")
-            elif m is not None and r is not None and not field_matches(m, r):
-                warnings.append(f"{name}: the model read {m!r}, the rule parser {r!r}; "
-                                "kept the model's")
-        merged = model.replace(values, provenance, warnings + list(rules.warnings))
-        return validate_config(merged)
+            if m is not None and not field_matches(m, r):
+                values[name], provenance[name] = m, "stated"
+                warnings.append(f"{name}: the rules were unsure ({r!r}); the model read {m!r}")
+        merged = rules.replace(values, provenance, warnings + list(model.warnings))
+        return validate_config(attrs.evolve(merged, unsure=()))
 
     def parse(self, text: str) -> ProsumerConfig:
-        return self.combine(self.gemini.parse(text), self.rules.parse(text))
+        return self.parse_many([text])[0]
 
     def parse_many(self, texts: list[str]) -> list[ProsumerConfig]:
-        models = self.gemini.parse_many(texts)
-        return [self.combine(m, self.rules.parse(t)) for m, t in zip(models, texts, strict=True)]
+        out = [self.rules.parse(t) for t in texts]
+        ask = [i for i, config in enumerate(out) if config.unsure]
+        if ask:
+            answers = self.gemini.parse_many([texts[i] for i in ask],
+                                             fields=[out[i].unsure for i in ask])
+            for i, answer in zip(ask, answers, strict=True):
+                out[i] = self.combine(answer, out[i])
+        return out
 
 
 class CachedParser:

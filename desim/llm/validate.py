@@ -204,7 +204,8 @@ def validate_config(config: ProsumerConfig) -> ProsumerConfig:
     _check_consistency(values, warnings)
     prov = dict(config.provenance)
     provenance = {k: prov.get(k, "stated") for k, v in values.items() if v is not None}
-    return ProsumerConfig.build(values, provenance, list(config.warnings) + warnings)
+    return ProsumerConfig.build(values, provenance, list(config.warnings) + warnings,
+                                config.unsure)
 
 
 def config_from_raw(raw: Mapping[str, Any], source: str,

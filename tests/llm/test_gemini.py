@@ -116,13 +116,32 @@ def test_prompt_states_units_and_conventions():
         assert phrase in prompt
 
 
-def test_hybrid_fills_what_the_model_left_empty_and_reports_disagreements(fake_options):
-    fake = FakeGemini(ok({"bess_capacity_kwh": 13.5, "participation_profile": "moderate"}))
-    hybrid = HybridParser(**fake_options(fake))
-    config = hybrid.parse("A cautious home with a Powerwall 2 and 8 kW of solar.")
-    assert config.bess_max_power_kw == 5.0 and config.solar_capacity_kw == 8.0
-    assert config.participation_profile == "moderate"
-    assert any("participation_profile" in w and "conservative" in w for w in config.warnings)
+def test_hybrid_sends_nothing_when_the_rules_are_sure(fake_options):
+    fake = FakeGemini(error(500, "INTERNAL"))
+    config = HybridParser(**fake_options(fake)).parse(
+        "A cautious home with a Powerwall 2 and 8 kW of solar.")
+    assert fake.requests == []
+    assert (config.bess_capacity_kwh, config.participation_profile) == (13.5, "conservative")
+
+
+def test_hybrid_asks_only_for_the_unsure_fields_and_keeps_the_rest(fake_options):
+    fake = FakeGemini(ok({"ev_battery_capacity_kwh": 66.0, "ev_max_charge_power_kw": 7.2,
+                          "bess_capacity_kwh": 99.0, "has_ev": True}))
+    config = HybridParser(**fake_options(fake)).parse("A Chevy Bolt and a 5 kW thing.")
+    prompt = json.dumps(json.loads(fake.requests[0].content)["contents"])
+    assert "Only these keys are needed: ev_battery_capacity_kwh, ev_max_charge_power_kw." in prompt
+    assert (config.ev_battery_capacity_kwh, config.ev_max_charge_power_kw) == (66.0, 7.2)
+    assert config.bess_capacity_kwh is None  # not asked, not taken
+    assert config.unsure == ()
+    assert any("ev_battery_capacity_kwh: the rules were unsure" in w for w in config.warnings)
+
+
+def test_hybrid_batches_only_the_unsure_descriptions(fake_options):
+    fake = FakeGemini(ok({"ev_battery_capacity_kwh": 66.0}))
+    configs = HybridParser(**fake_options(fake)).parse_many(
+        ["A 10 kWh battery.", "A Chevy Bolt.", "6 kW of solar."])
+    assert len(fake.requests) == 1
+    assert [c.ev_battery_capacity_kwh for c in configs] == [None, 66.0, None]
 
 
 def test_cached_result_is_reused_without_the_network(fake_options, tmp_path):

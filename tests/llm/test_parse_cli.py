@@ -133,3 +133,35 @@ def test_parse_needs_exactly_one_of_text_and_file(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["parse"])
     assert exit_info.value.code == 2
+
+
+def test_parse_shows_corrected_and_refused_values(capsys):
+    main(["parse", "Battery 10 kWh, sorry, 12 kWh. Solar -40 kW."])
+    out = json.loads(capsys.readouterr().out)
+    assert out["config"]["bess_capacity_kwh"] == 12.0
+    assert out["provenance"]["bess_capacity_kwh"] == "corrected"
+    assert out["config"]["solar_capacity_kw"] is None
+    assert any("solar_capacity_kw" in w and "-40 kw" in w for w in out["warnings"])
+
+
+def _labelled(tmp_path):
+    path = tmp_path / "set.jsonl"
+    rows = [{"text": "Two Powerwall 2 and 8 kW of solar, no EV", "style": "prose",
+             "expected": {"bess_capacity_kwh": 27.0, "bess_max_power_kw": 10.0, "has_solar": True,
+                          "solar_capacity_kw": 8.0, "has_ev": False, "ev_count": 0}}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_evaluate_reports_overall_and_per_field_accuracy(tmp_path, capsys):
+    main(["evaluate", str(_labelled(tmp_path))])
+    out = capsys.readouterr().out
+    assert "all fields       18/18 = 100.0 %" in out
+    assert "bess_capacity_kwh" in out and "ev_priority" in out
+
+
+def test_evaluate_runs_the_same_set_through_gemini(gemini_env, tmp_path, capsys):
+    with gemini_env("ok") as server:
+        main(["evaluate", "--parser", "gemini", "--no-cache", str(_labelled(tmp_path))])
+    assert "18/18 = 100.0 %" in capsys.readouterr().out
+    assert len(server.paths) == 1
