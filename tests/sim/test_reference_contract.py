@@ -12,12 +12,12 @@ import math
 
 import numpy as np
 import pytest
+from helpers import events, make_fleet, make_inputs, recorded
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from desim.assets import physics
 from desim.sim.reference import rules, run_reference, run_reference_full, settle
-from tests.sim.helpers import events, make_fleet, make_inputs, recorded
 
 EFF = 0.9
 
