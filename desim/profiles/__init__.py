@@ -11,6 +11,12 @@ from desim.profiles.load import (
     LoadModel,
     default_annual_load_kwh,
 )
+from desim.profiles.outdoor import (
+    OUTDOOR_MODELS,
+    california_diurnal_c,
+    csv_outdoor_temperature_c,
+    outdoor_temperature_c,
+)
 from desim.profiles.prices import (
     Tariff,
     TariffPeriod,
@@ -32,6 +38,10 @@ from desim.profiles.timebase import interval_min_of, make_times
 from desim.profiles.weather import SKY_STATES, clearsky_index_markov, split_clearsky_index
 
 __all__ = [
+    "OUTDOOR_MODELS",
+    "california_diurnal_c",
+    "csv_outdoor_temperature_c",
+    "outdoor_temperature_c",
     "CALIFORNIA_ANNUAL_KWH_SIGMA",
     "CALIFORNIA_MEAN_ANNUAL_KWH",
     "CsvLoadProfiles",

@@ -116,7 +116,7 @@ def _fleet(v: Any) -> list[Problem]:
 
 
 def _profiles(v: Any) -> list[Problem]:
-    return [p for name in ("solar", "load", "prices")
+    return [p for name in ("solar", "load", "prices", "outdoor_temperature")
             if isinstance(source := getattr(v, name), s.FileSource)
             for p in _check_path(source.path, f"{name}.{source.kind}",
                                  directory=source.kind.endswith("_dir"))]
@@ -187,6 +187,16 @@ def _scenario(v: Any) -> list[Problem]:
             and fleet.file is None and not fleet.prosumers:
         out.append(Problem("expected [fleet.generate], fleet.file, at least one "
                            "[[fleet.prosumers]] or a [sessions] file, got none", "fleet"))
+    prosumers = fleet.prosumers if fleet is not BAD else BAD
+    if isinstance(prosumers, tuple) and v.profiles is not BAD \
+            and v.profiles.outdoor_temperature is None:
+        hvac = [i for i, p in enumerate(prosumers)
+                if p is not BAD and getattr(p, "hvac", None) not in (None, BAD)]
+        if hvac:
+            out.append(Problem(
+                f"expected an outdoor temperature source (fleet.prosumers[{hvac[0]}] has an "
+                "[hvac] unit): " + s.source_options(s.OUTDOOR_MODELS, ("csv", "weather_file"))
+                + ", got none", "profiles.outdoor_temperature"))
     info, market = v.info, v.market
     if not _ok(info, market) or (info.duration_h is None) == (info.duration_days is None):
         return out

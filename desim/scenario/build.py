@@ -15,7 +15,7 @@ from desim.errors import CatalogError, ParameterError, ScenarioError
 from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
 
 __all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions",
-           "read_fleet_file"]
+           "read_fleet_file", "build_hvac"]
 
 # Preferences a profile word implies when the file leaves a value out
 # (assumption; the same central values the California preset draws around):
@@ -220,3 +220,29 @@ def read_fleet_file(scenario, file: str) -> FleetTable:
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise ScenarioError(f"{scenario.source}: fleet.file: expected a fleet written by "
                             f"desim fleet, got {file!r} ({type(exc).__name__}: {exc})") from exc
+
+
+def build_hvac(scenario, fleet: FleetTable):
+    """The thermal units of the scenario's explicit prosumers (`desim.sim.thermal.HvacTable`).
+
+    Explicit prosumers are the last rows of `fleet` (see `build_fleet`), in file order.
+    """
+    from desim.scenario.schema import HVAC_KINDS
+    from desim.sim.thermal import HvacTable
+
+    specs = scenario.fleet.prosumers
+    base = fleet.n_prosumers - len(specs)
+    rows = [(base + i, p.hvac) for i, p in enumerate(specs) if p.hvac is not None]
+    if not rows:
+        return None
+    return HvacTable(
+        prosumer_index=[i for i, _ in rows],
+        kind=[HVAC_KINDS.index(h.kind) for _, h in rows],
+        resistance_c_per_kw=[h.thermal_resistance_c_per_kw for _, h in rows],
+        capacitance_kwh_per_c=[h.thermal_capacitance_kwh_per_c for _, h in rows],
+        rated_power_kw=[h.rated_power_kw for _, h in rows],
+        cop=[h.cop for _, h in rows],
+        setpoint_c=[h.setpoint_c for _, h in rows],
+        deadband_c=[h.deadband_c for _, h in rows],
+        initial_temperature_c=[h.setpoint_c if h.initial_temperature_c is None
+                               else h.initial_temperature_c for _, h in rows])

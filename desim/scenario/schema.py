@@ -40,6 +40,7 @@ __all__ = [
     "BessSpec",
     "SolarSpec",
     "EvSpec",
+    "HvacSpec",
     "ProfilesSpec",
     "FileSource",
     "MarketSpec",
@@ -55,6 +56,8 @@ __all__ = [
     "PRICE_SOURCES",
     "OUTPUT_FORMATS",
     "EVENT_KINDS",
+    "HVAC_KINDS",
+    "OUTDOOR_MODELS",
     "PREFERENCE_PROFILES",
     "EV_PRIORITIES",
     "EVENT_DIRECTIONS",
@@ -72,12 +75,14 @@ SMART_ORDERS = ("edf", "llf")
 SOLAR_MODELS = ("clearsky", "clearsky_markov")
 LOAD_MODELS = ("california",)
 PRICE_SOURCES = ("pge_e_tou_c", "flat_illustrative", "day_ahead")
+OUTDOOR_MODELS = ("california_summer", "california_heatwave")   # desim.profiles.outdoor
+HVAC_KINDS = ("ac", "heat_pump")                                # desim.sim.thermal
 OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
 # The event log's kinds (desim.sim.log.KINDS; kept equal by hand, the layers import downward).
 EVENT_KINDS = (
-    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "ev_departure", "ev_arrival",
-    "ev_plugged_in", "dispatch_end", "settlement", "price_update", "dispatch_start",
-    "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
+    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "hvac_on", "hvac_off",
+    "ev_departure", "ev_arrival", "ev_plugged_in", "dispatch_end", "settlement", "price_update",
+    "dispatch_start", "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
 ALLOCATIONS = ("pro_rata", "merit")
 BASELINES = ("counterfactual", "caiso_10in10")   # desim.sim.settlement
@@ -279,6 +284,24 @@ class EvSpec:
 
 
 @frozen
+class HvacSpec:
+    """An air conditioner or heat pump on a 1R1C home (``[fleet.prosumers.hvac]``).
+
+    ``C dT/dt = (T_out - T) / R -/+ s cop P`` (cooling / heating); see docs/thermal.md.
+    ``initial_temperature_c`` defaults to the setpoint.
+    """
+
+    kind: str = _f(check=_one_of(HVAC_KINDS))
+    thermal_resistance_c_per_kw: float = _f(check=_positive)
+    thermal_capacitance_kwh_per_c: float = _f(check=_positive)
+    rated_power_kw: float = _f(check=_positive)
+    cop: float = _f(check=_positive)
+    setpoint_c: float = _f(check=_between(5, 40))
+    deadband_c: float = _f(1.0, check=lambda v: None if 0 < v <= 10 else "> 0 and at most 10")
+    initial_temperature_c: float | None = _f(None, check=_between(-40, 60))
+
+
+@frozen
 class ProsumerSpec:
     """One explicit household (``[[fleet.prosumers]]``)."""
 
@@ -289,6 +312,7 @@ class ProsumerSpec:
     bess: BessSpec | None = _f(None)
     solar: SolarSpec | None = _f(None)
     evs: tuple[EvSpec, ...] = _f(())
+    hvac: HvacSpec | None = _f(None)
 
 
 @frozen
@@ -342,6 +366,8 @@ class ProfilesSpec:
                                                                ("csv", "weather_file")))
     load: str | FileSource = _f("california", **_sources(LOAD_MODELS, ("csv_dir",)))
     prices: str | FileSource = _f("pge_e_tou_c", **_sources(PRICE_SOURCES, ("csv",)))
+    outdoor_temperature: str | FileSource | None = _f(
+        None, **_sources(OUTDOOR_MODELS, ("csv", "weather_file")))
 
 
 # --- [market], [control], [sessions], [output]
@@ -490,7 +516,8 @@ class Scenario:
         return self.base_dir / p
 
 
-for _cls in (ScenarioInfo, Site, PreferencesSpec, BessSpec, SolarSpec, EvSpec, ProsumerSpec,
+for _cls in (ScenarioInfo, Site, PreferencesSpec, BessSpec, SolarSpec, EvSpec, HvacSpec,
+             ProsumerSpec,
              GenerateSpec, FleetSpec, FileSource, ProfilesSpec, DispatchEventSpec, MarketSpec,
              ControlSpec, SessionsSpec, OutputSpec, Scenario):
     attrs.resolve_types(_cls)

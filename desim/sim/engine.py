@@ -34,6 +34,7 @@ from desim.sim.market import Market
 from desim.sim.meter import EvMeter
 from desim.sim.policies import Signals
 from desim.sim.state import BessState, EvState
+from desim.sim.thermal import HvacTable, ThermalFleet
 
 __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
 
@@ -69,6 +70,8 @@ class SimInputs:
     baseline: str = "counterfactual"   # settlement baseline (desim.sim.settlement)
     baseline_net_kwh: dict | None = None   # the counterfactual's meter snapshots
     rebound_h: float = 3.0
+    hvac: HvacTable | None = None       # thermal units (desim.sim.thermal)
+    outdoor_c: np.ndarray | None = None    # (n_steps,) outdoor temperature per interval, C
 
     @property
     def horizon_h(self) -> float:
@@ -97,13 +100,16 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.fleet = fleet
         self.ev = EvState.from_table(fleet)
         self.bess = BessState.from_table(fleet)
+        hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
         n = fleet.n_prosumers
         self.log = EventLog(
             fleet.prosumer_id,
             {"ev": fleet.ev_id,
              "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
-             "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv")},
+             "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
+             "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac")},
             kinds=inp.event_kinds)
+        self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
         self.t_h = 0.0
         self.step = -1
         self.dirty = True
@@ -137,7 +143,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         # accounting
         ns = inp.n_steps
         self.series = {k: np.zeros(ns) for k in (
-            "load_kw", "pv_kw", "ev_kw", "bess_kw", "import_kw", "export_kw",
+            "load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "import_kw", "export_kw",
             "price_usd_per_kwh", "target_kw", "delivered_kw")}
         # The meter's per-home running sums, one row per home (they are updated
         # together at every interval: one cache line per home instead of seven).
@@ -187,6 +193,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         """Bring every asset up to time `t1`, handling each asset event on the way."""
         if t1 < self.t_h:
             raise RuntimeError(f"engine time went backwards: {t1} < {self.t_h}")
+        self.thermal.advance(t1, max(self.step, 0))   # independent of the other assets
         if self.dirty and t1 > self.t_h:
             # setpoints are recomputed once per instant, after every process that
             # wakes at this instant has updated the signals
@@ -222,10 +229,14 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if j < len(starts):
             next_boundary = min(next_boundary, float(starts[j]))
         direction = int(inp.events.direction[self.active]) if self.active >= 0 else 0
+        net = self.home_net_kw
+        if self.thermal.n:
+            # a battery following self-consumption sees the thermal units as they run now
+            net = net + self.thermal.home_power_kw(len(net))
         return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, 1e-12), interval_h=inp.interval_h,
                        price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
                        site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
-                       home_net_load_kw=self.home_net_kw)
+                       home_net_load_kw=net)
 
     def _ev_floor(self, t: float, dt_h: float) -> np.ndarray:
         """The guard floor of every EV at `t` (-inf where the guard does not apply)."""

@@ -93,7 +93,8 @@ class EventLog:
 
     def record(self, kind, t_h, prosumer_index=_NO_INDEX, asset_type="", asset_index=_NO_INDEX,
                power_kw=_NAN, energy_kwh=_NAN, soc_percent=_NAN, required_soc_percent=_NAN,
-               shortfall_kwh=_NAN, price_usd_per_mwh=_NAN, cause_id=_NO_INDEX, detail=""):
+               shortfall_kwh=_NAN, price_usd_per_mwh=_NAN, cause_id=_NO_INDEX, detail="",
+               temperature_c=_NAN):
         """Record a batch of rows of one kind; every argument broadcasts against `t_h`.
 
         Returns the ``event_id`` array of the new rows (empty if the kind is not kept).
@@ -123,6 +124,8 @@ class EventLog:
             given.append(("price_usd_per_mwh", price_usd_per_mwh))
         if cause_id is not _NO_INDEX:
             given.append(("cause_id", cause_id))
+        if temperature_c is not _NAN:
+            given.append(("temperature_c", temperature_c))
         n = 1
         for _, a in given:
             if isinstance(a, np.ndarray) and a.ndim:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["KINDS", "ASSET_TYPES", "LOG_COLUMNS", "RAW_COLUMNS", "PARQUET_DICTIONARY",
+__all__ = ["KINDS", "ASSET_TYPES", "ASSET_KEYS", "LOG_COLUMNS", "RAW_COLUMNS", "PARQUET_DICTIONARY",
            "canonical_order", "finished_order", "take_finished", "arrow_schema", "with_details",
            "ArrowLayout"]
 
@@ -21,15 +21,17 @@ __all__ = ["KINDS", "ASSET_TYPES", "LOG_COLUMNS", "RAW_COLUMNS", "PARQUET_DICTIO
 # (in the order a one-process-per-asset simulation would produce them), then
 # market signals, then the setpoints they cause.
 KINDS = (
-    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "ev_departure", "ev_arrival",
-    "ev_plugged_in", "dispatch_end", "settlement", "price_update", "dispatch_start",
-    "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
+    "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "hvac_on", "hvac_off",
+    "ev_departure", "ev_arrival", "ev_plugged_in", "dispatch_end", "settlement", "price_update",
+    "dispatch_start", "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
-ASSET_TYPES = ("", "ev", "bess", "pv", "home", "fleet", "market")
+ASSET_TYPES = ("", "ev", "bess", "pv", "home", "fleet", "market", "hvac")
 ASSET_CODE = {k: i for i, k in enumerate(ASSET_TYPES)}
+#: Asset types with ids of their own (the asset dictionary's blocks, in this order).
+ASSET_KEYS = ("ev", "bess", "pv", "hvac")
 FLOATS = ("power_kw", "energy_kwh", "soc_percent", "required_soc_percent", "shortfall_kwh",
-          "price_usd_per_mwh")
+          "price_usd_per_mwh", "temperature_c")
 LOG_COLUMNS = ("event_id", "t_h", "timestamp", "kind", "prosumer_id", "asset_id", "asset_type",
                *FLOATS, "cause_id", "detail")
 #: Raw chunk columns: (dtype, value of a row that does not give the column).
@@ -132,7 +134,7 @@ class ArrowLayout:
     prosumer_ids : array of str
         Ids by prosumer index.
     asset_ids : dict of str -> array of str
-        Asset ids by asset index for "ev", "bess" and "pv".
+        Asset ids by asset index for each of `ASSET_KEYS`.
     """
 
     def __init__(self, prosumer_ids, asset_ids):
@@ -145,7 +147,7 @@ class ArrowLayout:
         offset = np.full(len(ASSET_TYPES), -1, dtype=np.int64)
         names: list[np.ndarray] = []
         n = 0
-        for key in ("ev", "bess", "pv"):
+        for key in ASSET_KEYS:
             ids = np.asarray(asset_ids.get(key, ()), dtype=object)
             offset[ASSET_CODE[key]] = n
             names.append(ids)

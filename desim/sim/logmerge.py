@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from desim.sim.log import EventLog
-from desim.sim.logformat import ASSET_CODE, ASSET_TYPES, RAW_COLUMNS
+from desim.sim.logformat import ASSET_CODE, ASSET_KEYS, ASSET_TYPES, RAW_COLUMNS
 from desim.sim.logwriter import ParquetLogSink
 
 __all__ = ["merged_windows", "merged_log_ids", "write_merged_log", "WINDOW_ROWS"]
@@ -37,7 +37,7 @@ __all__ = ["merged_windows", "merged_log_ids", "write_merged_log", "WINDOW_ROWS"
 #: Rows taken from the shards for one window (a window holds more only when many
 #: rows share one time).
 WINDOW_ROWS = 1 << 20
-_ASSET_KEYS = ("ev", "bess", "pv")
+_ASSET_KEYS = ASSET_KEYS
 _KIND_BITS = 5
 _TYPE_BITS = 3
 

@@ -197,6 +197,15 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
     else:
         price = profiles.tariff_price_usd_per_kwh(prices, times)
 
+    hvac = outdoor = None
+    if scenario.sessions is None and any(p.hvac is not None for p in scenario.fleet.prosumers):
+        from desim.scenario.build import build_hvac
+        hvac = build_hvac(scenario, fleet)
+        src = scenario.profiles.outdoor_temperature
+        outdoor = profiles.outdoor_temperature_c(
+            src, times, site.latitude, site.longitude,
+            path=None if isinstance(src, str) else _source_path(scenario, src))
+
     control = scenario.control
     return SimInputs(
         fleet=fleet, start=start, interval_h=interval_h, n_steps=n_steps,
@@ -212,7 +221,8 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         prosumer_share=getattr(scenario.market, "prosumer_share", 0.7),
         baseline=scenario.market.baseline, rebound_h=scenario.market.rebound_h,
         dispatch_seed=seeds["dispatch"],
-        event_kinds=tuple(scenario.output.event_kinds) or None)
+        event_kinds=tuple(scenario.output.event_kinds) or None,
+        hvac=hvac, outdoor_c=outdoor)
 
 
 class _NoLoad:

@@ -1,0 +1,169 @@
+"""Closed forms of a 1R1C thermal node with an on/off heat pump, written once.
+
+The home is one thermal node (indoor air and the mass coupled to it):
+
+    C dT/dt = (T_out - T) / R + m * s * cop * P
+
+with `T` the indoor temperature (C), `T_out` the outdoor temperature (C), `R`
+the envelope's thermal resistance (C/kW), `C` its thermal capacitance (kWh/C),
+`P` the unit's rated electric power (kW), `cop` its coefficient of
+performance, `s` the compressor state (0 or 1) and `m` the mode: -1 cooling, +1
+heating. This is the equivalent-thermal-parameter model of the DOE/PNNL
+GridLAB-D residential module reduced to one node, the model OCHRE and CityLearn
+use in their simplest form (Sonderegger, "Dynamic models of house heating based
+on equivalent thermal parameters", 1978).
+
+With `T_out`, `s` and `m` constant over a stretch, the solution is an
+exponential towards the equilibrium ``T_eq = T_out + m s cop P R`` with time
+constant ``tau = R C`` (hours), and a thermostat edge is reached at a time found
+in closed form. Functions take and return plain floats and are compiled by
+numba like `desim.assets.physics.scalar`; the fleet kernel (`desim.sim.thermal`)
+and the seed API (`desim.assets.hvac`) call them, with no other copy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+__all__ = ["COOL", "HEAT", "equilibrium_temperature_c", "temperature_after_c",
+           "time_to_temperature_h", "heat_removed_kwh", "switch_edge_c", "past_edge"]
+
+#: Mode of a unit: cooling pumps heat out of the home, heating into it.
+COOL = -1.0
+HEAT = 1.0
+
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def equilibrium_temperature_c(outdoor_c, mode, on, cop, power_kw, resistance_c_per_kw):
+    """The indoor temperature the node tends to with the compressor held.
+
+    Parameters
+    ----------
+    outdoor_c : float
+        Outdoor temperature, C.
+    mode : float
+        `COOL` (-1) or `HEAT` (+1).
+    on : float
+        Compressor state, 1.0 on or 0.0 off.
+    cop : float
+        Coefficient of performance (thermal kW per electric kW), > 0.
+    power_kw : float
+        Rated electric power, kW.
+    resistance_c_per_kw : float
+        Envelope thermal resistance R, C/kW.
+
+    Returns
+    -------
+    float
+        ``outdoor_c + mode * on * cop * power_kw * R``, C.
+    """
+    return outdoor_c + mode * on * cop * power_kw * resistance_c_per_kw
+
+
+@_jit
+def temperature_after_c(temperature_c, equilibrium_c, duration_h, tau_h):
+    """Indoor temperature after `duration_h` at a constant equilibrium.
+
+    Parameters
+    ----------
+    temperature_c : float
+        Indoor temperature at the start, C.
+    equilibrium_c : float
+        `equilibrium_temperature_c` over the stretch, C.
+    duration_h : float
+        Hours, >= 0.
+    tau_h : float
+        Time constant ``R C``, hours, > 0.
+
+    Returns
+    -------
+    float
+        ``T_eq + (T - T_eq) exp(-duration / tau)``, C.
+    """
+    return equilibrium_c + (temperature_c - equilibrium_c) * math.exp(-duration_h / tau_h)
+
+
+@_jit
+def time_to_temperature_h(temperature_c, equilibrium_c, edge_c, tau_h):
+    """Hours until the indoor temperature reaches `edge_c`, or ``inf``.
+
+    The node moves monotonically from `temperature_c` towards `equilibrium_c`
+    and never reaches it, so the edge is reached only if it lies between the
+    two (an edge equal to the start is reached at once; one equal to the
+    equilibrium never).
+
+    Parameters
+    ----------
+    temperature_c, equilibrium_c, edge_c : float
+        Start, equilibrium and edge temperatures, C.
+    tau_h : float
+        Time constant ``R C``, hours, > 0.
+
+    Returns
+    -------
+    float
+        ``tau ln((T - T_eq) / (edge - T_eq))`` when the edge lies on the way,
+        else ``inf``; hours.
+    """
+    if temperature_c == edge_c:
+        return 0.0
+    if (temperature_c < edge_c < equilibrium_c) or (equilibrium_c < edge_c < temperature_c):
+        return tau_h * math.log((temperature_c - equilibrium_c) / (edge_c - equilibrium_c))
+    return math.inf
+
+
+@_jit
+def heat_removed_kwh(temperature_c, equilibrium_c, outdoor_c, duration_h, tau_h,
+                     resistance_c_per_kw):
+    """Heat that crossed the envelope into the home over a stretch, kWh.
+
+    ``integral of (T_out - T(t)) / R dt`` over `duration_h` with `T(t)` the
+    exponential of `temperature_after_c`: the envelope term of the node's energy
+    balance (positive when the home gains heat from outside).
+
+    Parameters
+    ----------
+    temperature_c, equilibrium_c, outdoor_c : float
+        Indoor temperature at the start, equilibrium, outdoor temperature, C.
+    duration_h, tau_h : float
+        Stretch length and time constant, hours.
+    resistance_c_per_kw : float
+        R, C/kW.
+
+    Returns
+    -------
+    float
+        kWh of heat gained through the envelope.
+    """
+    decay = -math.expm1(-duration_h / tau_h)                  # 1 - exp(-d / tau)
+    mean_gap = (outdoor_c - equilibrium_c) * duration_h \
+        - (temperature_c - equilibrium_c) * tau_h * decay
+    return mean_gap / resistance_c_per_kw
+
+
+@_jit
+def switch_edge_c(mode, on, setpoint_c, deadband_c):
+    """The thermostat edge that switches a unit in state `on` (C).
+
+    Cooling: an idle unit starts at ``setpoint + deadband / 2``, a running one
+    stops at ``setpoint - deadband / 2``; heating the other way round.
+    """
+    half = 0.5 * deadband_c
+    if (mode < 0.0) == (on > 0.0):
+        return setpoint_c - half
+    return setpoint_c + half
+
+
+@_jit
+def past_edge(mode, on, temperature_c, edge_c):
+    """True when a unit in state `on` is at or beyond its switching edge.
+
+    An idle cooler switches on at or above its upper edge, a running one off at
+    or below its lower edge; a heater the other way round.
+    """
+    rising = (mode < 0.0) != (on > 0.0)      # the edge that switches it is above
+    return temperature_c >= edge_c if rising else temperature_c <= edge_c
