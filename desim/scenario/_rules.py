@@ -188,6 +188,13 @@ def _scenario(v: Any) -> list[Problem]:
         out.append(Problem("expected [fleet.generate], fleet.file, at least one "
                            "[[fleet.prosumers]] or a [sessions] file, got none", "fleet"))
     prosumers = fleet.prosumers if fleet is not BAD else BAD
+    if v.site is None and fleet is not BAD and (
+            fleet.generate is not None or fleet.file is not None
+            or (isinstance(prosumers, tuple)
+                and any(p is not BAD and getattr(p, "solar", None) is not None
+                        for p in prosumers))):
+        out.append(Problem("expected a [site] table with latitude and longitude (the fleet "
+                           "may have solar), got none", "site"))
     if isinstance(prosumers, tuple) and v.profiles is not BAD \
             and v.profiles.outdoor_temperature is None:
         hvac = [i for i, p in enumerate(prosumers)

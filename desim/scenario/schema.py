@@ -456,7 +456,7 @@ class Scenario:
     """
 
     info: ScenarioInfo = _f(key="scenario")
-    site: Site = _f()
+    site: Site | None = _f(None)       # needed only where solar needs a place
     fleet: FleetSpec = _f(FleetSpec)
     profiles: ProfilesSpec = _f(ProfilesSpec)
     market: MarketSpec = _f(MarketSpec)

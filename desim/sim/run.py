@@ -9,6 +9,8 @@ measures what the dispatch events really delivered.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 from attrs import define, field
@@ -124,6 +126,11 @@ def _source_path(scenario, source):
     return path
 
 
+#: Where a scenario without [site] (and so without solar) is: only a weather file's
+#: distance check reads it.
+_NO_SITE = SimpleNamespace(latitude=0.0, longitude=0.0, altitude_m=0.0)
+
+
 def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
                  resolved: dict | None = None) -> SimInputs:
     """Resolve a scenario into engine inputs (see module docstring)."""
@@ -155,7 +162,7 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
             home_share=fleet.ev_home_charge_share,
             spread=_schedule_spread(scenario, fleet), start=start)
 
-    site = scenario.site
+    site = scenario.site if scenario.site is not None else _NO_SITE
     solar = scenario.profiles.solar
     derate = True
     if fleet.n_pv == 0:
