@@ -99,8 +99,17 @@ def test_bad_clock_time_is_reported():
 
 
 def test_missing_required_section_is_reported():
-    text = BASE.replace("[site]\nlatitude = 34.05\nlongitude = -118.25\n", "")
-    assert "site: required section missing" in error_of(text)
+    text = BASE.replace("[scenario]", "[scenari0]")
+    assert "scenario: required section missing" in error_of(text)
+
+
+def test_site_is_required_where_the_fleet_may_have_solar():
+    no_site = BASE.replace("[site]\nlatitude = 34.05\nlongitude = -118.25\n", "")
+    assert "site" not in error_of(no_site.replace("target_kw = 500", "target_kw = -5"))
+    with_solar = no_site.replace("[[fleet.prosumers.evs]]",
+                                 "[fleet.prosumers.solar]\ncapacity_kw = 5\n\n"
+                                 "[[fleet.prosumers.evs]]", 1)
+    assert "site: expected a [site] table with latitude and longitude" in error_of(with_solar)
 
 
 def test_missing_required_key_is_reported():

@@ -66,5 +66,5 @@ def test_module_entry_point_reports_errors_without_traceback(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "x.toml: scenario.time_zone: required key missing" in proc.stderr
-    assert "site: required section missing" in proc.stderr
+    assert "x.toml: scenario.start: required key missing" in proc.stderr
     assert "Traceback" not in proc.stderr
