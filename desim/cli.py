@@ -75,6 +75,17 @@ def _summary_table(summary: dict):
          " / ".join(f"{d['shortfall_by_cause'][c]['kwh']:,.1f}"
                     for c in ("infeasible", "congestion", "dispatch")) + " kWh"),
     ]
+    th = summary.get("thermal")
+    if th:
+        rows += [
+            ("thermal units / switches", f"{th['units']} / {th['switches']:,}"),
+            ("thermal units' energy", f"{th['hvac_kwh']:,.1f} kWh"),
+            ("indoor temperature min / max",
+             f"{th['min_temperature_c']:.1f} / {th['max_temperature_c']:.1f} C"),
+            ("degree-hours outside the comfort band",
+             f"{th['degree_hours_outside_band_c_h']:,.2f} C h "
+             f"({th['units_outside_band']} units)"),
+        ]
     for ev in summary["dispatch"]:
         delivered = ev.get("delivered_vs_counterfactual_kw")
         rows.append((f"event {ev['event_id']}: delivered / target",

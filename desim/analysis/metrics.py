@@ -14,7 +14,7 @@ import pandas as pd
 from desim.fleet.table import PROFILE_NAMES
 
 __all__ = ["departures", "departure_metrics", "energy_metrics", "dispatch_metrics",
-           "revenue_metrics", "summarize", "like_day_baseline_kw"]
+           "revenue_metrics", "thermal_metrics", "summarize", "like_day_baseline_kw"]
 
 _MET_KWH = 1e-6
 
@@ -163,13 +163,35 @@ def revenue_metrics(totals: pd.DataFrame, profile_codes: np.ndarray) -> dict:
             if len(pay) else 0.0, "by_profile": by_profile}
 
 
+def thermal_metrics(units: pd.DataFrame) -> dict:
+    """Thermal units of the run: energy, switches, indoor temperatures and comfort.
+
+    `units` is `desim.sim.thermal.ThermalFleet.unit_totals` (one row per unit).
+    Degree-hours beyond the comfort band integrate, exactly from the closed
+    forms, how far the indoor temperature is above ``setpoint + deadband / 2``
+    while cooling or below ``setpoint - deadband / 2`` while heating (C h).
+    """
+    beyond = units["degree_hours_beyond_c_h"].to_numpy()
+    return {
+        "units": len(units),
+        "by_kind": {str(k): int(v) for k, v in units["kind"].value_counts().sort_index().items()},
+        "hvac_kwh": float(units["energy_kwh"].sum()),
+        "switches": int(units["switches"].sum()),
+        "min_temperature_c": float(units["min_temperature_c"].min()),
+        "max_temperature_c": float(units["max_temperature_c"].max()),
+        "degree_hours_outside_band_c_h": float(beyond.sum()),
+        "units_outside_band": int((beyond > 0.0).sum()),
+        "max_degree_hours_per_unit_c_h": float(beyond.max()),
+    }
+
+
 def summarize(run, log: pd.DataFrame | None = None) -> dict:
     """The run's summary (what `summary.json` holds)."""
     res, inp = run.result, run.inputs
     if log is None:
         log = res.log.to_pandas(res.start)
     cf = run.counterfactual.series if run.counterfactual is not None else None
-    return {
+    out = {
         "fleet": {"prosumers": run.fleet.n_prosumers, "evs": run.fleet.n_evs,
                   "batteries": run.fleet.n_bess, "pv_systems": run.fleet.n_pv},
         "horizon_h": inp.horizon_h, "interval_h": inp.interval_h,
@@ -181,3 +203,7 @@ def summarize(run, log: pd.DataFrame | None = None) -> dict:
         "revenue": revenue_metrics(res.totals, run.fleet.profile),
         "log_rows": int(res.log.n_rows),
     }
+    units = getattr(res, "thermal", None)
+    if units is not None and len(units):
+        out["thermal"] = thermal_metrics(units)
+    return out

@@ -89,6 +89,7 @@ class SimResult:
     settlements: pd.DataFrame
     ev: EvState
     bess: BessState
+    thermal: pd.DataFrame | None = None   # one row per thermal unit (ThermalFleet.unit_totals)
 
 
 class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
@@ -449,7 +450,9 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             "target_kwh", "baseline", "settled_kwh", "delivered_vs_counterfactual_kwh",
             "baseline_error_kwh", "rebound_kwh", "shortfall_kwh", "n_participants",
             "payments_usd", "aggregator_revenue_usd", "aggregator_profit_usd"])
-        return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess)
+        thermal = self.thermal.unit_totals(self.fleet.prosumer_id) if self.thermal.n else None
+        return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess,
+                         thermal)
 
 
 def _suffixed(ids: np.ndarray, suffix: str) -> np.ndarray:

@@ -28,16 +28,22 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import pandas as pd
 from attrs import define, field
 
 from desim.assets.physics import thermal as th
 
-__all__ = ["HvacTable", "ThermalFleet", "HVAC_KINDS", "advance_units"]
+__all__ = ["HvacTable", "ThermalFleet", "HVAC_KINDS", "STATS_COLUMNS", "advance_units"]
 
 #: Unit kinds: an air conditioner only cools; a heat pump heats or cools.
 HVAC_KINDS = ("ac", "heat_pump")
 
 _jit = numba.njit(cache=True, nogil=True)
+
+#: Per-unit figures the kernel accumulates (`ThermalFleet.stats`): switches logged,
+#: degree-hours beyond the comfort edge (C h), lowest and highest indoor temperature (C).
+STATS_COLUMNS = ("switches", "degree_hours_beyond_c_h", "min_temperature_c",
+                 "max_temperature_c")
 
 
 def _f64(v) -> np.ndarray:
@@ -90,13 +96,17 @@ class HvacTable:
 
 @_jit
 def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, setpoint,
-                  deadband, home, home_kwh, unit_kwh, ev_unit, ev_t, ev_on, ev_temp):
+                  deadband, home, home_kwh, unit_kwh, stats, ev_unit, ev_t, ev_on, ev_temp):
     """Move units ``start..`` from `t0` to `t1` at outdoor temperature `outdoor_c`.
 
     Each unit goes through its switches in time order (at the exact closed-form
     times; a switch exactly at `t1` belongs to this stretch); its electric
-    energy is added to ``home_kwh[home[i]]`` and ``unit_kwh[i]``. Switches go to the `ev_*` buffers.
-    A unit whose switches do not fit in the buffers is left untouched.
+    energy is added to ``home_kwh[home[i]]`` and ``unit_kwh[i]``, and its comfort
+    figures to ``stats[i]`` (columns `STATS_COLUMNS`: switches, degree-hours
+    beyond the comfort edge, lowest and highest temperature; the temperature is
+    monotone between switches, so its extremes are at switches and stretch ends).
+    Switches go to the `ev_*` buffers. A unit whose switches do not fit in the
+    buffers is left untouched.
 
     Returns ``(next unit, number of switches)``: the next unit equals the number
     of units unless the buffers filled up (call again from it).
@@ -109,12 +119,17 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         s = on[i]
         energy = 0.0
         first = n_ev
+        comfort = th.comfort_edge_c(mode[i], setpoint[i], deadband[i])
+        sign = -mode[i]
+        beyond = 0.0
+        lo = stats[i, 2]
+        hi = stats[i, 3]
         while True:
             edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
+            eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
             if th.past_edge(mode[i], s, T, edge):
                 dt = 0.0                 # switches at once, at the temperature it has
             else:
-                eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
                 dt = th.time_to_temperature_h(T, eq, edge, tau[i])
             if t + dt > t1:
                 break
@@ -123,7 +138,10 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
             energy += s * power[i] * dt
             t = t + dt
             if dt > 0.0:
+                beyond += th.degree_hours_beyond(T, eq, comfort, dt, tau[i], sign)
                 T = edge                 # reached the edge on its way
+                lo = min(lo, T)
+                hi = max(hi, T)
             s = 1.0 - s
             ev_unit[n_ev] = i
             ev_t[n_ev] = t
@@ -131,11 +149,17 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
             ev_temp[n_ev] = T
             n_ev += 1
         eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
-        temp[i] = th.temperature_after_c(T, eq, t1 - t, tau[i])
+        beyond += th.degree_hours_beyond(T, eq, comfort, t1 - t, tau[i], sign)
+        T = th.temperature_after_c(T, eq, t1 - t, tau[i])
+        temp[i] = T
         energy += s * power[i] * (t1 - t)
         on[i] = s
         home_kwh[home[i]] += energy
         unit_kwh[i] += energy
+        stats[i, 0] += n_ev - first
+        stats[i, 1] += beyond
+        stats[i, 2] = min(lo, T)
+        stats[i, 3] = max(hi, T)
     return temp.size, n_ev
 
 
@@ -168,6 +192,8 @@ class ThermalFleet:
         self.home = table.prosumer_index
         self.interval_kwh = np.zeros(n_homes)       # electric energy this interval, per home
         self.energy_kwh = np.zeros(self.n)           # electric energy over the run, per unit
+        self.stats = np.zeros((self.n, len(STATS_COLUMNS)))   # see STATS_COLUMNS
+        self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
         cap = max(64, 4 * self.n)
         self._buf = (np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(cap), np.zeros(cap))
@@ -187,6 +213,7 @@ class ThermalFleet:
         stop = np.flatnonzero((mode != self.mode) & (self.on > 0))
         if stop.size:
             self.on[stop] = 0.0
+            self.stats[stop, 0] += 1
             self.log.record("hvac_off", self.t_h, self.home[stop], "hvac", stop,
                             power_kw=0.0, temperature_c=self.temperature_c[stop],
                             detail=self._mode_change)
@@ -206,7 +233,7 @@ class ThermalFleet:
                 start, self.t_h, t1, float(self.outdoor_c[k]), self.temperature_c, self.on,
                 self.mode, self.tau_h, tb.resistance_c_per_kw, tb.cop, tb.rated_power_kw,
                 tb.setpoint_c, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
-                unit, t, on, temp)
+                self.stats, unit, t, on, temp)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
                 self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)
@@ -223,6 +250,17 @@ class ThermalFleet:
                                 power_kw=np.where(on[mask] > 0, self.table.rated_power_kw[u],
                                                   0.0),
                                 temperature_c=temp[mask])
+
+    def unit_totals(self, prosumer_id) -> pd.DataFrame:
+        """One row per unit: its home, kind, electric energy (kWh) and `STATS_COLUMNS`."""
+        ids = np.asarray(prosumer_id, dtype=object)[self.home]
+        out = pd.DataFrame({"prosumer_id": ids,
+                            "kind": np.asarray(HVAC_KINDS, dtype=object)[self.table.kind],
+                            "energy_kwh": self.energy_kwh})
+        for j, name in enumerate(STATS_COLUMNS):
+            out[name] = self.stats[:, j]
+        out["switches"] = out["switches"].astype(np.int64)
+        return out
 
     def take_interval_kwh(self) -> np.ndarray:
         """The interval's electric energy per home (kWh), reset for the next one."""

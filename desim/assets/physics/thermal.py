@@ -28,7 +28,8 @@ import math
 import numba
 
 __all__ = ["COOL", "HEAT", "equilibrium_temperature_c", "temperature_after_c",
-           "time_to_temperature_h", "heat_removed_kwh", "switch_edge_c", "past_edge"]
+           "time_to_temperature_h", "heat_removed_kwh", "degree_hours_beyond", "comfort_edge_c",
+           "switch_edge_c", "past_edge"]
 
 #: Mode of a unit: cooling pumps heat out of the home, heating into it.
 COOL = -1.0
@@ -143,6 +144,67 @@ def heat_removed_kwh(temperature_c, equilibrium_c, outdoor_c, duration_h, tau_h,
     mean_gap = (outdoor_c - equilibrium_c) * duration_h \
         - (temperature_c - equilibrium_c) * tau_h * decay
     return mean_gap / resistance_c_per_kw
+
+
+@_jit
+def _beyond_integral(start_c, equilibrium_c, edge_c, duration_h, tau_h, sign):
+    """``integral of sign * (T(t) - edge) dt`` over `duration_h` from `start_c`."""
+    decay = -math.expm1(-duration_h / tau_h)                  # 1 - exp(-d / tau)
+    return sign * ((equilibrium_c - edge_c) * duration_h
+                   + (start_c - equilibrium_c) * tau_h * decay)
+
+
+@_jit
+def degree_hours_beyond(temperature_c, equilibrium_c, edge_c, duration_h, tau_h, sign):
+    """Degree-hours the indoor temperature spends beyond `edge_c` over a stretch, C h.
+
+    ``integral of max(sign * (T(t) - edge), 0) dt`` over `duration_h`, with
+    `T(t)` the exponential of `temperature_after_c`. `T` is monotone over the
+    stretch, so the part beyond the edge is one sub-interval: all of it, none,
+    or the time before or after the crossing of `time_to_temperature_h`.
+
+    Parameters
+    ----------
+    temperature_c, equilibrium_c, edge_c : float
+        Indoor temperature at the start, equilibrium, comfort edge, C.
+    duration_h : float
+        Stretch length, hours, >= 0.
+    tau_h : float
+        Time constant ``R C``, hours, > 0.
+    sign : float
+        +1 counts the time above the edge (cooling), -1 below it (heating).
+
+    Returns
+    -------
+    float
+        Degree-hours beyond the edge, C h, >= 0.
+    """
+    if duration_h <= 0.0:
+        return 0.0
+    start_gap = sign * (temperature_c - edge_c)      # > 0: beyond the edge now
+    end_gap = sign * (equilibrium_c - edge_c)        # > 0: heading beyond it
+    if start_gap >= 0.0 and end_gap >= 0.0:
+        out = _beyond_integral(temperature_c, equilibrium_c, edge_c, duration_h, tau_h, sign)
+    elif start_gap > 0.0:                            # beyond until it crosses back
+        cross = time_to_temperature_h(temperature_c, equilibrium_c, edge_c, tau_h)
+        out = _beyond_integral(temperature_c, equilibrium_c, edge_c,
+                               min(cross, duration_h), tau_h, sign)
+    elif end_gap > 0.0:                              # inside until it crosses out
+        cross = time_to_temperature_h(temperature_c, equilibrium_c, edge_c, tau_h)
+        if cross >= duration_h:
+            return 0.0
+        out = _beyond_integral(edge_c, equilibrium_c, edge_c, duration_h - cross, tau_h, sign)
+    else:
+        return 0.0
+    return max(out, 0.0)
+
+
+@_jit
+def comfort_edge_c(mode, setpoint_c, deadband_c):
+    """The edge of the comfort band (C): ``setpoint + deadband / 2`` when cooling,
+    ``setpoint - deadband / 2`` when heating; the home is uncomfortable beyond it
+    (above when cooling, below when heating: ``sign = -mode``)."""
+    return setpoint_c - mode * 0.5 * deadband_c
 
 
 @_jit
