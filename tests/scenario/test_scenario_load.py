@@ -19,7 +19,8 @@ FILES = sorted(SCENARIOS.glob("*.toml"))
 
 def test_the_expected_examples_are_shipped():
     names = {p.stem for p in FILES}
-    assert {"one_home_day", "evening_peak", "ev_departure_stress", "session_replay"} <= names
+    assert {"one_home_day", "evening_peak", "ev_departure_stress", "session_replay",
+            "heatwave_sacramento"} <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
