@@ -16,6 +16,8 @@ Everything is measured in one process on the benchmark scenario
   simulated day at the start and at the end of the year.
 - ``million``: 1,000,000 prosumers for one day (log streamed to Parquet).
 - ``sharded``: 1,000,000 prosumers for a week as shards (`run_sharded`), ``--full`` only.
+- ``thermal``: a summer month of 10,000 homes with and without an air conditioner in
+  every home, and the ratio of the two times (`desim.bench.thermal`).
 
 Targets (DESIGN.md, "Figures the project holds itself to") are in `TARGETS`.
 """
@@ -41,6 +43,7 @@ from desim.bench.machine import (
 from desim.bench.scenario import bench_inputs
 from desim.bench.seed import run_seed_benchmark
 from desim.bench.sharded import run_sharded_section
+from desim.bench.thermal import run_thermal_section
 from desim.sim.engine import Engine, SimInputs
 from desim.sim.logwriter import ParquetLogSink
 from desim.sim.state import state_nbytes
@@ -59,21 +62,22 @@ TARGETS = {
     "state_bytes_per_prosumer": 1024.0,
     "log_share": 0.20,
     "energy_rel_tol": 0.01,
+    "thermal_month_ratio": 2.0,     # a month of 10,000 AC homes vs the same month without
 }
 
 #: Sizes per mode: (prosumers, days) for each section.
 MODES = {
     "quick": {"fleet_sizes": (10_000,), "comparison": (300, 1), "scaling": ((1_000, 1),
               (10_000, 1)), "year": (1_000, 14), "million": (50_000, 1), "sharded": None,
-              "repeats": 1, "seed_calls": 2_000, "seed_fleet": 2_000},
+              "repeats": 1, "seed_calls": 2_000, "seed_fleet": 2_000, "thermal": (1_000, 3)},
     "default": {"fleet_sizes": (100_000, 1_000_000), "comparison": (10_000, 3),
                 "scaling": ((1_000, 1), (10_000, 1), (100_000, 1)), "year": (10_000, 365),
                 "million": (1_000_000, 1), "sharded": None, "repeats": 3,
-                "seed_calls": 20_000, "seed_fleet": 20_000},
+                "seed_calls": 20_000, "seed_fleet": 20_000, "thermal": (10_000, 30)},
     "full": {"fleet_sizes": (100_000, 1_000_000), "comparison": (10_000, 7),
              "scaling": ((1_000, 7), (10_000, 7), (100_000, 7)), "year": (10_000, 365),
              "million": (1_000_000, 1), "sharded": (1_000_000, 7, 10), "repeats": 3,
-             "seed_calls": 20_000, "seed_fleet": 20_000},
+             "seed_calls": 20_000, "seed_fleet": 20_000, "thermal": (10_000, 30)},
 }
 
 #: Compared fleets at least this large give ratios that measure the design (below it
@@ -310,6 +314,11 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None) ->
             report["sharded"] = run_sharded_section(n, days, shards, seed, tmp)
         else:
             report["sharded"] = None
+
+        n, days = cfg["thermal"]
+        say(f"thermal: {n:,} prosumers x {days} days, with and without air conditioners")
+        gc.collect()
+        report["thermal"] = run_thermal_section(n, days, seed, rep, run_engine, best_of, tmp)
     report["load_average_end"] = load_average()
     report["python_reference_ms_end"] = python_reference_ms()
     report["checks"] = _checks(report)
@@ -340,7 +349,7 @@ def _checks(report: dict) -> dict:
     def under(measured, key, applies=True):
         return row(measured, TARGETS[key], measured <= TARGETS[key], applies)
 
-    return {
+    out = {
         "seed_call_us": under(seed_call, "seed_call_us"),
         "fleet_object_us": under(fleet_obj, "fleet_object_us"),
         "simpy_baseline_us": under(c["simpy_us_per_prosumer_step"], "simpy_baseline_us"),
@@ -357,3 +366,9 @@ def _checks(report: dict) -> dict:
         "log_share": row(year["log_share"], TARGETS["log_share"],
                          year["log_share"] < TARGETS["log_share"], full_year),
     }
+    th = report.get("thermal")
+    if th and report["mode"] != "quick":      # quick mode's small month has no target
+        out["thermal_month_ratio"] = row(th["ratio"], TARGETS["thermal_month_ratio"],
+                                         th["ratio"] <= TARGETS["thermal_month_ratio"],
+                                         th["n_prosumers"] >= 10_000 and th["days"] >= 30)
+    return out

@@ -104,6 +104,15 @@ def report_tables(report: dict) -> list:
                     f"run {s['run_s']:.3g} s (with inputs); merged log streamed "
                     f"{s['merge_write_s']:.3g} s (merge {s['merge_s']:.3g} s, writer thread "
                     f"busy {s['writer_busy_s']:.3g} s); peak RSS {s['peak_rss_mb']:.0f} MB")
+    th = report.get("thermal")
+    if th:
+        res.add_row("thermal: without / with AC", f"{th['n_prosumers']:,} x {th['days']} d",
+                    f"{th['without']['total_s']:.3g} / {th['with_units']['total_s']:.3g}",
+                    f"ratio {th['ratio']:.2f}",
+                    f"{th['units']:,} air conditioners, california_summer from "
+                    f"{th['start']}; log rows {th['without']['log_rows']:,} / "
+                    f"{th['with_units']['log_rows']:,}; ratio of the run alone "
+                    f"{th['run_ratio']:.2f}, of its thread's CPU time {th['cpu_ratio']:.2f}")
     tgt = Table(title="targets")
     for col in ("target", "measured", "goal", "met"):
         tgt.add_column(col, justify="left" if col == "target" else "right")

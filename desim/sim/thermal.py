@@ -38,7 +38,11 @@ __all__ = ["HvacTable", "ThermalFleet", "HVAC_KINDS", "STATS_COLUMNS", "advance_
 #: Unit kinds: an air conditioner only cools; a heat pump heats or cools.
 HVAC_KINDS = ("ac", "heat_pump")
 
-_jit = numba.njit(cache=True, nogil=True)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+#: An end temperature this far short of the switching edge (C) means no switch in
+#: the stretch; closer, the exact crossing time decides (see `advance_units`).
+_EDGE_MARGIN_C = 1e-9
 
 #: Per-unit figures the kernel accumulates (`ThermalFleet.stats`): switches logged,
 #: degree-hours beyond the comfort edge (C h), lowest and highest indoor temperature (C).
@@ -127,9 +131,16 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         while True:
             edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
             eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
+            end = th.temperature_after_c(T, eq, t1 - t, tau[i])
             if th.past_edge(mode[i], s, T, edge):
                 dt = 0.0                 # switches at once, at the temperature it has
             else:
+                # Hot path: most stretches hold no switch. T is monotone, so an end
+                # clearly short of the edge settles it without the logarithm; near
+                # the edge the exact crossing time decides.
+                rising = (mode[i] < 0.0) != (s > 0.0)
+                if (edge - end if rising else end - edge) > _EDGE_MARGIN_C:
+                    break
                 dt = th.time_to_temperature_h(T, eq, edge, tau[i])
             if t + dt > t1:
                 break
@@ -138,7 +149,8 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
             energy += s * power[i] * dt
             t = t + dt
             if dt > 0.0:
-                beyond += th.degree_hours_beyond(T, eq, comfort, dt, tau[i], sign)
+                if sign * (T - comfort) > 0.0 or sign * (edge - comfort) > 0.0:
+                    beyond += th.degree_hours_beyond(T, eq, comfort, dt, tau[i], sign)
                 T = edge                 # reached the edge on its way
                 lo = min(lo, T)
                 hi = max(hi, T)
@@ -148,9 +160,10 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
             ev_on[n_ev] = s
             ev_temp[n_ev] = T
             n_ev += 1
-        eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
-        beyond += th.degree_hours_beyond(T, eq, comfort, t1 - t, tau[i], sign)
-        T = th.temperature_after_c(T, eq, t1 - t, tau[i])
+        # the rest of the stretch, at the state it broke with (`eq`, `end` are its)
+        if sign * (T - comfort) > 0.0 or sign * (end - comfort) > 0.0:
+            beyond += th.degree_hours_beyond(T, eq, comfort, t1 - t, tau[i], sign)
+        T = end
         temp[i] = T
         energy += s * power[i] * (t1 - t)
         on[i] = s
@@ -195,6 +208,7 @@ class ThermalFleet:
         self.stats = np.zeros((self.n, len(STATS_COLUMNS)))   # see STATS_COLUMNS
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
+        self._started = False
         cap = max(64, 4 * self.n)
         self._buf = (np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(cap), np.zeros(cap))
 
@@ -202,11 +216,13 @@ class ThermalFleet:
         """Electric power of each home's units now, kW."""
         return np.bincount(self.home, self.on * self.table.rated_power_kw, minlength=n_homes)
 
-    def _set_interval(self, k: int) -> None:
-        """Modes for interval `k`: a heat pump heats below its setpoint, cools otherwise."""
+    def _set_interval(self, k: int) -> bool:
+        """Modes for interval `k`: a heat pump heats below its setpoint, cools otherwise.
+
+        Returns whether any unit's mode changed."""
         self._interval = k
         if not self.heat_pump.any():
-            return
+            return False
         outdoor = self.outdoor_c[k]
         mode = np.where(self.heat_pump & (outdoor < self.table.setpoint_c), th.HEAT, th.COOL)
         stop = np.flatnonzero((mode != self.mode) & (self.on > 0))
@@ -216,14 +232,21 @@ class ThermalFleet:
             self.log.record("hvac_off", self.t_h, self.home[stop], "hvac", stop,
                             power_kw=0.0, temperature_c=self.temperature_c[stop],
                             detail="mode_change")
+        changed = bool((mode != self.mode).any())
         self.mode = mode
+        return changed
 
     def advance(self, t1: float, k: int) -> None:
         """Bring every unit to `t1` through interval `k` (the outdoor temperature's row)."""
         if not self.n or t1 < self.t_h:
             return
-        if k != self._interval:
-            self._set_interval(k)
+        changed = self._set_interval(k) if k != self._interval else False
+        if t1 == self.t_h and self._started and not changed:
+            # no time passes and no edge moved: every unit is short of its edge
+            # (a switch at the end of a stretch was taken in it; one left on the edge
+            # by round-off switches at the start of the next stretch, at this time)
+            return
+        self._started = True
         tb = self.table
         unit, t, on, temp = self._buf
         start = 0

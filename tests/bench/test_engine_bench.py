@@ -17,7 +17,7 @@ def quick_report():
 
 def test_quick_report_has_every_section_and_check(quick_report):
     for key in ("machine", "targets", "fleet_generation", "seed_api", "comparison", "scaling",
-                "year", "million", "sharded", "checks"):
+                "year", "million", "sharded", "thermal", "checks"):
         assert key in quick_report
     assert {"cpu_model", "nproc", "memory_gb"} <= set(quick_report["machine"])
     assert {"seed_call_us", "fleet_object_us", "simpy_baseline_us", "loop_baseline_us",
@@ -28,6 +28,24 @@ def test_quick_report_has_every_section_and_check(quick_report):
     assert quick_report["checks"]["speedup_vs_loop"]["met"] is None
     assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
     json.loads(json.dumps(quick_report, default=float))
+
+
+def test_quick_report_times_the_thermal_month_without_a_target(quick_report):
+    th = quick_report["thermal"]
+    assert th["units"] == th["n_prosumers"] > 0
+    assert th["with_units"]["log_rows"] > th["without"]["log_rows"]
+    assert th["ratio"] > 0 and "thermal_month_ratio" not in quick_report["checks"]
+
+
+def test_bench_air_conditioners_hold_their_band_on_the_design_day():
+    from desim.bench.thermal import DESIGN_OUTDOOR_C, bench_hvac_table
+
+    t = bench_hvac_table(2_000, np.random.SeedSequence(5))
+    lower = t.setpoint_c - t.deadband_c / 2
+    assert np.all(t.cop * t.rated_power_kw * t.resistance_c_per_kw > DESIGN_OUTDOOR_C - lower)
+    assert np.all(np.abs(t.initial_temperature_c - t.setpoint_c) <= t.deadband_c / 2)
+    assert 1.5 <= t.resistance_c_per_kw.min() and t.resistance_c_per_kw.max() <= 3.5
+    assert 1.0 < np.median(t.rated_power_kw) < 4.0
 
 
 def test_quick_report_energy_totals_agree_within_one_percent(quick_report):
