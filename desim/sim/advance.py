@@ -13,6 +13,7 @@ import numpy as np
 
 from desim.assets import physics
 from desim.sim import guard, kernels
+from desim.sim import tolerances as tol
 
 __all__ = ["FleetAdvance"]
 
@@ -151,7 +152,7 @@ class FleetAdvance:
         """Guard floor (>= 0) of EVs `idx` plugging in at their own times `t_h`, until
         the next boundary (an uncoupled run: no site limit, no event in progress)."""
         ev = self.ev
-        next_boundary = (np.floor(t_h / self.inp.interval_h + 1e-9) + 1) * self.inp.interval_h
+        next_boundary = (np.floor(t_h / self.inp.interval_h + tol.BOUNDARY_TOL) + 1) * self.inp.interval_h
         f = guard.floor_kw(ev.needed_kwh_at(idx), ev.departure_h[idx] - t_h, next_boundary - t_h,
                            ev.max_charge_kw[idx], ev.max_charge_kw[idx],
                            ev.charge_efficiency[idx], 0.0)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from desim.sim.tolerances import LIMIT_TOL_KW, MET_TOL_KWH, STOP_TOL_H
+
 __all__ = ["FEASIBLE", "INFEASIBLE", "CONGESTION", "CAUSE_NAMES", "MET_TOL_KWH",
            "LIMIT_TOL_KW", "STOP_TOL_H", "admit", "floor_kw", "recharge_kw"]
 
 FEASIBLE, INFEASIBLE, CONGESTION = 0, 1, 2
 CAUSE_NAMES = ("feasible_at_plugin", "infeasible_at_plugin", "congestion_at_plugin")
-MET_TOL_KWH = 1e-6      # a need below this (stored kWh) counts as met
-LIMIT_TOL_KW = 1e-9     # a total within this of the site limit counts as within it
-STOP_TOL_H = 1e-9       # a target or V2G-floor stop this close to departure is not its own event
+# the tolerances the guard uses (units and meaning in desim.sim.tolerances)
 
 
 def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw,
