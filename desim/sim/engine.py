@@ -69,6 +69,7 @@ class SimInputs:
     baseline: str = "counterfactual"   # settlement baseline (desim.sim.settlement)
     baseline_net_kwh: dict | None = None   # the counterfactual's meter snapshots
     rebound_h: float = 3.0
+    event_id_base: int = 0             # event id of the first log row (a shard's id base)
 
     @property
     def horizon_h(self) -> float:
@@ -103,7 +104,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             {"ev": fleet.ev_id,
              "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
              "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv")},
-            kinds=inp.event_kinds)
+            kinds=inp.event_kinds, first_event_id=inp.event_id_base)
         self.t_h = 0.0
         self.step = -1
         self.dirty = True
