@@ -180,6 +180,20 @@ def _output(v: Any) -> list[Problem]:
     return out
 
 
+def _run(v: Any) -> list[Problem]:
+    out = []
+    if v.workers not in (None, BAD) and v.scheduler not in (None, BAD):
+        out.append(Problem("expected at most one of workers and scheduler, got both",
+                           "workers", also="scheduler"))
+    for key in ("workers", "scheduler"):
+        value = getattr(v, key)
+        if value not in (None, BAD) and v.shards is not BAD and (v.shards or 1) < 2:
+            out.append(Problem(f"expected shards greater than 1 with {key} (one shard runs "
+                               f"in this process), got shards = {v.shards or 'not given'}",
+                               key, also="shards"))
+    return out
+
+
 def _scenario(v: Any) -> list[Problem]:
     out = []
     fleet = v.fleet
@@ -246,5 +260,6 @@ RULES: dict[type, Callable[[Any], list[Problem]]] = {
     s.MarketSpec: _market,
     s.SessionsSpec: _sessions,
     s.OutputSpec: _output,
+    s.RunSpec: _run,
     s.Scenario: _scenario,
 }

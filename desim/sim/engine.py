@@ -74,6 +74,7 @@ class SimInputs:
     rebound_h: float = 3.0
     hvac: HvacTable | None = None       # thermal units (desim.sim.thermal)
     outdoor_c: np.ndarray | None = None    # (n_steps,) outdoor temperature per interval, C
+    event_id_base: int = 0             # event id of the first log row (a shard's id base)
 
     @property
     def horizon_h(self) -> float:
@@ -121,7 +122,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
              "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
              "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
              "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac")},
-            kinds=inp.event_kinds)
+            kinds=inp.event_kinds, first_event_id=inp.event_id_base)
         self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
         self.t_h = 0.0
         self.step = -1
