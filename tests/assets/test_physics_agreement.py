@@ -60,6 +60,8 @@ def test_scalar_and_array_forms_are_equal_bit_for_bit(seed, n):
         (scalar.energy_needed_kwh, physics.energy_needed_kwh, (soc, hi, cap)),
         (scalar.laxity_h, physics.laxity_h, (dt, soc, hi, cap, de * 7, ce)),
         (scalar.pv_power_kw, physics.pv_power_kw, (cap, p / 6, ce)),
+        (scalar.guard_floor_kw, physics.guard_floor_kw,
+         (cap * (hi - soc), dt * 40 - 5, dt, ce * 7, de * 7, ce, de, k * 1e3)),
     ]
     for one, many, cols in checks:
         np.testing.assert_array_equal(bits(many(*cols)), bits(_per_row(one, *cols)),
@@ -134,3 +136,25 @@ def test_seed_objects_call_the_scalar_hold(power_kw, hours, soc_percent, leaky):
     assert ev.soc == min(want[0], 1.0)
     pv = SolarPV(6.0, 0.86)
     assert pv.get_generation_kw(power_kw / 30) == physics.pv_power_kw(6.0, power_kw / 30, 0.86)
+
+
+@settings(max_examples=60)
+@given(seeds, st.integers(1, 40))
+def test_guard_floor_equals_its_closed_form_written_with_numpy(seed, n):
+    """The floor of docs/semantics.md, written here separately with numpy."""
+    rng = np.random.default_rng(seed)
+    need = rng.uniform(0.0, 40.0, n) * (rng.random(n) < 0.8)
+    left = np.where(rng.random(n) < 0.1, np.inf, rng.uniform(-1.0, 14.0, n))
+    dt = rng.uniform(0.01, 1.0, n)
+    c = rng.uniform(0.0, 11.0, n)
+    pmax = c + rng.uniform(0.0, 3.0, n)
+    ce, de = rng.uniform(0.85, 1.0, n), rng.uniform(0.85, 1.0, n)
+    v2g = np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0.0, 7.0, n))
+    lft = np.maximum(left, 0.0)
+    h = np.minimum(dt, lft)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slack = np.where(np.isfinite(lft), ce * c * (lft - h) - need, 0.0)
+        f = np.where(slack <= 0.0, -slack / (ce * h), -slack * de / h)
+    want = np.clip(np.nan_to_num(np.where(h > 0.0, f, 0.0), nan=0.0), -v2g, pmax)
+    got = physics.guard_floor_kw(need, left, dt, c, pmax, ce, de, v2g)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
