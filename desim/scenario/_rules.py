@@ -211,12 +211,15 @@ def _scenario(v: Any) -> list[Problem]:
                            "may have solar), got none", "site"))
     if isinstance(prosumers, tuple) and v.profiles is not BAD \
             and v.profiles.outdoor_temperature is None:
-        hvac = [i for i, p in enumerate(prosumers)
+        hvac = [f"fleet.prosumers[{i}] has an [hvac] unit" for i, p in enumerate(prosumers)
                 if p is not BAD and getattr(p, "hvac", None) not in (None, BAD)]
+        gen = fleet.generate
+        if gen not in (None, BAD) and getattr(gen, "hvac", None) not in (None, BAD):
+            hvac.insert(0, "fleet.generate.hvac is set")
         if hvac:
             out.append(Problem(
-                f"expected an outdoor temperature source (fleet.prosumers[{hvac[0]}] has an "
-                "[hvac] unit): " + s.source_options(s.OUTDOOR_MODELS, ("csv", "weather_file"))
+                f"expected an outdoor temperature source ({hvac[0]}): "
+                + s.source_options(s.OUTDOOR_MODELS, ("csv", "weather_file"))
                 + ", got none", "profiles.outdoor_temperature"))
     info, market = v.info, v.market
     if not _ok(info, market) or (info.duration_h is None) == (info.duration_days is None):

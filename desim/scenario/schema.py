@@ -318,11 +318,13 @@ class ProsumerSpec:
 
 @frozen
 class GenerateSpec:
-    """``[fleet.generate]``: draw ``n`` homes; ``overrides`` are FleetConfig keys."""
+    """``[fleet.generate]``: draw ``n`` homes; ``overrides`` are FleetConfig keys;
+    ``hvac`` names the adoption of air conditioners and heat pumps (none by default)."""
 
     n: int = _f(check=_positive)
     adoption: str = _f("california", check=_nonempty)
     overrides: dict[str, Any] = field(factory=dict)
+    hvac: str | None = _f(None, check=_one_of(("california",)))   # desim.fleet.thermal
 
 
 @frozen

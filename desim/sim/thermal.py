@@ -171,7 +171,6 @@ class ThermalFleet:
         self._interval = -1
         cap = max(64, 4 * self.n)
         self._buf = (np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(cap), np.zeros(cap))
-        self._mode_change = log.detail_code("mode_change") if self.n else 0
 
     def home_power_kw(self, n_homes: int) -> np.ndarray:
         """Electric power of each home's units now, kW."""
@@ -189,7 +188,7 @@ class ThermalFleet:
             self.on[stop] = 0.0
             self.log.record("hvac_off", self.t_h, self.home[stop], "hvac", stop,
                             power_kw=0.0, temperature_c=self.temperature_c[stop],
-                            detail=self._mode_change)
+                            detail="mode_change")
         self.mode = mode
 
     def advance(self, t1: float, k: int) -> None:
