@@ -172,6 +172,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._bess_cache: dict[float, tuple] = {}
         self._edge = np.zeros(b.n, dtype=np.int64)      # scratch for kernels.battery_step
         self._active = np.zeros(b.n)                     # and kernels.battery_edges
+        self._full = np.zeros(b.n, dtype=np.int8)
         self._empty = np.zeros(0)
         self._scratch = np.zeros(n)                     # scratch for kernels.account_interval
         self.settlement_rows: list[dict] = []

@@ -86,10 +86,10 @@ def test_battery_kernels_equal_the_scalar_hold_bit_for_bit(seed, n, dt):
     n_edge, _ = kernels.battery_step(got_soc, p, cap, ce, de, e, g, lo, hi, dt, step, charged,
                                      discharged, none, none, edge)
     active = np.full(n, dt)
-    out_active = np.empty(n_edge)
-    kernels.battery_edges(edge[:n_edge], got_soc, p, cap, lo, hi, ce, de, k, dt, step, charged,
-                          discharged, none, none, out_active)
-    active[edge[:n_edge]] = out_active
+    out_active, full = np.empty(n_edge), np.empty(n_edge, dtype=np.int8)
+    _, n_hit = kernels.battery_edges(edge[:n_edge], got_soc, p.copy(), cap, lo, hi, ce, de, k,
+                                     dt, step, charged, discharged, none, none, out_active, full)
+    active[edge[:n_hit]] = out_active[:n_hit]      # the rest held their power all step
     # `step` accumulates from 0.0, which turns an energy of -0.0 into 0.0; the time at
     # power of an idle battery is not reported (nothing can be reached at zero power)
     moving = p != 0
