@@ -85,10 +85,14 @@ def normalize(text: str) -> str:
 
 def thermal_celsius(text: str) -> str:
     """"Thermostat at 24 C": a Celsius reading, not 24 cents (before the cents rule runs)."""
-    return re.sub(r"((?:thermostat|set ?point|heat pump|a/c|\bac|air con\w*|\bcool\w*|\bheat\w*|"
-                  r"\btemp\w*|\bset (?:it |the \w+ )?(?:to|at)|\bkeep (?:it|the \w+) at)"
-                  r"[^.;\n\d$]{0,25}?\d{2}(?:\.\d)?)\s?c\b(?!\s*\d)(?!\s*(?:/|per\b|an? (?:kwh|hour)|each))", r"\1°c",
-                  text)
+    return _THERMAL_C.sub(r"\1°c", text)
+
+
+_THERMAL_C = re.compile(
+    r"((?:thermostat|set ?point|heat pump|a/c|\bac\b|air con\w*|\bcool(?:s|ing|ed)?\b|"
+    r"\bheat(?:s|ing|ed)?\b|\btemp(?:erature)?s?\b|\bset (?:it |the \w+ )?(?:to|at)|"
+    r"\bkeep (?:it|the \w+) at)[^.;\n\d$]{0,25}?\d{2}(?:\.\d)?)\s?c\b(?!\s*\d)"
+    r"(?!\s*(?:/|per\b|an? (?:kwh|hour)|each))")
 
 
 #: "minus 4", "negative 5", "minus $4": the sign word becomes a minus sign

@@ -55,6 +55,7 @@ _WATER = (
                       r"resistance)|(?P<gas>gas|propane|natural gas|oil))\b")),
 )
 
+_NEG = NEG_WORDS | {"isn't", "isnt", "aren't", "wasn't", "haven't", "hasn't", "nope"}
 _VEHICLE = {"car", "cars", "ev", "evs", "vehicle", "vehicles", "truck", "tesla", "suv", "cabin"}
 _BREAK = {",", ".", ";", "!", "?", ":", "\n", "but", "and", "plus", "with", "while", "though",
           "although", "whereas", "also"}
@@ -86,7 +87,7 @@ def _negated(doc: Doc, k: int) -> bool:
         tok = doc.tokens[j][0]
         if tok in _BREAK or tok in ("(", ")"):
             break
-        if tok in NEG_WORDS and not (tok == "no" and j + 1 < len(doc.tokens) and
+        if tok in _NEG and not (tok == "no" and j + 1 < len(doc.tokens) and
                                      doc.tokens[j + 1][0] in ("wait", ",", ".", "!")):
             return True
     after = [t for t, _ in doc.tokens[k + 1:k + 6]]
@@ -100,7 +101,7 @@ def _negated(doc: Doc, k: int) -> bool:
 def _vehicle_owned(doc: Doc, k: int) -> bool:
     """A car's own heat pump or AC: "our Model Y has a heat pump", "the car's AC"."""
     for j in range(k - 1, max(-1, k - 6), -1):
-        tok = doc.tokens[j][0]
+        tok = doc.tokens[j][0].removesuffix("'s")
         if tok in _BREAK:
             return False
         if tok in _VEHICLE or tok.startswith("§e"):
@@ -163,6 +164,7 @@ def _setpoints(doc: Doc, mentions: list[tuple[str, int, int]], warnings: list[st
     text = doc.text
     thermal_at = [a for _, a, _ in mentions] + [p for t, p in doc.tokens if t in _THERMAL_WORDS]
     found: list[float] = []
+    last_sentence = -1  # the sentence of the last setpoint: "78 F in summer and 68 F in winter"
     for m in _TEMP.finditer(text):
         if doc.scope_at(m.start()) is not None:
             continue
@@ -172,8 +174,8 @@ def _setpoints(doc: Doc, mentions: list[tuple[str, int, int]], warnings: list[st
         k = doc.token_at(m.start())
         sid = doc.sentence_of[k]
         thermal = [p for p in thermal_at if doc.sentence_of[doc.token_at(p)] == sid]
-        cue = _SET_CUE.search(before)
         unit = m.group("unit") or ""
+        cue = _SET_CUE.search(before) or sid == last_sentence and (unit or m.group("deg"))
         if not cue or not (unit or m.group("deg") or thermal):
             continue
         if not thermal and not unit and not m.group("deg"):
@@ -184,6 +186,7 @@ def _setpoints(doc: Doc, mentions: list[tuple[str, int, int]], warnings: list[st
         if last_asset > last_thermal:
             continue  # "the battery is kept above 10 C", "the car preconditions to 72 F"
         value = float(m.group(1))
+        last_sentence = sid
         if unit.startswith("f"):
             found.append((value - 32.0) * 5.0 / 9.0)
         elif unit.startswith("c"):

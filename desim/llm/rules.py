@@ -20,8 +20,8 @@ from desim.llm._guard import accept, fits
 from desim.llm._products import ProductMention
 from desim.llm._scope import CORRECTED, apply_corrections, read_estimates
 from desim.llm._structure import read_structure
-from desim.llm._thermal import read_thermal
 from desim.llm._text import foreign_language, normalize, words_to_numbers
+from desim.llm._thermal import read_thermal
 from desim.llm.config import ProsumerConfig
 from desim.llm.validate import validate_config
 
