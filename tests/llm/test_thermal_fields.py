@@ -184,3 +184,18 @@ def test_thermal_fields_follow_the_seed_fields_in_the_flat_dict():
     keys = list(ProsumerConfig().to_dict())
     assert keys[18:] == ["has_hvac", "hvac_kind", "hvac_setpoint_c", "has_water_heater_electric",
                          "water_heater_kind"]
+
+
+def test_evaluate_scores_thermal_fields_only_in_sets_that_label_them():
+    from desim.llm.evaluate import evaluate, scored_fields
+
+    old = [{"text": "central air, a 10 kWh battery", "expected": {"bess_capacity_kwh": 10.0}}]
+    new = [{"text": "central air", "expected": {"has_hvac": True, "hvac_kind": "ac"}},
+           {"text": "a 10 kWh battery", "expected": {"bess_capacity_kwh": 10.0,
+                                                     "hvac_setpoint_c": None}}]
+    assert len(scored_fields(old)) == 18
+    assert scored_fields(new)[18:] == ("has_hvac", "hvac_kind", "hvac_setpoint_c")
+    score = evaluate(PARSER, old)
+    assert (score.n_fields, score.n_right) == (18, 18)  # the parsed AC does not count
+    score = evaluate(PARSER, new)
+    assert (score.n_fields, score.n_right) == (42, 42)
