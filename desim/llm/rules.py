@@ -33,9 +33,12 @@ MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
                          r"battery electric(?! vehicles?:))\b(?! (?:charger|charging|evse|"
                          r"wallbox|plug|outlet|ready|rate|program|tariff|enrol\w*|circuit))")
-#: vehicles that say the household's cars are not battery-electric. A plug-in hybrid
+#: vehicles that say the household's cars are not battery-electric ("gas" before a home
+#: appliance, e.g. a gas water heater, says nothing about cars). A plug-in hybrid
 #: alone settles nothing (conventions addendum); an ordinary hybrid is a petrol car.
-_GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|"
+_GAS = re.compile(r"\b(gas(?![ -](?:water|furnace|stove|heat\w*|dryer|range|oven|boiler|"
+                  r"fireplace|grill|appliances?|cooktop|hob|tank\w*|meter|bill|line|service)\b)|"
+                  r"gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|"
                   r"(?<!plug in )(?<!plug-in )hybrids?)\b")
 _PROFILE = {
     "conservative": r"\b(conservative|cautious|risk averse|careful|only (?:\w+ ){0,3}"

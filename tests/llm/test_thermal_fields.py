@@ -199,3 +199,18 @@ def test_evaluate_scores_thermal_fields_only_in_sets_that_label_them():
     assert (score.n_fields, score.n_right) == (18, 18)  # the parsed AC does not count
     score = evaluate(PARSER, new)
     assert (score.n_fields, score.n_right) == (42, 42)
+
+
+@pytest.mark.parametrize("text", [
+    "We have a gas water heater and central air.",
+    "Our old gas furnace heats the house; the thermostat is at 20 C.",
+    "Cooking is on a gas stove. We have solar panels.",
+])
+def test_a_gas_appliance_says_nothing_about_cars(text):
+    config = parsed(text)
+    assert config.has_ev is None and config.ev_count is None
+
+
+def test_a_gas_car_still_says_the_household_has_no_ev():
+    config = parsed("We drive a gas car and have solar.")
+    assert config.has_ev is False and config.ev_count == 0
