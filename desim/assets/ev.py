@@ -12,7 +12,8 @@ from functools import lru_cache
 from attrs import define, field
 
 from desim.assets import _checks as chk
-from desim.assets.bess import hold_args
+from desim.assets import _fast
+from desim.assets.bess import _INF, hold_args
 from desim.assets.physics import scalar as phys
 from desim.errors import ParameterError
 from desim.units import fraction_to_percent, hours_until, parse_hhmm, percent_to_fraction
@@ -189,8 +190,8 @@ class ElectricVehicle:
 
         Grid energy is this divided by `charge_efficiency`.
         """
-        return phys.energy_needed_kwh(self.soc, self.min_departure_soc,
-                                      self.battery_capacity_kwh)
+        return _fast.energy_needed_kwh(self.soc, self.min_departure_soc,
+                                       self.battery_capacity_kwh)
 
     def hours_until_deadline(self, now_hour_of_day: float) -> float:
         """Hours from a clock time (hours after midnight) to the next deadline, in (0, 24]."""
@@ -218,10 +219,14 @@ class ElectricVehicle:
         float
             Energy stored, kWh (grid energy times `charge_efficiency`).
         """
-        # hot path: one compiled call and plain comparisons (about 1 us a call)
-        power_kw, duration_hours = hold_args("ElectricVehicle.charge", power_kw, duration_hours)
+        # hot path (about 1 us a call): plain finite non-negative floats pass on two
+        # type tests and four comparisons, then one compiled call
+        if not (type(power_kw) is float and type(duration_hours) is float
+                and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
+            power_kw, duration_hours = hold_args("ElectricVehicle.charge", power_kw,
+                                                 duration_hours)
         limit, eff, start = self.max_charge_power_kw, self.charge_efficiency, self.soc
-        soc_end, grid_kwh, _ = phys.hold_power(
+        soc_end, grid_kwh, _ = _fast.hold_power(
             start, power_kw if power_kw < limit else limit, duration_hours,
             self.battery_capacity_kwh, 0.0, 1.0, eff, eff, 0.0)
         self.soc = soc_end if (soc_end <= 1.0 or start > 1.0) else 1.0
@@ -241,7 +246,7 @@ class ElectricVehicle:
                                              duration_hours)
         limit, eff, start, floor = (self.v2g_max_discharge_kw, self.charge_efficiency,
                                     self.soc, self.v2g_min_soc)
-        soc_end, grid_kwh, _ = phys.hold_power(
+        soc_end, grid_kwh, _ = _fast.hold_power(
             start, -(power_kw if power_kw < limit else limit), duration_hours,
             self.battery_capacity_kwh, floor, 1.0, eff, eff, 0.0)
         self.soc = floor if (start >= floor and soc_end < floor) else soc_end

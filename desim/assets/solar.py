@@ -5,8 +5,7 @@ from __future__ import annotations
 from attrs import define
 
 from desim.assets import _checks as chk
-from desim.assets import physics
-from desim.assets.physics import scalar as phys
+from desim.assets import _fast, physics
 from desim.errors import warn
 
 __all__ = ["SolarPV"]
@@ -95,7 +94,7 @@ class SolarPV:
             temperature effect), >= 0.
         """
         if type(solar_irradiance_per_kw) is float:      # hot path: one value, no numpy
-            return phys.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
+            return _fast.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
         return physics.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
 
     def get_generation_from_normalized_kw(self, kw_per_kw):
@@ -105,5 +104,5 @@ class SolarPV:
         system losses, so only the rating scales it; negative values count as 0.
         """
         if type(kw_per_kw) is float:
-            return phys.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
+            return _fast.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
         return physics.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
