@@ -106,28 +106,38 @@ class ElectricVehicle:
         self.v2g_min_soc = percent_to_fraction(self.v2g_min_soc)
 
     @classmethod
-    def _unchecked(cls, battery_capacity_kwh: float, max_charge_power_kw: float, soc: float,
-                   min_departure_soc: float, charge_deadline: str, charge_efficiency: float,
-                   v2g_max_discharge_kw: float, v2g_min_soc: float, ev_id: str | None,
-                   kwh_per_mile: float | None, product: object = None) -> ElectricVehicle:
-        """An EV from values already validated (floats; SOCs as fractions), unchecked.
+    def _unchecked_many(cls, battery_capacity_kwh: list, max_charge_power_kw: list, soc: list,
+                        min_departure_soc: list, charge_deadline: list,
+                        charge_efficiency: list, v2g_max_discharge_kw: list,
+                        v2g_min_soc: list, ev_id: list, kwh_per_mile: list,
+                        product: list) -> list[ElectricVehicle]:
+        """EVs from equal-length lists of values already validated (floats; SOCs as
+        fractions; deadlines "HH:MM"), one per position, unchecked.
 
-        For `desim.fleet.convert`, whose table was validated when it was drawn or
-        loaded; equal to the checked constructor's result for the same values.
+        For `desim.fleet` (see `BESS._unchecked_many`); each EV equals the checked
+        constructor's for the same values.
         """
-        self = object.__new__(cls)
-        self.battery_capacity_kwh = battery_capacity_kwh
-        self.max_charge_power_kw = max_charge_power_kw
-        self.soc = soc
-        self.min_departure_soc = min_departure_soc
-        self.charge_deadline = charge_deadline
-        self.charge_efficiency = charge_efficiency
-        self.v2g_max_discharge_kw = v2g_max_discharge_kw
-        self.v2g_min_soc = v2g_min_soc
-        self.ev_id = ev_id
-        self.kwh_per_mile = kwh_per_mile
-        self.product = product
-        return self
+        new = object.__new__
+        out = []
+        append = out.append
+        for c, pc, s, dep, dl, eff, v2g, vmin, ev_id_, kpm, prod in zip(
+                battery_capacity_kwh, max_charge_power_kw, soc, min_departure_soc,
+                charge_deadline, charge_efficiency, v2g_max_discharge_kw, v2g_min_soc, ev_id,
+                kwh_per_mile, product, strict=True):
+            self = new(cls)
+            self.battery_capacity_kwh = c
+            self.max_charge_power_kw = pc
+            self.soc = s
+            self.min_departure_soc = dep
+            self.charge_deadline = dl
+            self.charge_efficiency = eff
+            self.v2g_max_discharge_kw = v2g
+            self.v2g_min_soc = vmin
+            self.ev_id = ev_id_
+            self.kwh_per_mile = kpm
+            self.product = prod
+            append(self)
+        return out
 
     @classmethod
     def from_catalog(cls, name: str, **overrides) -> ElectricVehicle:

@@ -171,6 +171,44 @@ class Prosumer:
             percent_to_fraction(max_discharge_percent), ev_priority, profile,
             float(annual_load_kwh), float(average_load_kw), load_profile)
 
+    @classmethod
+    def _unchecked_many(cls, prosumer_id: list, bess: list, evs: list, solar: list,
+                        participation_willingness: list, min_compensation_per_kwh: list,
+                        backup_power_hours: list, max_discharge: list, ev_priority: list,
+                        profile: list, annual_load_kwh: list) -> list[Prosumer]:
+        """Prosumers from equal-length lists of values already validated, one per
+        position, unchecked: floats, `max_discharge` a fraction, `ev_priority` and
+        `profile` names, `evs` tuples; no load profile, average load
+        ``annual_load_kwh / 8760``.
+
+        For `desim.fleet` (see `BESS._unchecked_many`); each prosumer equals the
+        checked constructor's for the same values.
+        """
+        new = object.__new__
+        out = []
+        append = out.append
+        for pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
+                prosumer_id, bess, evs, solar, participation_willingness,
+                min_compensation_per_kwh, backup_power_hours, max_discharge, ev_priority,
+                profile, annual_load_kwh, strict=True):
+            self = new(cls)
+            self.prosumer_id = pid
+            self.bess = b
+            self.evs = cars
+            self.solar = pv
+            self.load_profile_id = None
+            self.participation_willingness = will
+            self.min_compensation_per_kwh = comp
+            self.backup_power_hours = backup
+            self.max_discharge = md
+            self.ev_priority = pri
+            self.profile = prof
+            self.annual_load_kwh = annual
+            self.average_load_kw = annual / HOURS_PER_YEAR
+            self.load_profile = None
+            append(self)
+        return out
+
     # ------------------------------------------------------------ seed names
     @property
     def ev(self) -> ElectricVehicle | None:

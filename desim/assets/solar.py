@@ -59,16 +59,22 @@ class SolarPV:
         self.efficiency = float(self.efficiency)
 
     @classmethod
-    def _unchecked(cls, capacity_kw: float, efficiency: float, tilt: float,
-                   azimuth: float) -> SolarPV:
-        """A PV system from values already validated (floats), unchecked and without the
-        derate warning; for `desim.fleet.convert`."""
-        self = object.__new__(cls)
-        self.capacity_kw = capacity_kw
-        self.efficiency = efficiency
-        self.tilt = tilt
-        self.azimuth = azimuth
-        return self
+    def _unchecked_many(cls, capacity_kw: list, efficiency: list, tilt: list,
+                        azimuth: list) -> list[SolarPV]:
+        """PV systems from equal-length lists of values already validated (floats), one per
+        position, unchecked and without the derate warning; for `desim.fleet` (see
+        `BESS._unchecked_many`)."""
+        new = object.__new__
+        out = []
+        append = out.append
+        for c, eff, t, az in zip(capacity_kw, efficiency, tilt, azimuth, strict=True):
+            self = new(cls)
+            self.capacity_kw = c
+            self.efficiency = eff
+            self.tilt = t
+            self.azimuth = az
+            append(self)
+        return out
 
     @property
     def tilt_deg(self) -> float:
