@@ -138,7 +138,8 @@ def test_soc_never_leaves_floor_and_ceiling(soc_pct, eff, sequence):
     bess = BESS(12.0, 6.0, eff, current_soc_percent=soc_pct)
     for is_charge, power, hours in sequence:
         (bess.charge if is_charge else bess.discharge)(power, hours)
-        assert bess.min_soc <= bess.soc <= bess.max_soc
+        # the closed form's SOC, unclamped (as in the engine): within the limits to rounding
+        assert bess.min_soc - 1e-12 <= bess.soc <= bess.max_soc + 1e-12
 
 
 @given(soc_pct=st.floats(10.0, 95.0), eff=st.floats(0.5, 1.0),
