@@ -369,7 +369,10 @@ def build_homes(inp: SimInputs) -> list[_Home]:
                              ev_id=str(f.ev_id[e]))
         ev.soc = float(f.ev_soc[e])            # exactly the engine's starting state
         cars[h].append(_Car(ev, first[e], trips[e], bool(f.ev_priority[h] < 2)))
-    return [_Home(load[:, h].tolist(), solar[h], unit[h], bess[h], cars[h])
+    # each home's load series, its floats allocated step by step: the loop reads the
+    # homes of one step in turn, so their values sit together in memory
+    rows = load.tolist()
+    return [_Home([row[h] for row in rows], solar[h], unit[h], bess[h], cars[h])
             for h in range(f.n_prosumers)]
 
 
