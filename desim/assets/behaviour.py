@@ -29,6 +29,24 @@ def owner_floor_soc(min_soc, max_soc, capacity_kwh, max_discharge, backup_power_
     owner's "never below X %"); the floor plus the backup reserve of
     ``backup_power_hours * annual_load_kwh / 8760`` kWh (hours of the home's
     average load, counted as stored energy), capped at `max_soc`.
+
+    Parameters
+    ----------
+    min_soc, max_soc : float or array
+        The battery's own floor and ceiling, fractions.
+    capacity_kwh : float or array
+        Usable capacity, kWh (> 0).
+    max_discharge : float or array
+        Share of the capacity the owner lets the aggregator use, fraction in [0, 1].
+    backup_power_hours : float or array
+        Hours of average load kept in reserve, h (>= 0).
+    annual_load_kwh : float or array
+        The home's yearly consumption, kWh (>= 0).
+
+    Returns
+    -------
+    float or array
+        The floor, a fraction of `capacity_kwh`.
     """
     backup_kwh = backup_power_hours * annual_load_kwh / 8760.0
     return np.maximum.reduce([min_soc, 1.0 - max_discharge,
@@ -45,6 +63,29 @@ def bess_offer_kw(soc, capacity_kwh, max_charge_kw, max_discharge_kw, charge_eff
     what its baseline already discharges (a charging baseline discharges
     nothing); absorb: likewise up to `max_soc` (`physics.max_charge_power_kw`)
     (docs/semantics.md).
+
+    Parameters
+    ----------
+    soc, floor_soc, max_soc : float or array
+        SOC now, the owner's floor and the ceiling, fractions (`floor_soc` is read
+        for discharge only and may be None for absorb).
+    capacity_kwh : float or array
+        Usable capacity, kWh (> 0).
+    max_charge_kw, max_discharge_kw : float or array
+        Power ratings, kW (> 0).
+    charge_efficiency, discharge_efficiency : float or array
+        One-way efficiencies in (0, 1].
+    baseline_kw : float or array
+        What the battery would do with no event, kW, load convention (+ charging).
+    window_h : float
+        Rest of the event window, h (> 0).
+    direction : int
+        -1 discharge (reduce load), +1 absorb.
+
+    Returns
+    -------
+    float or array
+        The offer, kW (>= 0).
     """
     if direction < 0:
         sustain_kw = physics.max_discharge_power_kw(
@@ -70,6 +111,38 @@ def ev_offer_kw(allowed, need_kwh, baseline_kw, departure_h, now_h, window_h, di
     which under a guarded policy also needs ``laxity - w - v w / (c eff eff) >= 0``.
     Absorb events: ``pmax - baseline`` for an EV that needs energy
     (docs/semantics.md).
+
+    Parameters
+    ----------
+    allowed : bool or bool array
+        The EV takes part at all.
+    need_kwh : float or array
+        Stored energy still needed for the departure target, kWh (>= 0).
+    baseline_kw : float or array
+        What the EV would draw now with no event, kW (+ charging).
+    departure_h, now_h : float or array
+        Departure time and now, h on one clock.
+    window_h : float
+        Rest of the event window, h (> 0).
+    direction : int
+        -1 discharge (reduce load), +1 absorb.
+    guarded : bool
+        The policy is guarded (departure guard on, ``smart`` or ``price_responsive``).
+    soc, v2g_min_soc : float or array
+        SOC now and the V2G floor, fractions.
+    capacity_kwh : float or array
+        Usable battery capacity, kWh (> 0).
+    v2g_max_kw, max_charge_kw : float or array
+        V2G limit (>= 0, 0 disables V2G) and charger power (> 0), kW.
+    charge_efficiency : float or array
+        One-way charger efficiency in (0, 1], also applied to V2G.
+    recharge_kw : float or array, optional
+        The rate the EV may count on to recover (default `max_charge_kw`), kW.
+
+    Returns
+    -------
+    float or array
+        The offer, kW (>= 0): deferral plus V2G, or the absorb offer.
     """
     guarded = bool(guarded)
     need = need_kwh
@@ -99,15 +172,47 @@ def ev_offer_kw(allowed, need_kwh, baseline_kw, departure_h, now_h, window_h, di
 
 def accepts(price_per_mwh, min_compensation_per_kwh, participation_willingness, uniform):
     """Whether a home accepts an event: the price covers its minimum compensation and
-    its willingness draw succeeds (`uniform` in [0, 1); floats or arrays)."""
+    its willingness draw succeeds.
+
+    Parameters
+    ----------
+    price_per_mwh : float
+        Event price, $/MWh (>= 0).
+    min_compensation_per_kwh : float or array
+        The home's lowest acceptable price, $/kWh (>= 0).
+    participation_willingness : float or array
+        Fraction in [0, 1].
+    uniform : float or array
+        The home's draw, uniform in [0, 1).
+
+    Returns
+    -------
+    bool or bool array
+        ``price / 1000 >= min_compensation and uniform < willingness``.
+    """
     price_per_kwh = price_per_mwh / 1000.0
     return (price_per_kwh >= min_compensation_per_kwh) & (uniform < participation_willingness)
 
 
 def participation_probability(price_per_mwh, min_compensation_per_kwh,
                               participation_willingness):
-    """Probability that `accepts` is true over a uniform draw in [0, 1): the willingness
-    (clipped to [0, 1]) when the price covers the minimum compensation, else 0."""
+    """Probability that `accepts` is true over a uniform draw in [0, 1).
+
+    Parameters
+    ----------
+    price_per_mwh : float
+        Event price, $/MWh (>= 0).
+    min_compensation_per_kwh : float or array
+        The home's lowest acceptable price, $/kWh (>= 0).
+    participation_willingness : float or array
+        Fraction in [0, 1].
+
+    Returns
+    -------
+    float array (0-d for floats)
+        The willingness (clipped to [0, 1]) when ``price / 1000`` covers the minimum
+        compensation, else 0.
+    """
     price_per_kwh = price_per_mwh / 1000.0
     return np.where(price_per_kwh >= min_compensation_per_kwh,
                     np.clip(participation_willingness, 0.0, 1.0), 0.0)
