@@ -129,7 +129,11 @@ def test_seed_objects_call_the_scalar_hold(power_kw, hours, soc_percent, leaky):
     b = BESS(13.5, 5.0, 0.9, soc_percent, 5.0, 100.0, self_discharge_per_h=k)
     want = scalar.hold_power(b.soc, min(power_kw, 5.0), hours, 13.5, 0.05, 1.0, 0.9, 0.9, k)
     assert b.charge(power_kw, hours) == want[1] * 0.9
-    assert b.soc == min(max(want[0], 0.05), 1.0)
+    assert b.soc == want[0]             # the closed form's SOC, unclamped, as in the engine
+    start = b.soc
+    want = scalar.hold_power(start, -min(power_kw, 5.0), hours, 13.5, 0.05, 1.0, 0.9, 0.9, k)
+    assert b.discharge(power_kw, hours) == -want[1]
+    assert b.soc == want[0]
     ev = ElectricVehicle(60.0, 7.2, soc_percent, charge_efficiency=0.92)
     want = scalar.hold_power(ev.soc, min(power_kw, 7.2), hours, 60.0, 0.0, 1.0, 0.92, 0.92, 0.0)
     assert ev.charge(power_kw, hours) == want[1] * 0.92
@@ -158,3 +162,18 @@ def test_guard_floor_equals_its_closed_form_written_with_numpy(seed, n):
     want = np.clip(np.nan_to_num(np.where(h > 0.0, f, 0.0), nan=0.0), -v2g, pmax)
     got = physics.guard_floor_kw(need, left, dt, c, pmax, ce, de, v2g)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=9, max_size=9))
+def test_seed_hot_path_entry_points_equal_the_dispatched_closed_forms(args):
+    from desim.assets import _fast
+
+    fixed = [args[0], args[1], abs(args[2]), abs(args[3]) + 1.0, 0.1, 0.9,
+             0.5 + abs(args[6]) % 0.5, 0.5 + abs(args[7]) % 0.5, abs(args[8]) % 0.01]
+    for name, n_args, call in (("hold_power", 9, fixed), ("energy_needed_kwh", 3, args[:3]),
+                               ("pv_power_kw", 3, args[:3])):
+        entry = _fast.entry_point(getattr(scalar, name), n_args)
+        assert entry is not getattr(scalar, name)           # the entry point, not the dispatcher
+        np.testing.assert_array_equal(bits(entry(*call)), bits(getattr(scalar, name)(*call)))
+        np.testing.assert_array_equal(bits(getattr(_fast, name)(*call)), bits(entry(*call)))
