@@ -26,7 +26,8 @@ __all__ = ["MobilitySessions", "RecordedSessions", "arrival_soc", "read_sessions
 DEPARTURE_SPREAD_H = 0.5
 ARRIVAL_SPREAD_H = 1.0
 MILES_SIGMA = 0.5
-# About 80 % of EV charging energy is delivered at home (issue facts); the rest
+# About 80 % of EV charging energy is delivered at home (U.S. DOE Alternative Fuels
+# Data Center, "Charging at Home": most drivers do over 80 % of their charging there); the rest
 # is taken to be charged away from home, so only this share of a trip's energy
 # is drawn from the home-charged battery.
 HOME_CHARGING_SHARE = 0.8
