@@ -117,9 +117,23 @@ def _summary_table(summary: dict):
 @click.option("--counterfactual/--no-counterfactual", default=None,
               help="Also run without dispatch to measure delivery (default: when the "
                    "scenario has dispatch events).")
+@click.option("--shards", type=int, default=None, metavar="K",
+              help="Split the fleet into K shards of contiguous homes; each writes its part "
+                   "of a partitioned log, events/shard=<s>/ (default: [run] shards, else "
+                   "no sharding).")
+@click.option("--workers", type=int, default=None, metavar="W",
+              help="Run the shards on a local Dask cluster of W worker processes.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the shards on an existing Dask cluster (e.g. tcp://10.0.0.5:8786); "
+                   "its workers must reach the output directory at the same path.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
-def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counterfactual, quiet):
-    """Run SCENARIO_FILE and write events, summary.json and series to the output directory."""
+def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counterfactual,
+                shards, workers, scheduler, quiet):
+    """Run SCENARIO_FILE and write events, summary.json and series to the output directory.
+
+    With --shards (or a [run] table) the fleet runs as shards, one after another
+    here or on Dask (--workers, --scheduler); see docs/performance.md.
+    """
     import json
     from pathlib import Path
 
@@ -139,10 +153,18 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     if parser_name is not None:
         from desim.llm import get_parser
         parser = get_parser(parser_name)
+    from desim.analysis.sharded import resolve_shards
+
+    n_shards, workers, scheduler = resolve_shards(
+        scenario, shards, workers, scheduler, formats or tuple(scenario.output.formats))
     check_runnable(scenario, parser, descriptions=parser_name in (None, "rules"))
     console = Console(stderr=True)
     update, close = _progress_callback(console, scenario.info.name) if not quiet else (None,
                                                                                        None)
+    if n_shards is not None:
+        _run_sharded(scenario, scenario_file, out, overwrite, n_shards, workers, scheduler,
+                     counterfactual, parser, update, close, quiet)
+        return
     try:
         run = simulate(scenario, progress=update, counterfactual=counterfactual, parser=parser)
     finally:
@@ -159,6 +181,33 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
     if not quiet:
         Console().print(_summary_table(summary))
     click.echo(f"wrote {out}/")
+
+
+def _run_sharded(scenario, scenario_file, out, overwrite, n_shards, workers, scheduler,
+                 counterfactual, parser, update, close, quiet) -> None:
+    """`desim run --shards`: failed shards are listed by number, the command exits 1."""
+    from rich.console import Console
+
+    from desim.analysis.sharded import run_sharded_scenario
+    from desim.errors import ShardError
+
+    failure = None
+    try:
+        run = run_sharded_scenario(scenario, out, n_shards, workers, scheduler,
+                                   counterfactual=counterfactual, parser=parser,
+                                   progress=update, overwrite=overwrite,
+                                   protect=[scenario_file], scenario_file=scenario_file)
+    except ShardError as exc:
+        failure = exc
+    finally:
+        if close is not None:
+            close()
+    if failure is not None:
+        click.echo(f"desim: error: {failure}", err=True)
+        sys.exit(1)
+    if not quiet:
+        Console().print(_summary_table(run.summary))
+    click.echo(f"wrote {out}/ ({n_shards} shards, log in {out}/events/)")
 
 
 @cli.command("demo")

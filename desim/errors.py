@@ -12,6 +12,7 @@ __all__ = [
     "ParseError",
     "OutputError",
     "PolicyError",
+    "ShardError",
     "DesimWarning",
     "warn",
 ]
@@ -43,6 +44,20 @@ class OutputError(DesimError, OSError):
 
 class PolicyError(DesimError, ValueError):
     """A custom control policy could not be built or returned invalid setpoints."""
+
+
+class ShardError(DesimError, RuntimeError):
+    """Shards of a sharded run failed; the message names each by number with its error.
+
+    ``failed`` holds one dict per failed shard (``shard``, ``error``, and the
+    worker's ``traceback`` when there is one); ``output`` is the run directory
+    that holds the other shards' parts of the log.
+    """
+
+    def __init__(self, message: str, failed=(), output=None) -> None:
+        super().__init__(message)
+        self.failed = list(failed)
+        self.output = output
 
 
 class DesimWarning(UserWarning):

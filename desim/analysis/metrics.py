@@ -13,8 +13,9 @@ import pandas as pd
 
 from desim.fleet.table import PROFILE_NAMES
 
-__all__ = ["departures", "departure_metrics", "energy_metrics", "dispatch_metrics",
-           "revenue_metrics", "thermal_metrics", "summarize", "like_day_baseline_kw"]
+__all__ = ["departures", "departure_metrics", "departure_summary", "summary_of",
+           "energy_metrics", "dispatch_metrics", "revenue_metrics", "thermal_metrics",
+           "summarize", "like_day_baseline_kw"]
 
 _MET_KWH = 1e-6
 
@@ -42,7 +43,11 @@ def _dist(x: np.ndarray) -> dict:
 
 def departure_metrics(log: pd.DataFrame) -> dict:
     """Departures meeting their SOC requirement and the shortfall distribution."""
-    d = departures(log)
+    return departure_summary(departures(log), int((log["kind"] == "clip").sum()))
+
+
+def departure_summary(d: pd.DataFrame, clips: int) -> dict:
+    """`departure_metrics` from the departure rows (`departures`) and the number of clips."""
     short = d["shortfall_kwh"].to_numpy()
     missed = short > _MET_KWH
     feasible = d["feasible_at_plugin"].to_numpy()
@@ -64,7 +69,7 @@ def departure_metrics(log: pd.DataFrame) -> dict:
                    "kwh": float(short[cause == key].sum())}
             for name, key in (("infeasible", "infeasible"), ("congestion", "congestion"),
                               ("dispatch", "feasible"))},
-        "clips": int((log["kind"] == "clip").sum()),
+        "clips": int(clips),
     }
 
 
@@ -191,19 +196,35 @@ def summarize(run, log: pd.DataFrame | None = None) -> dict:
     if log is None:
         log = res.log.to_pandas(res.start)
     cf = run.counterfactual.series if run.counterfactual is not None else None
+    fleet = run.fleet
+    return summary_of(
+        {"prosumers": fleet.n_prosumers, "evs": fleet.n_evs, "batteries": fleet.n_bess,
+         "pv_systems": fleet.n_pv},
+        inp.horizon_h, inp.interval_h,
+        {"ev": inp.ev_policy.name, "bess": inp.bess_policy.name,
+         "departure_guard": bool(inp.departure_guard)},
+        res.series, res.totals, cf, res.settlements, departure_metrics(log), fleet.profile,
+        int(res.log.n_rows), getattr(res, "thermal", None))
+
+
+def summary_of(fleet: dict, horizon_h: float, interval_h: float, policies: dict,
+               series: pd.DataFrame, totals: pd.DataFrame, cf_series: pd.DataFrame | None,
+               settlements: pd.DataFrame, ev_departures: dict, profile_codes: np.ndarray,
+               log_rows: int, thermal_units: pd.DataFrame | None = None) -> dict:
+    """A summary from its parts (a serial run's, or the sum of a sharded run's shards).
+
+    `thermal_units` (one row per thermal unit, `ThermalFleet.unit_totals`) adds the
+    ``thermal`` block when the run has any."""
     out = {
-        "fleet": {"prosumers": run.fleet.n_prosumers, "evs": run.fleet.n_evs,
-                  "batteries": run.fleet.n_bess, "pv_systems": run.fleet.n_pv},
-        "horizon_h": inp.horizon_h, "interval_h": inp.interval_h,
-        "policies": {"ev": inp.ev_policy.name, "bess": inp.bess_policy.name,
-                     "departure_guard": bool(inp.departure_guard)},
-        "energy": energy_metrics(res.series, res.totals, inp.interval_h),
-        "ev_departures": departure_metrics(log),
-        "dispatch": dispatch_metrics(res.series, cf, res.settlements, inp.interval_h),
-        "revenue": revenue_metrics(res.totals, run.fleet.profile),
-        "log_rows": int(res.log.n_rows),
+        "fleet": fleet,
+        "horizon_h": horizon_h, "interval_h": interval_h,
+        "policies": policies,
+        "energy": energy_metrics(series, totals, interval_h),
+        "ev_departures": ev_departures,
+        "dispatch": dispatch_metrics(series, cf_series, settlements, interval_h),
+        "revenue": revenue_metrics(totals, profile_codes),
+        "log_rows": int(log_rows),
     }
-    units = getattr(res, "thermal", None)
-    if units is not None and len(units):
-        out["thermal"] = thermal_metrics(units)
+    if thermal_units is not None and len(thermal_units):
+        out["thermal"] = thermal_metrics(thermal_units)
     return out

@@ -17,7 +17,7 @@ from desim._io import atomic_directory
 from desim._io import check_output_dir as _check_output_dir
 from desim.sim.log import write_table
 
-__all__ = ["check_output_dir", "write_run", "to_jsonable"]
+__all__ = ["check_output_dir", "write_run", "to_jsonable", "read_event_log", "event_log_path"]
 
 _EXT = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}
 
@@ -66,3 +66,54 @@ def write_run(out_dir, run, summary: dict, formats=("parquet",), overwrite: bool
             (tmp / name).write_text(text)
 
     return atomic_directory(out, write, "outputs")
+
+
+def event_log_path(run_dir) -> Path | None:
+    """The Parquet event log of a run directory: the partitioned ``events/`` of a
+    sharded run, else ``events.parquet``; None if there is neither."""
+    root = Path(run_dir)
+    for path in (root / "events", root / "events.parquet"):
+        if path.is_dir() if path.suffix == "" else path.is_file():
+            return path
+    return None
+
+
+def read_event_log(path, columns=None, kinds=None):
+    """Read a Parquet event log as one DataFrame: a file, or a sharded run's ``events/``.
+
+    Parameters
+    ----------
+    path : path
+        ``events.parquet``, a partitioned ``events/`` folder, or a run directory
+        holding one of them.
+    columns : list of str, optional
+        Columns to read (default: all; a partitioned log adds ``shard``).
+    kinds : iterable of str, optional
+        Read only rows of these kinds.
+
+    Raises
+    ------
+    OutputError
+        If there is no such log or it cannot be read.
+    """
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    from desim.errors import OutputError
+
+    path = Path(path)
+    if path.is_dir() and path.name != "events":
+        found = event_log_path(path)
+        if found is None:
+            raise OutputError(f"{path}: expected a run directory with events.parquet or "
+                              "events/, got neither")
+        path = found
+    try:
+        data = ds.dataset(path, format="parquet",
+                          partitioning="hive" if path.is_dir() else None)
+        table = data.to_table(columns=columns, filter=None if kinds is None else
+                              ds.field("kind").isin(list(kinds)))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise OutputError(f"{path}: could not read the event log ({exc})") from exc
+    frame = table.to_pandas()
+    return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)

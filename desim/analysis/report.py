@@ -2,8 +2,8 @@
 
 `write_report` reads a directory written by `desim run` (``summary.json``,
 ``series.parquet``, ``settlements.csv``, the event log ``events.parquet`` /
-``.jsonl`` / ``.csv`` and, when the run had dispatch events,
-``counterfactual_series.parquet``) and writes ``report.html``: a summary table
+``.jsonl`` / ``.csv`` or a sharded run's partitioned ``events/`` and, when the
+run had dispatch events, ``counterfactual_series.parquet``) and writes ``report.html``: a summary table
 and numbered figures drawn with matplotlib as inline SVG (glyphs as paths), so
 the page needs no network, fonts, scripts or style sheets to be read.
 
@@ -96,9 +96,9 @@ def _read(path: Path, reader):
 
 
 def _read_departures(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-        frame = pq.read_table(path, columns=_DEPARTURE_COLUMNS).to_pandas()
+    if path.suffix == ".parquet" or path.is_dir():
+        from desim.analysis.outputs import read_event_log
+        frame = read_event_log(path, columns=_DEPARTURE_COLUMNS, kinds=["ev_departure"])
     elif path.suffix == ".jsonl":
         frame = pd.read_json(path, lines=True)
     else:
@@ -125,9 +125,10 @@ def read_run_dir(run_dir) -> RunData:
         raise OutputError(f"{root}: expected a run directory written by `desim run`, "
                           f"got {'a file' if root.exists() else 'no such directory'}")
     missing = [name for name in _REQUIRED if not (root / name).is_file()]
-    events = next((name for name in _EVENT_FILES if (root / name).is_file()), None)
+    events = ("events" if (root / "events").is_dir() else
+              next((name for name in _EVENT_FILES if (root / name).is_file()), None))
     if events is None:
-        missing.append(" or ".join(_EVENT_FILES))
+        missing.append(" or ".join(_EVENT_FILES) + " or events/")
     if missing:
         raise OutputError(f"{root}: expected a run directory written by `desim run`, "
                           f"missing {', '.join(missing)}")

@@ -3,8 +3,10 @@
 The seed API takes percentages; inside, SOC and its limits are fractions
 (``soc``, ``min_soc``, ``max_soc``) converted once at construction. Every
 state change calls the compiled closed form `desim.assets.physics.scalar.hold_power`
-directly (about a microsecond a call), the same function the fleet kernels call
-row by row, so one battery and a fleet agree bit for bit.
+directly (through its float64 entry point, `desim.assets._fast`: about a
+microsecond a call), the same function the fleet kernels call row by row, so
+one battery and a fleet agree bit for bit. The SOC is the closed form's, as in
+the engine: nothing clamps it afterwards.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 from attrs import define, field
 
 from desim.assets import _checks as chk
+from desim.assets import _fast
 from desim.assets.physics import scalar as phys
 from desim.errors import ParameterError
 from desim.units import fraction_to_percent, percent_to_fraction
@@ -44,21 +47,6 @@ def hold_args(where: str, power_kw, duration_hours) -> tuple[float, float]:
         return power_kw, duration_hours
     check_hold(where, power_kw, duration_hours)
     return float(power_kw), float(duration_hours)
-
-
-def clamp_rounding(soc_end: float, start: float, lo: float, hi: float) -> float:
-    """`soc_end` brought back inside ``[lo, hi]`` when `start` was inside.
-
-    Rounding in the closed form may leave the SOC an ulp past a limit it
-    stopped at. (This also lifts a self-discharging battery resting at its
-    floor back to the floor; see docs/assets.md.)
-    """
-    if lo <= start <= hi:
-        if soc_end < lo:
-            return lo
-        if soc_end > hi:
-            return hi
-    return soc_end
 
 
 @define
@@ -125,26 +113,34 @@ class BESS:
         self.max_soc = percent_to_fraction(self.max_soc)
 
     @classmethod
-    def _unchecked(cls, capacity_kwh: float, max_power_kw: float, efficiency: float,
-                   soc: float, min_soc: float, max_soc: float,
-                   max_discharge_power_kw: float | None, self_discharge_per_h: float,
-                   product: object = None) -> BESS:
-        """A battery from values already validated (floats; SOCs as fractions), unchecked.
+    def _unchecked_many(cls, capacity_kwh: list, max_power_kw: list, efficiency: list,
+                        soc: list, min_soc: list, max_soc: list, max_discharge_power_kw: list,
+                        self_discharge_per_h: list, product: list) -> list[BESS]:
+        """Batteries from equal-length lists of values already validated (floats; SOCs as
+        fractions), one per position, unchecked.
 
-        For `desim.fleet.convert`, whose table was validated when it was drawn or
-        loaded; equal to the checked constructor's result for the same values.
+        For `desim.fleet`, whose table was validated column by column when it was
+        drawn or loaded; each battery equals the checked constructor's for the same
+        values. Hot path (a fleet of objects): slots set directly, no call per battery.
         """
-        self = object.__new__(cls)
-        self.capacity_kwh = capacity_kwh
-        self.max_power_kw = max_power_kw
-        self.efficiency = efficiency
-        self.soc = soc
-        self.min_soc = min_soc
-        self.max_soc = max_soc
-        self.max_discharge_power_kw = max_discharge_power_kw
-        self.self_discharge_per_h = self_discharge_per_h
-        self.product = product
-        return self
+        new = object.__new__
+        out = []
+        append = out.append
+        for c, pc, eff, s, lo, hi, pd_, k, prod in zip(
+                capacity_kwh, max_power_kw, efficiency, soc, min_soc, max_soc,
+                max_discharge_power_kw, self_discharge_per_h, product, strict=True):
+            self = new(cls)
+            self.capacity_kwh = c
+            self.max_power_kw = pc
+            self.efficiency = eff
+            self.soc = s
+            self.min_soc = lo
+            self.max_soc = hi
+            self.max_discharge_power_kw = pd_
+            self.self_discharge_per_h = k
+            self.product = prod
+            append(self)
+        return out
 
     @classmethod
     def from_catalog(cls, name: str, **overrides) -> BESS:
@@ -196,46 +192,55 @@ class BESS:
                 else self.max_discharge_power_kw)
 
     # ------------------------------------------------------------ state changes
-    def _hold(self, signed_kw: float, duration_hours: float) -> float:
-        # hot path: one compiled call and plain comparisons (about 1 us a call)
-        start, lo, hi, eff = self.soc, self.min_soc, self.max_soc, self.efficiency
-        soc_end, energy_kwh, _ = phys.hold_power(start, signed_kw, duration_hours,
-                                                 self.capacity_kwh, lo, hi, eff, eff,
-                                                 self.self_discharge_per_h)
-        self.soc = clamp_rounding(soc_end, start, lo, hi)
-        return energy_kwh
-
     def charge(self, power_kw: float, duration_hours: float) -> float:
         """Charge at up to `power_kw` (kW, >= 0) for `duration_hours` (h, >= 0).
 
         The power is clipped to `max_power_kw`; charging stops at `max_soc`
-        (`physics.scalar.hold_power`).
+        (`physics.scalar.hold_power`), and the SOC is what the closed form
+        gives, as in the fleet engine: with self-discharge a battery that
+        reaches its ceiling, or rests at or below its floor, keeps leaking.
 
         Returns
         -------
         float
             Energy stored, kWh: grid energy times `efficiency`.
         """
-        power_kw, duration_hours = hold_args("BESS.charge", power_kw, duration_hours)
-        limit = self.max_power_kw
-        return self._hold(power_kw if power_kw < limit else limit,
-                          duration_hours) * self.efficiency
+        # hot path (about 1 us a call): plain finite non-negative floats pass on two
+        # type tests and four comparisons, then one compiled call
+        if not (type(power_kw) is float and type(duration_hours) is float
+                and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
+            power_kw, duration_hours = hold_args("BESS.charge", power_kw, duration_hours)
+        limit, eff = self.max_power_kw, self.efficiency
+        soc, energy_kwh, _ = _fast.hold_power(
+            self.soc, power_kw if power_kw < limit else limit, duration_hours,
+            self.capacity_kwh, self.min_soc, self.max_soc, eff, eff, self.self_discharge_per_h)
+        self.soc = soc
+        return energy_kwh * eff
 
     def discharge(self, power_kw: float, duration_hours: float) -> float:
         """Discharge at up to `power_kw` (kW, >= 0, a magnitude) for `duration_hours`.
 
         The power is clipped to the discharge limit; discharging stops at `min_soc`
-        (`physics.scalar.hold_power`).
+        (`physics.scalar.hold_power`; see `charge` for the SOC).
 
         Returns
         -------
         float
             Energy delivered at the terminal, kWh: stored loss times `efficiency`.
         """
-        power_kw, duration_hours = hold_args("BESS.discharge", power_kw, duration_hours)
-        limit = self.max_power_kw if self.max_discharge_power_kw is None \
-            else self.max_discharge_power_kw
-        return -self._hold(-(power_kw if power_kw < limit else limit), duration_hours)
+        # hot path: as `charge`
+        if not (type(power_kw) is float and type(duration_hours) is float
+                and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
+            power_kw, duration_hours = hold_args("BESS.discharge", power_kw, duration_hours)
+        limit = self.max_discharge_power_kw
+        if limit is None:
+            limit = self.max_power_kw
+        eff = self.efficiency
+        soc, energy_kwh, _ = _fast.hold_power(
+            self.soc, -power_kw if power_kw < limit else -limit, duration_hours,
+            self.capacity_kwh, self.min_soc, self.max_soc, eff, eff, self.self_discharge_per_h)
+        self.soc = soc
+        return -energy_kwh
 
     # ------------------------------------------------------------ headroom
     def get_available_charge_capacity_kw(self, duration_hours: float = 1.0) -> float:

@@ -12,7 +12,8 @@ from functools import lru_cache
 from attrs import define, field
 
 from desim.assets import _checks as chk
-from desim.assets.bess import hold_args
+from desim.assets import _fast
+from desim.assets.bess import _INF, hold_args
 from desim.assets.physics import scalar as phys
 from desim.errors import ParameterError
 from desim.units import fraction_to_percent, hours_until, parse_hhmm, percent_to_fraction
@@ -105,28 +106,38 @@ class ElectricVehicle:
         self.v2g_min_soc = percent_to_fraction(self.v2g_min_soc)
 
     @classmethod
-    def _unchecked(cls, battery_capacity_kwh: float, max_charge_power_kw: float, soc: float,
-                   min_departure_soc: float, charge_deadline: str, charge_efficiency: float,
-                   v2g_max_discharge_kw: float, v2g_min_soc: float, ev_id: str | None,
-                   kwh_per_mile: float | None, product: object = None) -> ElectricVehicle:
-        """An EV from values already validated (floats; SOCs as fractions), unchecked.
+    def _unchecked_many(cls, battery_capacity_kwh: list, max_charge_power_kw: list, soc: list,
+                        min_departure_soc: list, charge_deadline: list,
+                        charge_efficiency: list, v2g_max_discharge_kw: list,
+                        v2g_min_soc: list, ev_id: list, kwh_per_mile: list,
+                        product: list) -> list[ElectricVehicle]:
+        """EVs from equal-length lists of values already validated (floats; SOCs as
+        fractions; deadlines "HH:MM"), one per position, unchecked.
 
-        For `desim.fleet.convert`, whose table was validated when it was drawn or
-        loaded; equal to the checked constructor's result for the same values.
+        For `desim.fleet` (see `BESS._unchecked_many`); each EV equals the checked
+        constructor's for the same values.
         """
-        self = object.__new__(cls)
-        self.battery_capacity_kwh = battery_capacity_kwh
-        self.max_charge_power_kw = max_charge_power_kw
-        self.soc = soc
-        self.min_departure_soc = min_departure_soc
-        self.charge_deadline = charge_deadline
-        self.charge_efficiency = charge_efficiency
-        self.v2g_max_discharge_kw = v2g_max_discharge_kw
-        self.v2g_min_soc = v2g_min_soc
-        self.ev_id = ev_id
-        self.kwh_per_mile = kwh_per_mile
-        self.product = product
-        return self
+        new = object.__new__
+        out = []
+        append = out.append
+        for c, pc, s, dep, dl, eff, v2g, vmin, ev_id_, kpm, prod in zip(
+                battery_capacity_kwh, max_charge_power_kw, soc, min_departure_soc,
+                charge_deadline, charge_efficiency, v2g_max_discharge_kw, v2g_min_soc, ev_id,
+                kwh_per_mile, product, strict=True):
+            self = new(cls)
+            self.battery_capacity_kwh = c
+            self.max_charge_power_kw = pc
+            self.soc = s
+            self.min_departure_soc = dep
+            self.charge_deadline = dl
+            self.charge_efficiency = eff
+            self.v2g_max_discharge_kw = v2g
+            self.v2g_min_soc = vmin
+            self.ev_id = ev_id_
+            self.kwh_per_mile = kpm
+            self.product = prod
+            append(self)
+        return out
 
     @classmethod
     def from_catalog(cls, name: str, **overrides) -> ElectricVehicle:
@@ -189,8 +200,8 @@ class ElectricVehicle:
 
         Grid energy is this divided by `charge_efficiency`.
         """
-        return phys.energy_needed_kwh(self.soc, self.min_departure_soc,
-                                      self.battery_capacity_kwh)
+        return _fast.energy_needed_kwh(self.soc, self.min_departure_soc,
+                                       self.battery_capacity_kwh)
 
     def hours_until_deadline(self, now_hour_of_day: float) -> float:
         """Hours from a clock time (hours after midnight) to the next deadline, in (0, 24]."""
@@ -218,10 +229,14 @@ class ElectricVehicle:
         float
             Energy stored, kWh (grid energy times `charge_efficiency`).
         """
-        # hot path: one compiled call and plain comparisons (about 1 us a call)
-        power_kw, duration_hours = hold_args("ElectricVehicle.charge", power_kw, duration_hours)
+        # hot path (about 1 us a call): plain finite non-negative floats pass on two
+        # type tests and four comparisons, then one compiled call
+        if not (type(power_kw) is float and type(duration_hours) is float
+                and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
+            power_kw, duration_hours = hold_args("ElectricVehicle.charge", power_kw,
+                                                 duration_hours)
         limit, eff, start = self.max_charge_power_kw, self.charge_efficiency, self.soc
-        soc_end, grid_kwh, _ = phys.hold_power(
+        soc_end, grid_kwh, _ = _fast.hold_power(
             start, power_kw if power_kw < limit else limit, duration_hours,
             self.battery_capacity_kwh, 0.0, 1.0, eff, eff, 0.0)
         self.soc = soc_end if (soc_end <= 1.0 or start > 1.0) else 1.0
@@ -241,7 +256,7 @@ class ElectricVehicle:
                                              duration_hours)
         limit, eff, start, floor = (self.v2g_max_discharge_kw, self.charge_efficiency,
                                     self.soc, self.v2g_min_soc)
-        soc_end, grid_kwh, _ = phys.hold_power(
+        soc_end, grid_kwh, _ = _fast.hold_power(
             start, -(power_kw if power_kw < limit else limit), duration_hours,
             self.battery_capacity_kwh, floor, 1.0, eff, eff, 0.0)
         self.soc = floor if (start >= floor and soc_end < floor) else soc_end

@@ -1,21 +1,23 @@
 """`Prosumer`: a household's assets and its preferences about using them for the grid.
 
-Flexibility is what the home can hold for a whole window: battery discharge
-above the reserve it keeps for backup and above the floor its owner allows,
-V2G above the departure target, and EV charging it can defer without missing
-the departure SOC. `evaluate_market_opportunity` turns that and the owner's
-preferences into a decision (`MarketEvaluation`).
+One behaviour model: the home answers with the engine's own rules
+(`desim.assets.behaviour`, which `desim.sim.dispatch` applies to whole fleets).
+Its flexibility is what its assets would offer in a dispatch event of the given
+length: battery discharge above the floor its owner allows (own floor, backup
+reserve, ``1 - max_discharge``), EV charging it can defer and V2G it can give
+within the EV's laxity. `evaluate_market_opportunity` adds the engine's
+acceptance rule: the price must cover the minimum compensation, then the home
+takes part when a willingness draw succeeds, so with no draw given it reports
+the probability of taking part (`MarketEvaluation`).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from attrs import define, field, frozen
 
 from desim.assets import _checks as chk
-from desim.assets import physics
+from desim.assets import behaviour
 from desim.assets.bess import BESS
 from desim.assets.ev import ElectricVehicle
 from desim.assets.solar import SolarPV
@@ -26,17 +28,9 @@ __all__ = ["Prosumer", "MarketEvaluation", "PROFILE_NAMES", "EV_PRIORITY_NAMES"]
 PROFILE_NAMES = ("conservative", "moderate", "aggressive")
 EV_PRIORITY_NAMES = ("low", "medium", "high")
 HOURS_PER_YEAR = 8760.0
-
-# Behavioural assumptions of desim (heuristics, not measured):
-# how strongly each participation profile scales the willingness,
-_PROFILE_FACTOR = {"conservative": 0.8, "moderate": 1.0, "aggressive": 1.2}
-# the laxity (h) an EV must keep after deferring its charging over a window,
-# by EV priority (inf: the owner never lets the EV be deferred or used for V2G),
-_EV_LAXITY_MARGIN_H = {"low": 0.0, "medium": 1.0, "high": math.inf}
-# the score at which a prosumer accepts, and the price ratio (price over minimum
-# compensation) at which the price no longer holds the score back.
-_ACCEPT_SCORE = 0.5
-_FULL_PRICE_RATIO = 1.5
+#: With no draw given, `evaluate_market_opportunity` answers ``participate`` when
+#: taking part is at least this likely (more likely than not).
+LIKELY = 0.5
 
 
 @frozen
@@ -46,19 +40,28 @@ class MarketEvaluation:
     Attributes
     ----------
     participate : bool
-        Whether the prosumer accepts.
+        ``decision_basis == "draw"``: whether it accepts (the engine's decision
+        for that draw). ``"expectation"``: whether taking part is at least
+        `LIKELY` (0.5) probable; either way only with power to offer.
     participation_score : float
-        0-1: willingness scaled by profile and price attractiveness.
+        Seed name of `participation_probability`.
     available_kw : float
-        Power it can hold for the whole window, kW (>= 0).
+        Power it offers for the whole window, kW (>= 0; the engine's offer).
     available_kwh : float
         ``available_kw * duration_h``, kWh.
     expected_revenue_usd : float
-        ``available_kwh * price_usd_per_kwh`` if it participates, else 0.
+        ``available_kwh * price_usd_per_kwh`` times the probability of taking part
+        (``"expectation"``), or times 1 / 0 as it accepts or not (``"draw"``).
     price_usd_per_kwh, duration_h : float
         The offer evaluated.
     reasons : tuple of str
-        Why it declines (empty when it participates).
+        Why it declines or is unlikely to take part (empty otherwise).
+    participation_probability : float
+        0-1: the chance that the engine's acceptance rule says yes, the
+        willingness when the price covers the minimum compensation, else 0.
+    decision_basis : {"expectation", "draw"}
+        Whether `participate` reports the expectation (no draw given) or the
+        decision for a given draw.
     """
 
     participate: bool
@@ -69,11 +72,15 @@ class MarketEvaluation:
     price_usd_per_kwh: float
     duration_h: float
     reasons: tuple[str, ...] = ()
+    participation_probability: float = 0.0
+    decision_basis: str = "expectation"
 
     def to_dict(self) -> dict:
         """A plain dict of the fields (reasons as a list)."""
         return {"participate": self.participate,
                 "participation_score": self.participation_score,
+                "participation_probability": self.participation_probability,
+                "decision_basis": self.decision_basis,
                 "available_kw": self.available_kw, "available_kwh": self.available_kwh,
                 "expected_revenue_usd": self.expected_revenue_usd,
                 "price_usd_per_kwh": self.price_usd_per_kwh, "duration_h": self.duration_h,
@@ -171,6 +178,44 @@ class Prosumer:
             percent_to_fraction(max_discharge_percent), ev_priority, profile,
             float(annual_load_kwh), float(average_load_kw), load_profile)
 
+    @classmethod
+    def _unchecked_many(cls, prosumer_id: list, bess: list, evs: list, solar: list,
+                        participation_willingness: list, min_compensation_per_kwh: list,
+                        backup_power_hours: list, max_discharge: list, ev_priority: list,
+                        profile: list, annual_load_kwh: list) -> list[Prosumer]:
+        """Prosumers from equal-length lists of values already validated, one per
+        position, unchecked: floats, `max_discharge` a fraction, `ev_priority` and
+        `profile` names, `evs` tuples; no load profile, average load
+        ``annual_load_kwh / 8760``.
+
+        For `desim.fleet` (see `BESS._unchecked_many`); each prosumer equals the
+        checked constructor's for the same values.
+        """
+        new = object.__new__
+        out = []
+        append = out.append
+        for pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
+                prosumer_id, bess, evs, solar, participation_willingness,
+                min_compensation_per_kwh, backup_power_hours, max_discharge, ev_priority,
+                profile, annual_load_kwh, strict=True):
+            self = new(cls)
+            self.prosumer_id = pid
+            self.bess = b
+            self.evs = cars
+            self.solar = pv
+            self.load_profile_id = None
+            self.participation_willingness = will
+            self.min_compensation_per_kwh = comp
+            self.backup_power_hours = backup
+            self.max_discharge = md
+            self.ev_priority = pri
+            self.profile = prof
+            self.annual_load_kwh = annual
+            self.average_load_kw = annual / HOURS_PER_YEAR
+            self.load_profile = None
+            append(self)
+        return out
+
     # ------------------------------------------------------------ seed names
     @property
     def ev(self) -> ElectricVehicle | None:
@@ -183,74 +228,115 @@ class Prosumer:
 
     # ------------------------------------------------------------ flexibility
     def bess_dispatch_floor_soc(self) -> float:
-        """Lowest SOC (fraction) the battery may be dispatched to.
+        """Lowest SOC (fraction) the battery may be dispatched to: the engine's owner
+        floor (`behaviour.owner_floor_soc`).
 
-        The highest of: the battery's own floor plus the backup reserve
-        (``backup_power_hours * average_load_kw`` delivered, i.e. divided by the
-        efficiency in storage), and ``1 - max_discharge``.
+        The highest of: the battery's own floor; ``1 - max_discharge``; the floor
+        plus ``backup_power_hours`` of average load (``average_load_kw``, as stored
+        kWh), capped at the battery's ceiling.
         """
         if self.bess is None:
             return 0.0
         b = self.bess
-        reserve_kwh = self.backup_power_hours * self.average_load_kw / b.efficiency
-        return max(b.min_soc + reserve_kwh / b.capacity_kwh, 1.0 - self.max_discharge)
+        annual_kwh = self.annual_load_kwh
+        if self.average_load_kw != annual_kwh / HOURS_PER_YEAR:     # set from a load series
+            annual_kwh = self.average_load_kw * HOURS_PER_YEAR
+        return float(behaviour.owner_floor_soc(
+            b.min_soc, b.max_soc, b.capacity_kwh, self.max_discharge, self.backup_power_hours,
+            annual_kwh))
 
     def get_available_flexibility_kw(self, duration_hours: float = 1.0,
                                      now_hour_of_day: float | None = None) -> dict:
-        """Power the home can hold for `duration_hours`, kW, in each direction.
+        """What the home's assets would offer in a dispatch event of `duration_hours`, kW.
+
+        The engine's offers (`desim.assets.behaviour`, as `desim.sim.dispatch`
+        applies them), for a home that accepted, with these assumptions about what
+        the engine would know: the battery follows dispatch and would otherwise
+        idle (baseline 0); each EV is plugged in, leaves at its `charge_deadline`,
+        would otherwise charge at full power while it needs energy (the
+        uncontrolled baseline), and is protected by the departure guard without a
+        site limit (guarded offers, recharge at full power).
 
         Parameters
         ----------
         duration_hours : float
             Window length, h (> 0).
         now_hour_of_day : float or None
-            Clock time at the start of the window (hours after midnight). EV
-            charging counts as deferrable load only when it is given and the EV
-            keeps a positive laxity (at least its priority's margin) after
-            pausing for the whole window; None counts no deferral.
+            Clock time at the start of the window (hours after midnight), to time
+            the EVs' departures. None: the departures are unknown, so no EV
+            offers anything (deferral and V2G both need the EV's laxity).
 
         Returns
         -------
         dict
             ``discharge`` (kW the home can deliver or stop drawing, >= 0) and
-            ``charge`` (kW it can absorb, >= 0), with the parts: ``bess_discharge``,
-            ``ev_v2g``, ``ev_deferral``, ``bess_charge``, ``ev_charge``.
-            An EV that still needs energy is assumed to be charging at its full
-            power (the uncontrolled baseline), so it adds deferral but no
-            absorption; an EV at its target can absorb up to full.
+            ``charge`` (kW it can absorb, >= 0), with the parts: ``bess_discharge``
+            (above the owner floor, `bess_dispatch_floor_soc`), ``ev_deferral``
+            (charging paused for the window if the laxity at full power covers
+            it), ``ev_v2g`` (``min(v2g_max, (soc - v2g_min) C eff / w)`` if the EV
+            can also recharge that before leaving), ``bess_charge`` (below the
+            ceiling) and ``ev_charge`` (an absorb offer: full power less the
+            baseline, so 0 for an EV already charging at full power). EVs of a
+            ``high`` priority home offer nothing.
         """
         problems: list[str] = []
         chk.positive(problems, "Prosumer.get_available_flexibility_kw.duration_hours",
                      duration_hours)
         chk.raise_if_any(problems)
+        w = float(duration_hours)
         parts = {"bess_discharge": 0.0, "ev_v2g": 0.0, "ev_deferral": 0.0,
                  "bess_charge": 0.0, "ev_charge": 0.0}
         if self.bess is not None:
             b = self.bess
-            parts["bess_discharge"] = float(physics.max_discharge_power_kw(
-                b.soc, b.capacity_kwh, b.discharge_limit_kw, duration_hours,
-                self.bess_dispatch_floor_soc(), b.efficiency))
-            parts["bess_charge"] = b.get_available_charge_capacity_kw(duration_hours)
-        margin_h = _EV_LAXITY_MARGIN_H[self.ev_priority]
+            floor = self.bess_dispatch_floor_soc()
+            for direction, key in ((-1, "bess_discharge"), (1, "bess_charge")):
+                parts[key] = float(behaviour.bess_offer_kw(
+                    b.soc, b.capacity_kwh, b.max_power_kw, b.discharge_limit_kw, b.efficiency,
+                    b.efficiency, floor, b.max_soc, 0.0, w, direction))
+        allowed = self.ev_priority != "high" and now_hour_of_day is not None
         for ev in self.evs:
-            needs = ev.get_charging_requirement_kwh() > 0.0
-            if math.isfinite(margin_h):
-                parts["ev_v2g"] += ev.get_available_discharge_capacity_kw(
-                    duration_hours, floor_soc=ev.min_departure_soc)
-                if needs and now_hour_of_day is not None:
-                    after = ev.laxity_h(now_hour_of_day) - duration_hours
-                    if after > 0.0 and after >= margin_h:
-                        parts["ev_deferral"] += ev.max_charge_power_kw
-            if not needs:
-                parts["ev_charge"] += ev.get_available_charge_capacity_kw(duration_hours)
+            if not allowed:
+                continue
+            offer = self._ev_offer_parts(ev, w, float(now_hour_of_day))
+            for key, value in offer.items():
+                parts[key] += value
         return {"discharge": parts["bess_discharge"] + parts["ev_v2g"] + parts["ev_deferral"],
                 "charge": parts["bess_charge"] + parts["ev_charge"], **parts}
 
+    @staticmethod
+    def _ev_offer_parts(ev: ElectricVehicle, window_h: float, now_hour_of_day: float) -> dict:
+        """One EV's offers (`behaviour.ev_offer_kw`): deferral, V2G, absorb (kW)."""
+        need = ev.get_charging_requirement_kwh()
+        baseline_kw = ev.max_charge_power_kw if need > 0.0 else 0.0
+
+        def offer(direction, baseline, v2g_max_kw):
+            return float(behaviour.ev_offer_kw(
+                True, need, baseline, ev.hours_until_deadline(now_hour_of_day), 0.0, window_h,
+                direction, True, ev.soc, ev.v2g_min_soc, ev.battery_capacity_kwh, v2g_max_kw,
+                ev.max_charge_power_kw, ev.charge_efficiency))
+
+        # the engine's discharge offer is deferral + V2G; each part alone is the same term
+        return {"ev_deferral": offer(-1, baseline_kw, 0.0),
+                "ev_v2g": offer(-1, 0.0, ev.v2g_max_discharge_kw),
+                "ev_charge": offer(1, baseline_kw, ev.v2g_max_discharge_kw)}
+
+    def participation_probability(self, price_per_mwh: float) -> float:
+        """Probability (0-1) that the home accepts an event at `price_per_mwh` ($/MWh):
+        the engine's acceptance rule over its uniform draw
+        (`behaviour.participation_probability`)."""
+        return float(behaviour.participation_probability(
+            price_per_mwh, self.min_compensation_per_kwh, self.participation_willingness))
+
     def evaluate_market_opportunity(self, price_per_mwh: float | None = None,
                                     duration_hours: float = 1.0, price: float | None = None,
-                                    *, now_hour_of_day: float | None = None
-                                    ) -> MarketEvaluation:
-        """Decide whether to deliver flexibility at a price over a window.
+                                    *, now_hour_of_day: float | None = None,
+                                    uniform: float | None = None) -> MarketEvaluation:
+        """Whether the home would deliver flexibility at a price over a window.
+
+        The engine's behaviour: the home accepts an event when the price covers
+        its minimum compensation and a willingness draw (uniform in [0, 1)) is
+        below its willingness (`behaviour.accepts`), then offers what
+        `get_available_flexibility_kw` gives for discharge.
 
         Parameters
         ----------
@@ -259,19 +345,24 @@ class Prosumer:
         duration_hours : float
             Window length, h (> 0).
         price : float
-            Seed alias: the offered price in $/kWh.
+            Seed alias: the offered price in $/kWh (compared as ``price * 1000``
+            $/MWh).
         now_hour_of_day : float or None
-            Window start as a clock time, for EV deferral (see
+            Window start as a clock time, to time the EVs' departures (see
             `get_available_flexibility_kw`).
+        uniform : float or None
+            A willingness draw in [0, 1). Given, the answer is the engine's
+            decision for that draw (``decision_basis = "draw"``); None, the answer
+            is an expectation (``decision_basis = "expectation"``): the
+            probability of taking part, and ``participate`` when it is at least
+            0.5.
 
         Returns
         -------
         MarketEvaluation
-            The score is ``willingness * profile factor * price factor`` clipped
-            to [0, 1]; the price factor is 0 below the minimum compensation and
-            rises linearly from 0.5 at the minimum to 1 at 1.5 times it (desim's
-            heuristic). It participates when the price covers the minimum, it has
-            power to offer and the score is at least 0.5.
+            With ``participation_probability`` (also as the seed's
+            ``participation_score``), ``decision_basis``, the offered power and
+            energy, and the expected revenue at the offered price.
         """
         problems: list[str] = []
         if (price_per_mwh is None) == (price is None):
@@ -285,40 +376,47 @@ class Prosumer:
                              price_per_mwh)
         chk.positive(problems, "Prosumer.evaluate_market_opportunity.duration_hours",
                      duration_hours)
+        if uniform is not None and not (chk.is_real(uniform) and 0.0 <= uniform < 1.0):
+            problems.append("Prosumer.evaluate_market_opportunity.uniform: expected a number "
+                            f"in [0, 1), got {uniform!r}")
         chk.raise_if_any(problems)
-        price_kwh = float(price) if price is not None else usd_per_mwh_to_usd_per_kwh(
-            price_per_mwh)
+        if price is not None:
+            price_kwh, price_mwh = float(price), float(price) * 1000.0
+        else:
+            price_kwh, price_mwh = usd_per_mwh_to_usd_per_kwh(price_per_mwh), float(price_per_mwh)
         available_kw = self.get_available_flexibility_kw(duration_hours,
                                                          now_hour_of_day)["discharge"]
-        score = self._score(price_kwh)
+        probability = self.participation_probability(price_mwh)
         reasons = []
-        if price_kwh < self.min_compensation_per_kwh:
+        priced_out = price_kwh < self.min_compensation_per_kwh
+        if priced_out:
             reasons.append(f"price {price_kwh:.3f} $/kWh is below the minimum compensation "
                            f"{self.min_compensation_per_kwh:.3f} $/kWh")
         if available_kw <= 0.0:
             reasons.append(f"no flexibility available for {duration_hours:g} h")
-        if score < _ACCEPT_SCORE:
-            reasons.append(f"participation score {score:.2f} is below {_ACCEPT_SCORE:g}")
-        participate = not reasons
+        if uniform is None:
+            basis, weight = "expectation", probability
+            if probability < LIKELY and not priced_out:
+                reasons.append(f"takes part with probability {probability:.2f} (its "
+                               f"willingness), below {LIKELY:g}")
+            accepted = probability >= LIKELY
+        else:
+            basis = "draw"
+            accepted = bool(behaviour.accepts(price_mwh, self.min_compensation_per_kwh,
+                                              self.participation_willingness, float(uniform)))
+            if not priced_out and not accepted:
+                reasons.append(f"willingness draw {uniform:.3f} is not below "
+                               f"{self.participation_willingness:.3f}")
+            weight = 1.0 if accepted else 0.0
+        participate = accepted and available_kw > 0.0
         available_kwh = available_kw * duration_hours
         return MarketEvaluation(
-            participate=participate, participation_score=score, available_kw=available_kw,
-            available_kwh=available_kwh,
-            expected_revenue_usd=available_kwh * price_kwh if participate else 0.0,
+            participate=participate, participation_score=probability,
+            available_kw=available_kw, available_kwh=available_kwh,
+            expected_revenue_usd=available_kwh * price_kwh * weight,
             price_usd_per_kwh=price_kwh, duration_h=float(duration_hours),
-            reasons=tuple(reasons))
-
-    def _score(self, price_usd_per_kwh: float) -> float:
-        floor = self.min_compensation_per_kwh
-        if price_usd_per_kwh < floor:
-            price_factor = 0.0
-        elif floor <= 0.0:
-            price_factor = 1.0
-        else:
-            ratio = price_usd_per_kwh / floor
-            price_factor = min(1.0, 0.5 + 0.5 * (ratio - 1.0) / (_FULL_PRICE_RATIO - 1.0))
-        raw = self.participation_willingness * _PROFILE_FACTOR[self.profile] * price_factor
-        return float(np.clip(raw, 0.0, 1.0))
+            reasons=tuple(reasons), participation_probability=probability,
+            decision_basis=basis)
 
     # ------------------------------------------------------------ reporting
     def get_status_summary(self) -> dict:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from attrs import define
 
 from desim.assets import _checks as chk
-from desim.assets import physics
-from desim.assets.physics import scalar as phys
+from desim.assets import _fast, physics
 from desim.errors import warn
 
 __all__ = ["SolarPV"]
@@ -60,16 +59,22 @@ class SolarPV:
         self.efficiency = float(self.efficiency)
 
     @classmethod
-    def _unchecked(cls, capacity_kw: float, efficiency: float, tilt: float,
-                   azimuth: float) -> SolarPV:
-        """A PV system from values already validated (floats), unchecked and without the
-        derate warning; for `desim.fleet.convert`."""
-        self = object.__new__(cls)
-        self.capacity_kw = capacity_kw
-        self.efficiency = efficiency
-        self.tilt = tilt
-        self.azimuth = azimuth
-        return self
+    def _unchecked_many(cls, capacity_kw: list, efficiency: list, tilt: list,
+                        azimuth: list) -> list[SolarPV]:
+        """PV systems from equal-length lists of values already validated (floats), one per
+        position, unchecked and without the derate warning; for `desim.fleet` (see
+        `BESS._unchecked_many`)."""
+        new = object.__new__
+        out = []
+        append = out.append
+        for c, eff, t, az in zip(capacity_kw, efficiency, tilt, azimuth, strict=True):
+            self = new(cls)
+            self.capacity_kw = c
+            self.efficiency = eff
+            self.tilt = t
+            self.azimuth = az
+            append(self)
+        return out
 
     @property
     def tilt_deg(self) -> float:
@@ -95,7 +100,7 @@ class SolarPV:
             temperature effect), >= 0.
         """
         if type(solar_irradiance_per_kw) is float:      # hot path: one value, no numpy
-            return phys.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
+            return _fast.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
         return physics.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
 
     def get_generation_from_normalized_kw(self, kw_per_kw):
@@ -105,5 +110,5 @@ class SolarPV:
         system losses, so only the rating scales it; negative values count as 0.
         """
         if type(kw_per_kw) is float:
-            return phys.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
+            return _fast.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
         return physics.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)

@@ -10,14 +10,30 @@ about a microsecond a call). `run_simpy_baseline` is that design;
 wall and CPU time per prosumer-step, so a reader can see the baselines are fast
 for the right reasons.
 
+Done competently, as a careful programmer of the obvious design would:
+
+- each EV's sessions are drawn once, before the run, in one vectorized call per
+  round of trips from the same session source as the engine
+  (`MobilitySessions.next_trip`); the SOC it comes home with still depends on
+  the SOC it left with (`desim.sim.sessions.arrival_soc`, at departure);
+- an asset object is called only when it has work: a car that is away, or
+  plugged in at its target, sleeps until its next arrival or departure; PV is
+  not asked at night; a battery that would stay idle (at its floor with load to
+  cover, full with surplus, or nothing to do) accumulates its idle time, and
+  its self-discharge over that time is applied by one ``charge(0, idle_h)``
+  before its next hold, the closed form composing exactly over time;
+- per-step work is plain float arithmetic on locals and ``__slots__``
+  attributes; energy totals accumulate per object and are summed at the end.
+
 Both follow the benchmark scenario's policies: EVs charge at full power from
-plug-in until their departure target (uncontrolled), using the same session
-source (`MobilitySessions`, drawn per EV and day); batteries follow
-self-consumption (cover the home's load net of PV, store its surplus); the
-daily discharge event is allocated pro rata among the homes that accept it
-(same acceptance draws as the engine), from offers of deferred EV charging and
-V2G, re-allocated every step. Only the uncontrolled EV policy and the
-self-consumption battery policy are modelled.
+plug-in until their departure target (uncontrolled); batteries follow
+self-consumption (cover the home's load net of PV, store its surplus) with the
+engine's rules (`desim.sim.policies.SelfConsumption`: no charging of a
+self-discharging battery within `TOP_UP_MARGIN_SOC` of full, nothing past a
+limit); the daily discharge event is allocated pro rata among the homes that
+accept it (same acceptance draws as the engine), from offers of deferred EV
+charging and V2G, re-allocated every step. Only the uncontrolled EV policy, the
+self-consumption battery policy and mobility sessions are modelled.
 
 Stepping at the profile interval is exact for solar, load and batteries here
 (all piecewise constant over the interval); EV sessions are charged over
@@ -28,6 +44,7 @@ totals agree with the engine's to well within 1 %, not exactly.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -36,127 +53,190 @@ import simpy
 from desim.assets import BESS, ElectricVehicle, SolarPV
 from desim.sim import dispatch as dsp
 from desim.sim.engine import SimInputs
+from desim.sim.policies import TOP_UP_MARGIN_SOC
+from desim.sim.sessions import MobilitySessions, arrival_soc
 
-__all__ = ["run_simpy_baseline", "run_loop_baseline", "TOTAL_KEYS"]
+__all__ = ["run_simpy_baseline", "run_loop_baseline", "build_homes", "TOTAL_KEYS"]
 
 #: Fleet energy totals (kWh) both baselines and the engine report.
 TOTAL_KEYS = ("load_kwh", "pv_kwh", "ev_charged_kwh", "ev_discharged_kwh", "bess_charged_kwh",
               "bess_discharged_kwh", "import_kwh", "export_kwh")
 
+_INF = math.inf
+_NO_TRIP = (_INF, _INF, 0.0, 0.0)   # after the last drawn session: never back
+
 
 class _Car:
-    """One EV object and its current session."""
+    """One EV object, its drawn sessions and the time it next needs attention."""
 
-    __slots__ = ("ev", "index", "plugged", "arr", "dep", "arr_soc", "target", "priority_ok",
-                 "offer_kw", "power_kw", "sessions", "met")
+    __slots__ = ("ev", "trips", "plugged", "arr", "dep", "arr_soc", "target", "priority_ok",
+                 "offer_kw", "power_kw", "max_kw", "eff", "met", "full_h", "wake_h",
+                 "charged_kwh", "discharged_kwh")
 
-    def __init__(self, ev: ElectricVehicle, index: int, sessions, priority_ok: bool):
+    def __init__(self, ev: ElectricVehicle, first: tuple, trips: list, priority_ok: bool):
         self.ev = ev
-        self.index = index
-        self.sessions = sessions
+        self.arr, self.dep, self.arr_soc, self.target = first
+        self.trips = iter(trips)            # (arrival_h, departure_h, used_soc, target_soc)
         self.priority_ok = priority_ok
-        arr, dep, soc, tgt = (float(x[0]) for x in sessions.first(np.array([index]),
-                                                                  np.array([ev.soc])))
         self.plugged = False
-        self.arr, self.dep, self.arr_soc, self.target = arr, dep, soc, tgt
         self.offer_kw = 0.0
-        self.power_kw = ev.max_charge_power_kw
+        self.max_kw = ev.max_charge_power_kw
+        self.eff = ev.charge_efficiency
+        self.power_kw = self.max_kw
         self.met = False            # at its departure target: charging has nothing to do
+        self.full_h = _INF          # when charging at `power_kw` reaches the target
+        self.wake_h = self.arr
+        self.charged_kwh = 0.0
+        self.discharged_kwh = 0.0
 
-    def _hold(self, power_kw: float, duration_h: float, tot: dict) -> float:
-        """Hold `power_kw` for `duration_h` (charging stops at the target); grid kWh."""
-        ev = self.ev
-        if duration_h <= 0.0:
-            return 0.0
+    def set_power(self, power_kw: float, t: float) -> None:
+        """Hold `power_kw` from `t` on (the car is up to date at `t`)."""
+        self.power_kw = power_kw
+        self.met = False
         if power_kw > 0.0:
-            if self.met:
-                return 0.0
-            need = ev.get_charging_requirement_kwh()
-            if need <= 0.0:
-                self.met = True
-                return 0.0
-            rate = power_kw * ev.charge_efficiency
-            duration_h = min(duration_h, need / rate)
-            grid = ev.charge(power_kw, duration_h) / ev.charge_efficiency
-            if need / rate <= duration_h:      # reached the target: land on it exactly
-                ev.soc = ev.min_departure_soc
-                self.met = True
-            tot["ev_charged_kwh"] += grid
-            return grid
-        if power_kw < 0.0:
-            self.met = False
-            grid = -ev.discharge(-power_kw, duration_h)
-            tot["ev_discharged_kwh"] -= grid
-            return grid
-        return 0.0
+            # the seed API's requirement, once per setpoint: then plain arithmetic per step
+            need = self.ev.get_charging_requirement_kwh()
+            self.met = need <= 0.0
+            self.full_h = t + need / (power_kw * self.eff)
+        else:
+            self.full_h = _INF
 
-    def step(self, t0: float, t1: float, tot: dict) -> float:
+    def step(self, t0: float, t1: float) -> float:
         """Advance the car from `t0` to `t1`; grid energy (kWh, + charging)."""
+        # hot path: one seed-API call per step while it charges or discharges
         energy = 0.0
         t = t0
         while True:
             if self.plugged:
-                end = min(t1, self.dep)
-                energy += self._hold(self.power_kw, end - t, tot)
+                end = self.dep if self.dep < t1 else t1
+                p = self.power_kw
+                if end > t:
+                    if p > 0.0 and not self.met:
+                        ev = self.ev
+                        if self.full_h <= end:      # reaches the target: land on it
+                            grid = ev.charge(p, self.full_h - t) / self.eff
+                            ev.soc = self.target
+                            self.met = True
+                        else:
+                            grid = ev.charge(p, end - t) / self.eff
+                        self.charged_kwh += grid
+                        energy += grid
+                    elif p < 0.0:
+                        grid = self.ev.discharge(-p, end - t)
+                        self.discharged_kwh += grid
+                        energy -= grid
                 if self.dep > t1:
-                    return energy
+                    break
                 t = self.dep
                 self.plugged = False
-                arr, dep, soc, tgt = self.sessions.next_after_departure(
-                    np.array([self.index]), np.array([self.ev.soc]))
-                self.arr, self.dep = float(arr[0]), float(dep[0])
-                self.arr_soc, self.target = float(soc[0]), float(tgt[0])
+                arr, dep, used_soc, target = next(self.trips, _NO_TRIP)
+                self.arr, self.dep, self.target = arr, dep, target
+                self.arr_soc = float(arrival_soc(self.ev.soc, used_soc))
             if self.arr >= t1:
-                return energy
-            t = max(t, self.arr)
+                break
+            t = self.arr if self.arr > t else t
             self.plugged = True
-            self.met = False
             self.ev.soc = self.arr_soc
             self.ev.min_departure_soc = self.target
-            self.power_kw = self.ev.max_charge_power_kw   # uncontrolled, until the next step
+            self.set_power(self.max_kw, t)  # uncontrolled, until the next step
+        p = self.power_kw
+        if not self.plugged:
+            self.wake_h = self.arr
+        elif p < 0.0 or (p > 0.0 and not self.met):
+            self.wake_h = t1                # holds a power: step it again next time
+        else:
+            self.wake_h = self.dep          # idle until it leaves (or a new setpoint)
+        return energy
 
 
 class _Home:
     """One prosumer: its load series, PV, battery and cars."""
 
-    __slots__ = ("load_kw", "pv", "pv_unit", "bess", "cars", "accepted")
+    __slots__ = ("load_kw", "solar", "unit", "bess", "full_above", "leaks", "cars", "wake_h",
+                 "accepted", "idle_h", "pv_kwh", "bess_charged_kwh", "bess_discharged_kwh",
+                 "import_kwh", "export_kwh")
 
-    def __init__(self, load_kw, pv, pv_unit, bess, cars):
+    def __init__(self, load_kw: list, solar: SolarPV | None, unit: list | None,
+                 bess: BESS | None, cars: list):
         self.load_kw = load_kw
-        self.pv = pv
-        self.pv_unit = pv_unit
+        self.solar = solar          # at most one PV system per prosumer object
+        self.unit = unit            # its kW per kWp per step
         self.bess = bess
+        self.full_above = _INF      # the battery takes no charge above this SOC
+        self.leaks = False
+        if bess is not None:
+            # self-consumption's rules (desim.sim.policies): a self-discharging battery
+            # is not topped up within TOP_UP_MARGIN_SOC of full, none past its ceiling
+            # (``soc >= max_soc``, i.e. ``soc > nextafter(max_soc, 0)``)
+            self.leaks = bess.self_discharge_per_h > 0.0
+            self.full_above = (bess.max_soc - TOP_UP_MARGIN_SOC if self.leaks
+                               else math.nextafter(bess.max_soc, 0.0))
         self.cars = cars
+        self.wake_h = min((car.wake_h for car in cars), default=_INF)
         self.accepted = False
+        self.idle_h = 0.0           # battery idle time whose self-discharge is not applied yet
+        self.pv_kwh = self.import_kwh = self.export_kwh = 0.0
+        self.bess_charged_kwh = self.bess_discharged_kwh = 0.0
 
-    def step(self, k: int, t0: float, t1: float, tot: dict) -> None:
-        dt = t1 - t0
+    def step(self, k: int, t0: float, t1: float, dt: float) -> None:
+        """Advance the home over step `k`, ``[t0, t1]`` (``dt = t1 - t0``, h)."""
+        # hot path: plain floats, seed-API calls only for assets with work
         load = self.load_kw[k]
         pv = 0.0
-        for system, unit in zip(self.pv, self.pv_unit, strict=True):
-            pv += system.get_generation_kw(unit[k])
-        ev_kwh = 0.0
-        for car in self.cars:
-            ev_kwh += car.step(t0, t1, tot)
-        bess_kwh = 0.0
+        if self.solar is not None:
+            g = self.unit[k]
+            if g > 0.0:                     # not at night
+                pv = self.solar.get_generation_kw(g)
+                self.pv_kwh += pv * dt
+        net = (load - pv) * dt
+        if self.wake_h < t1:                # a car needs attention within this step
+            wake = _INF
+            for car in self.cars:
+                if car.wake_h < t1:
+                    net += car.step(t0, t1)
+                if car.wake_h < wake:
+                    wake = car.wake_h
+            self.wake_h = wake
         b = self.bess
         if b is not None:
-            p = min(max(pv - load, -b.discharge_limit_kw), b.max_power_kw)
-            if p > 0.0:
-                bess_kwh = b.charge(p, dt) / b.efficiency
-                tot["bess_charged_kwh"] += bess_kwh
-            elif p < 0.0:
-                bess_kwh = -b.discharge(-p, dt)
-                tot["bess_discharged_kwh"] -= bess_kwh
-            else:
-                b.charge(0.0, dt)                  # self-discharge only
-        net = (load - pv) * dt + ev_kwh + bess_kwh
-        tot["load_kwh"] += load * dt
-        tot["pv_kwh"] += pv * dt
+            # self-consumption: cover load - pv, store pv - load (the object clips to
+            # its power limits); idle at a limit, and idle time is settled in one hold
+            surplus = pv - load
+            if surplus > 0.0:
+                if b.soc > self.full_above and self.idle_h > 0.0:
+                    self._settle_idle(b)        # the top-up rule reads the SOC now
+                if b.soc > self.full_above:
+                    surplus = 0.0
+                else:
+                    if self.idle_h > 0.0:
+                        self._settle_idle(b)
+                    grid = b.charge(surplus, dt) / b.efficiency
+                    self.bess_charged_kwh += grid
+                    net += grid
+            elif surplus < 0.0:
+                if b.soc <= b.min_soc:          # idling only lowers it: no need to settle
+                    surplus = 0.0
+                else:
+                    if self.idle_h > 0.0:
+                        self._settle_idle(b)
+                    grid = b.discharge(-surplus, dt)
+                    self.bess_discharged_kwh += grid
+                    net -= grid
+            if surplus == 0.0 and self.leaks:
+                self.idle_h += dt
         if net > 0.0:
-            tot["import_kwh"] += net
+            self.import_kwh += net
         else:
-            tot["export_kwh"] -= net
+            self.export_kwh -= net
+
+    def _settle_idle(self, b: BESS) -> None:
+        b.charge(0.0, self.idle_h)          # self-discharge over the idle time, one hold
+        self.idle_h = 0.0
+
+    def finish(self) -> None:
+        """Apply the battery's pending idle time (the state at the end of the run)."""
+        if self.bess is not None and self.idle_h > 0.0:
+            self._settle_idle(self.bess)
 
 
 class _Aggregator:
@@ -168,6 +248,7 @@ class _Aggregator:
         self.rng = np.random.default_rng(inp.dispatch_seed)
         self.active = -1
         self.next_event = 0
+        self.cars: list[tuple] = []         # (home, car) of the homes that accepted the event
 
     def step(self, t0: float) -> None:
         ev_ = self.inp.events
@@ -175,9 +256,12 @@ class _Aggregator:
             return
         if self.active >= 0 and t0 >= ev_.end_h[self.active]:
             self.active = -1
-            for home in self.homes:
-                for car in home.cars:
-                    car.power_kw = car.ev.max_charge_power_kw
+            for home, car in self.cars:
+                if car.plugged and car.power_kw != car.max_kw:
+                    car.set_power(car.max_kw, t0)
+                    car.wake_h = home.wake_h = -_INF
+                car.power_kw = car.max_kw
+            self.cars = []
         if (self.active < 0 and self.next_event < len(ev_)
                 and t0 >= ev_.start_h[self.next_event]):
             k = self.active = self.next_event
@@ -186,45 +270,83 @@ class _Aggregator:
                                   self.rng.random(len(self.homes)))
             for home, ok in zip(self.homes, accepted.tolist(), strict=True):
                 home.accepted = ok
+                if ok:
+                    self.cars.extend((home, car) for car in home.cars if car.priority_ok)
         if self.active < 0:
             return
         k = self.active
         window_h = max(float(ev_.end_h[k]) - t0, 1e-9)
         total = 0.0
-        for home in self.homes:
-            for car in home.cars:
-                car.offer_kw = 0.0
-                if not (home.accepted and car.plugged and car.priority_ok):
-                    continue
+        for _, car in self.cars:
+            offer = 0.0
+            if car.plugged:
                 ev = car.ev
-                offer = ev.max_charge_power_kw if ev.get_charging_requirement_kwh() > 0 else 0.0
-                if ev.v2g_max_discharge_kw > 0:
-                    usable_kwh = max(0.0, ev.soc - ev.v2g_min_soc) * ev.battery_capacity_kwh
-                    offer += min(ev.v2g_max_discharge_kw,
-                                 usable_kwh * ev.charge_efficiency / window_h)
-                car.offer_kw = offer
-                total += offer
+                if ev.get_charging_requirement_kwh() > 0.0:
+                    offer = car.max_kw
+                if ev.v2g_max_discharge_kw > 0.0:
+                    offer += ev.get_available_discharge_capacity_kw(window_h)
+            car.offer_kw = offer
+            total += offer
         target = float(ev_.target_kw[k])
         share = min(1.0, target / total) if total > 0 and target > 0 else 0.0
-        for home in self.homes:
-            for car in home.cars:
-                ev = car.ev
-                p = ev.max_charge_power_kw - share * car.offer_kw
-                car.power_kw = min(max(p, -ev.v2g_max_discharge_kw), ev.max_charge_power_kw)
+        for home, car in self.cars:
+            ev = car.ev
+            p = car.max_kw - share * car.offer_kw
+            if p < -ev.v2g_max_discharge_kw:
+                p = -ev.v2g_max_discharge_kw
+            if p != car.power_kw:
+                if car.plugged:
+                    car.set_power(p, t0)
+                    car.wake_h = home.wake_h = -_INF
+                else:
+                    car.power_kw = p
+
+
+def _session_plans(sessions, soc: np.ndarray, horizon_h: float) -> tuple[list, list]:
+    """Every EV's sessions up to `horizon_h`, drawn in one vectorized call per round.
+
+    Returns the first session of each EV, ``(arrival_h, departure_h, arrival_soc,
+    target_soc)``, and the later ones, ``[(arrival_h, departure_h, used_soc,
+    target_soc), ...]``: those of every departure at or before the horizon.
+    """
+    if not isinstance(sessions, MobilitySessions):
+        raise NotImplementedError(f"the baselines draw mobility sessions only, got "
+                                  f"{type(sessions).__name__}")
+    e = np.arange(len(soc))
+    arr, dep, arr_soc, target = sessions.first(e, soc)
+    first = list(zip(arr.tolist(), dep.tolist(), arr_soc.tolist(), target.tolist(),
+                     strict=True))
+    trips: list[list] = [[] for _ in e]
+    live = e[dep <= horizon_h]
+    while live.size:
+        arr, dep, used, target = sessions.next_trip(live)
+        for i, trip in zip(live.tolist(), zip(arr.tolist(), dep.tolist(), used.tolist(),
+                                              target.tolist(), strict=True), strict=True):
+            trips[i].append(trip)
+        live = live[dep <= horizon_h]
+    return first, trips
 
 
 def build_homes(inp: SimInputs) -> list[_Home]:
-    """Asset objects for every prosumer of `inp` (from its fleet table rows)."""
+    """Asset objects for every prosumer of `inp` (from its fleet table rows), each EV
+    with its sessions for the run drawn ahead."""
     f = inp.fleet
     load = inp.load.block(0, inp.n_steps).astype(np.float64)
-    homes_pv: list[list] = [[] for _ in range(f.n_prosumers)]
-    homes_unit: list[list] = [[] for _ in range(f.n_prosumers)]
+    solar: list = [None] * f.n_prosumers
+    unit: list = [None] * f.n_prosumers
+    units: dict[int, list] = {}             # kW per kWp per step, one list per bucket
     for i in range(f.n_pv):
         h = int(f.pv_prosumer_index[i])
-        homes_pv[h].append(SolarPV(float(f.pv_capacity_kw[i]),
-                                   float(f.pv_system_efficiency[i]) if inp.pv_derate else 1.0,
-                                   float(f.pv_tilt_deg[i]), float(f.pv_azimuth_deg[i]) % 360.0))
-        homes_unit[h].append(inp.pv_kw_per_kwp[inp.pv_bucket[i]].astype(np.float64).tolist())
+        if solar[h] is not None:
+            raise NotImplementedError(f"prosumer {h} has more than one PV system; the "
+                                      "baselines step one SolarPV object per home")
+        bucket = int(inp.pv_bucket[i])
+        if bucket not in units:
+            units[bucket] = inp.pv_kw_per_kwp[bucket].astype(np.float64).tolist()
+        solar[h] = SolarPV(float(f.pv_capacity_kw[i]),
+                           float(f.pv_system_efficiency[i]) if inp.pv_derate else 1.0,
+                           float(f.pv_tilt_deg[i]), float(f.pv_azimuth_deg[i]) % 360.0)
+        unit[h] = units[bucket]
     bess: list = [None] * f.n_prosumers
     for b in range(f.n_bess):
         bess[int(f.bess_prosumer_index[b])] = BESS(
@@ -234,6 +356,7 @@ def build_homes(inp: SimInputs) -> list[_Home]:
             max_soc_percent=float(f.bess_max_soc[b]) * 100,
             max_discharge_power_kw=float(f.bess_max_discharge_kw[b]),
             self_discharge_per_h=float(f.bess_self_discharge_per_h[b]))
+    first, trips = _session_plans(inp.sessions, f.ev_soc.astype(np.float64), inp.horizon_h)
     cars: list[list] = [[] for _ in range(f.n_prosumers)]
     for e in range(f.n_evs):
         h = int(f.ev_prosumer_index[e])
@@ -245,27 +368,48 @@ def build_homes(inp: SimInputs) -> list[_Home]:
                              v2g_min_soc_percent=float(f.ev_v2g_min_soc[e]) * 100,
                              ev_id=str(f.ev_id[e]))
         ev.soc = float(f.ev_soc[e])            # exactly the engine's starting state
-        cars[h].append(_Car(ev, e, inp.sessions, bool(f.ev_priority[h] < 2)))
-    return [_Home(load[:, h].tolist(), homes_pv[h], homes_unit[h], bess[h], cars[h])
+        cars[h].append(_Car(ev, first[e], trips[e], bool(f.ev_priority[h] < 2)))
+    # each home's load series, its floats allocated step by step: the loop reads the
+    # homes of one step in turn, so their values sit together in memory
+    rows = load.tolist()
+    return [_Home([row[h] for row in rows], solar[h], unit[h], bess[h], cars[h])
             for h in range(f.n_prosumers)]
 
 
-def _empty_totals() -> dict[str, float]:
-    return dict.fromkeys(TOTAL_KEYS, 0.0)
+def _totals(homes: list[_Home], inp: SimInputs) -> dict[str, float]:
+    """The fleet's energy totals (kWh) from what each object accumulated."""
+    for home in homes:
+        home.finish()
+    cars = [car for home in homes for car in home.cars]
+    # the load is input, the same whatever the stepping: summed once, not per step
+    load_kwh = math.fsum(math.fsum(h.load_kw) for h in homes) * inp.interval_h
+    return {"load_kwh": load_kwh,
+            "pv_kwh": math.fsum(h.pv_kwh for h in homes),
+            "ev_charged_kwh": math.fsum(c.charged_kwh for c in cars),
+            "ev_discharged_kwh": math.fsum(c.discharged_kwh for c in cars),
+            "bess_charged_kwh": math.fsum(h.bess_charged_kwh for h in homes),
+            "bess_discharged_kwh": math.fsum(h.bess_discharged_kwh for h in homes),
+            "import_kwh": math.fsum(h.import_kwh for h in homes),
+            "export_kwh": math.fsum(h.export_kwh for h in homes)}
 
 
-def _home_process(env, home: _Home, inp: SimInputs, tot: dict):
+def _home_process(env, home: _Home, inp: SimInputs):
+    # every process adds the same `dt` to the same clock, so all wake at equal times,
+    # the aggregator first (it was started first and is always rescheduled first)
     dt = inp.interval_h
+    step = home.step
+    timeout = env.timeout
     for k in range(inp.n_steps):
         t0 = k * dt
-        home.step(k, t0, t0 + dt, tot)
-        yield env.timeout(t0 + dt - env.now)
+        step(k, t0, t0 + dt, dt)
+        yield timeout(dt)
 
 
 def _aggregator_process(env, agg: _Aggregator, inp: SimInputs):
+    dt = inp.interval_h
     for k in range(inp.n_steps):
-        agg.step(k * inp.interval_h)
-        yield env.timeout((k + 1) * inp.interval_h - env.now)
+        agg.step(k * dt)
+        yield env.timeout(dt)
 
 
 def run_simpy_baseline(inp: SimInputs) -> dict:
@@ -276,22 +420,22 @@ def run_simpy_baseline(inp: SimInputs) -> dict:
     dict
         ``{"totals": {key: kWh}, "build_s", "run_s", "run_cpu_s", "prosumer_steps"}``;
         `run_s` (wall) and `run_cpu_s` (this thread's CPU time) exclude building
-        the objects.
+        the objects and drawing the sessions (`build_s`).
     """
     t = time.perf_counter()
     homes = build_homes(inp)
     build_s = time.perf_counter() - t
-    tot = _empty_totals()
     t = time.perf_counter()
     c = time.thread_time()
     env = simpy.Environment()
     env.process(_aggregator_process(env, _Aggregator(inp, homes), inp))  # first at each step
     for home in homes:
-        env.process(_home_process(env, home, inp, tot))
+        env.process(_home_process(env, home, inp))
     env.run(until=inp.horizon_h + 1e-9)
     run_s = time.perf_counter() - t
-    return {"totals": tot, "build_s": build_s, "run_s": run_s,
-            "run_cpu_s": time.thread_time() - c, "prosumer_steps": len(homes) * inp.n_steps}
+    run_cpu_s = time.thread_time() - c
+    return {"totals": _totals(homes, inp), "build_s": build_s, "run_s": run_s,
+            "run_cpu_s": run_cpu_s, "prosumer_steps": len(homes) * inp.n_steps}
 
 
 def run_loop_baseline(inp: SimInputs) -> dict:
@@ -299,16 +443,18 @@ def run_loop_baseline(inp: SimInputs) -> dict:
     t = time.perf_counter()
     homes = build_homes(inp)
     build_s = time.perf_counter() - t
-    tot = _empty_totals()
     t = time.perf_counter()
     c = time.thread_time()
     agg = _Aggregator(inp, homes)
     dt = inp.interval_h
+    steps = [home.step for home in homes]
     for k in range(inp.n_steps):
         t0 = k * dt
+        t1 = t0 + dt
         agg.step(t0)
-        for home in homes:
-            home.step(k, t0, t0 + dt, tot)
+        for step in steps:
+            step(k, t0, t1, dt)
     run_s = time.perf_counter() - t
-    return {"totals": tot, "build_s": build_s, "run_s": run_s,
-            "run_cpu_s": time.thread_time() - c, "prosumer_steps": len(homes) * inp.n_steps}
+    run_cpu_s = time.thread_time() - c
+    return {"totals": _totals(homes, inp), "build_s": build_s, "run_s": run_s,
+            "run_cpu_s": run_cpu_s, "prosumer_steps": len(homes) * inp.n_steps}

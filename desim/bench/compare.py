@@ -4,8 +4,10 @@ All three run the same scenario (`desim.bench.scenario.bench_inputs`) in this
 process. Each reports its cost per prosumer-step (wall and this thread's CPU
 time), so a reader can check the baselines are fast for the right reasons
 (DESIGN.md: about 1.4-2.5 us per prosumer-step for one SimPy process per home
-stepping the fast scalar objects, 0.3-1 us for a plain loop over them). Energy
-totals must agree within 1 % before a ratio is reported.
+stepping the fast scalar objects, 0.3-1 us for a plain loop over them), and the
+time they took to build their objects and draw their EV sessions beforehand
+(``*_build_s``, not in their run time). Energy totals must agree within 1 %
+before a ratio is reported.
 
 The engine has costs per interval and per event that do not grow with the
 fleet (SimPy events, numpy calls, the log's chunks). At a small fleet they
@@ -77,6 +79,7 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
            "engine_times_s": [r["run_s"] for r in runs],
            "simpy_s": simpy_["run_s"], "simpy_cpu_s": simpy_["run_cpu_s"],
            "loop_s": loop["run_s"], "loop_cpu_s": loop["run_cpu_s"],
+           "simpy_build_s": simpy_["build_s"], "loop_build_s": loop["build_s"],
            "energy_agreement": agreement, "energy_agree": ok,
            "engine_small": {"n_prosumers": n_small, "run_s": small["run_s"],
                             "us_per_prosumer_step": small["us_per_prosumer_step"]},

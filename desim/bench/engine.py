@@ -51,9 +51,9 @@ from desim.sim.state import state_nbytes
 __all__ = ["run_engine_benchmark", "run_engine", "TARGETS", "MODES", "machine_info"]
 
 TARGETS = {
-    "seed_call_us": 2.0,            # BESS.charge and kin: DESIGN "about 1 us", issue 12 bar 2 us
+    "seed_call_us": 2.0,            # BESS.charge and kin: DESIGN.md "about 1 us"; at most 2 us
     "fleet_object_us": 3.0,         # a FleetGenerator prosumer object
-    "simpy_baseline_us": 5.0,       # baseline cost per prosumer-step (issue 12 bar: fair baseline)
+    "simpy_baseline_us": 5.0,       # baseline cost per prosumer-step (a fair baseline)
     "loop_baseline_us": 1.0,
     "year_10k_s": 20.0,
     "million_day_s": 10.0,

@@ -70,7 +70,8 @@ def report_tables(report: dict) -> list:
                     f"{c[f'{key}_us_per_prosumer_step']:.3g} us/step",
                     f"CPU {c[f'{key}_cpu_us_per_prosumer_step']:.3g} us/step; engine "
                     f"{_f(c[f'speedup_vs_{key}'], '{:.0f}')}x faster (CPU time "
-                    f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x)")
+                    f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x); objects and EV "
+                    f"sessions built before, in {_f(c.get(f'{key}_build_s'))} s")
     worst = max(max(v["simpy_rel_diff"], v["loop_rel_diff"])
                 for v in c["energy_agreement"].values())
     res.add_row("energy totals agree", "", "", f"max diff {worst:.2e}",

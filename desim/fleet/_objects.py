@@ -2,10 +2,11 @@
 
 The asset classes check every value they are given (about 15 microseconds a
 prosumer, most of it per-value type tests). A table's columns can be checked
-whole in numpy against the same rules; when every row passes, each object is
-built by the classes' ``_unchecked`` constructors (a few microseconds a
-prosumer). When any row fails, `desim.fleet.convert` builds the objects the
-checked way, so the error names the row and value exactly as before.
+whole in numpy against the same rules; when every row passes, the objects are
+built by the classes' ``_unchecked_many`` constructors (one call per class, a
+few microseconds a prosumer in all). When any row fails, `desim.fleet.convert`
+builds the objects the checked way, so the error names the row and value
+exactly as before.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def _within(a, lo, hi) -> bool:
 
 def columns_valid(table: FleetTable, p: dict) -> bool:
     """True when every row passes what `BESS`, `ElectricVehicle`, `SolarPV` and
-    `Prosumer` check (`p`: the prosumer columns as the checked path reads them)."""
+    `Prosumer` check (`p`: the prosumer columns as arrays of the values the checked
+    path reads, `desim.fleet.convert._plain_array`)."""
     t = table
     cap, pc, pd_ = t.bess_capacity_kwh, t.bess_max_charge_kw, t.bess_max_discharge_kw
     ce, de, k = t.bess_charge_efficiency, t.bess_discharge_efficiency, t.bess_self_discharge_per_h
@@ -66,9 +68,9 @@ def columns_valid(table: FleetTable, p: dict) -> bool:
     if not pv_ok:
         return False
     ids = p["prosumer_id"]
-    if not all(type(i) is str and i for i in ids):
+    if not all(type(i) is str and i for i in ids.tolist()):
         return False
-    num = {key: np.array(p[key], dtype=np.float64) for key in (
+    num = {key: np.asarray(p[key], dtype=np.float64) for key in (
         "participation_willingness", "min_compensation_per_kwh", "backup_power_hours",
         "max_discharge", "annual_load_kwh")}
     return (_finite(*num.values())
@@ -111,52 +113,49 @@ def unchecked_prosumers(table: FleetTable, p: dict, bess_row: list, pv_row: list
         return _build(table, p, bess_row, pv_row, battery_product, vehicle_product)
 
 
+def _owner_tuples(owner: list, items: list, n: int) -> list:
+    """``items`` grouped by ``owner`` (sorted, one per item) as one tuple per prosumer."""
+    out: list = [()] * n
+    j, m = 0, len(owner)
+    while j < m:
+        o = owner[j]
+        k = j + 1
+        while k < m and owner[k] == o:
+            k += 1
+        out[o] = tuple(items[j:k])
+        j = k
+    return out
+
+
 def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product,
            vehicle_product) -> list:
     from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
-    from desim.assets.prosumer import HOURS_PER_YEAR
 
     n = t.n_prosumers
-    new_bess = BESS._unchecked
-    batteries = [
-        new_bess(c, pc, ce, s, lo, hi, pd_, k, battery_product(prod) if prod else None)
-        for c, pc, ce, s, lo, hi, pd_, k, prod in zip(
-            t.bess_capacity_kwh.tolist(), t.bess_max_charge_kw.tolist(),
-            t.bess_charge_efficiency.tolist(), t.bess_soc.tolist(), t.bess_min_soc.tolist(),
-            t.bess_max_soc.tolist(), t.bess_max_discharge_kw.tolist(),
-            t.bess_self_discharge_per_h.tolist(), t.bess_product.tolist(), strict=True)]
-    bess_of = [batteries[b] if b >= 0 else None for b in bess_row]
-    new_ev = ElectricVehicle._unchecked
-    evs_of: dict[int, list] = {}
-    for owner, c, pc, s, dep, dl, eff, v2g, vmin, ev_id, kpm, prod in zip(
-            t.ev_prosumer_index.tolist(), t.ev_capacity_kwh.tolist(),
-            t.ev_max_charge_kw.tolist(), t.ev_soc.tolist(), t.ev_departure_soc.tolist(),
-            _deadlines(t.ev_departure_hour), t.ev_charge_efficiency.tolist(),
-            t.ev_v2g_max_kw.tolist(), t.ev_v2g_min_soc.tolist(), t.ev_id.tolist(),
-            t.ev_kwh_per_mile.tolist(), t.ev_product.tolist(), strict=True):
-        evs_of.setdefault(owner, []).append(new_ev(c, pc, s, dep, dl, eff, v2g, vmin, ev_id,
-                                                   kpm, vehicle_product(prod) if prod else None))
-    no_evs: tuple = ()
-    evs = [no_evs] * n
-    for owner, cars in evs_of.items():
-        evs[owner] = tuple(cars)
-    new_pv = SolarPV._unchecked
-    systems = [new_pv(c, e, tilt, az) for c, e, tilt, az in zip(
-        t.pv_capacity_kw.tolist(), t.pv_system_efficiency.tolist(), t.pv_tilt_deg.tolist(),
-        t.pv_azimuth_deg.tolist(), strict=True)]
-    pv_of = [systems[s] if s >= 0 else None for s in pv_row]
-    new = Prosumer.__new__
-    out = []
-    append = out.append
+    batteries = BESS._unchecked_many(
+        t.bess_capacity_kwh.tolist(), t.bess_max_charge_kw.tolist(),
+        t.bess_charge_efficiency.tolist(), t.bess_soc.tolist(), t.bess_min_soc.tolist(),
+        t.bess_max_soc.tolist(), t.bess_max_discharge_kw.tolist(),
+        t.bess_self_discharge_per_h.tolist(),
+        [battery_product(prod) if prod else None for prod in t.bess_product.tolist()])
+    cars = ElectricVehicle._unchecked_many(
+        t.ev_capacity_kwh.tolist(), t.ev_max_charge_kw.tolist(), t.ev_soc.tolist(),
+        t.ev_departure_soc.tolist(), _deadlines(t.ev_departure_hour),
+        t.ev_charge_efficiency.tolist(), t.ev_v2g_max_kw.tolist(), t.ev_v2g_min_soc.tolist(),
+        t.ev_id.tolist(), t.ev_kwh_per_mile.tolist(),
+        [vehicle_product(prod) if prod else None for prod in t.ev_product.tolist()])
+    owner = t.ev_prosumer_index
+    if len(owner) > 1 and not bool((owner[1:] >= owner[:-1]).all()):
+        order = np.argsort(owner, kind="stable")
+        owner, cars = owner[order], [cars[j] for j in order.tolist()]
+    systems = SolarPV._unchecked_many(t.pv_capacity_kw.tolist(), t.pv_system_efficiency.tolist(),
+                                      t.pv_tilt_deg.tolist(), t.pv_azimuth_deg.tolist())
     # the prosumer columns are Python floats already (`convert._plain`), as the checked
     # constructor would make them
-    for pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
-            p["prosumer_id"], bess_of, evs, pv_of, p["participation_willingness"],
-            p["min_compensation_per_kwh"], p["backup_power_hours"], p["max_discharge"],
-            p["ev_priority"], p["profile"], p["annual_load_kwh"], strict=True):
-        home = new(Prosumer)
-        home.__attrs_init__(pid, b, cars, pv, None, will, comp, backup, md,
-                            EV_PRIORITY_NAMES[pri], PROFILE_NAMES[prof], annual,
-                            annual / HOURS_PER_YEAR, None)
-        append(home)
-    return out
+    return Prosumer._unchecked_many(
+        p["prosumer_id"], [batteries[b] if b >= 0 else None for b in bess_row],
+        _owner_tuples(owner.tolist(), cars, n),
+        [systems[s] if s >= 0 else None for s in pv_row], p["participation_willingness"],
+        p["min_compensation_per_kwh"], p["backup_power_hours"], p["max_discharge"],
+        [EV_PRIORITY_NAMES[i] for i in p["ev_priority"]],
+        [PROFILE_NAMES[i] for i in p["profile"]], p["annual_load_kwh"])

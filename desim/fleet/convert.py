@@ -68,9 +68,12 @@ def _one_per_owner(owner: np.ndarray, n: int, what: str) -> np.ndarray:
 
 def _plain(values: np.ndarray) -> list:
     """Python values; float32 as their shortest repr (0.22, not 0.2199999988)."""
-    if values.dtype == np.float32:
-        return shortest_float32(values).tolist()
-    return values.tolist()
+    return _plain_array(values).tolist()
+
+
+def _plain_array(values: np.ndarray) -> np.ndarray:
+    """`values` with float32 as float64 of their shortest repr (`_plain` before ``tolist``)."""
+    return shortest_float32(values) if values.dtype == np.float32 else values
 
 
 # exact powers of ten (every one up to 1e22 is a float64)
@@ -151,11 +154,12 @@ def prosumers_from_table(table: FleetTable) -> ProsumerFleet:
     n = table.n_prosumers
     bess_row = _one_per_owner(table.bess_prosumer_index, n, "bess")
     pv_row = _one_per_owner(table.pv_prosumer_index, n, "solar")
-    p = {k: _plain(getattr(table, k)) for k in (
+    columns = {k: _plain_array(getattr(table, k)) for k in (
         "prosumer_id", "annual_load_kwh", "participation_willingness",
         "min_compensation_per_kwh", "backup_power_hours", "max_discharge", "ev_priority",
         "profile")}
-    if _objects.columns_valid(table, p):
+    p = {k: v.tolist() for k, v in columns.items()}
+    if _objects.columns_valid(table, columns):
         # every row passes the classes' checks: build each object unchecked
         return ProsumerFleet(_objects.unchecked_prosumers(
             table, p, bess_row.tolist(), pv_row.tolist(), _battery_product, _vehicle_product),

@@ -69,21 +69,32 @@ def draw(dist: Dist, rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    """Zero-padded decimal digits of non-negative ints as a (n, width) uint8 array."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (values[:, None] // powers % 10 + ord("0")).astype(np.uint8)
-
-
-def _join(*parts: np.ndarray) -> np.ndarray:
-    """Concatenate (n, k_i) uint8 byte blocks row-wise into an object array of str."""
-    block = np.concatenate(parts, axis=1)
-    as_bytes = np.ascontiguousarray(block).view(f"S{block.shape[1]}").ravel()
-    return as_bytes.astype(f"U{block.shape[1]}").astype(object)
+    """Zero-padded decimal digits of non-negative ints as a (n, width) array of code points."""
+    out = np.empty((len(values), width), dtype=np.uint32)
+    rest = np.asarray(values, dtype=np.int64)
+    for j in range(width - 1, -1, -1):      # one division by a scalar per digit (fast in numpy)
+        rest, digit = np.divmod(rest, 10)
+        out[:, j] = digit
+    out += ord("0")
+    return out
 
 
 def _const(text: str, n: int) -> np.ndarray:
-    return np.broadcast_to(np.frombuffer(text.encode("ascii"), dtype=np.uint8),
-                           (n, len(text)))
+    """`text` repeated on `n` rows, as a (n, len(text)) array of code points."""
+    return np.broadcast_to(np.array([ord(c) for c in text], dtype=np.uint32), (n, len(text)))
+
+
+def _strings(*parts: np.ndarray) -> np.ndarray:
+    """Concatenate (n, k_i) code-point blocks row-wise into an object array of str."""
+    block = np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.uint32)
+    return block.view(f"U{block.shape[1]}").ravel().astype(object)
+
+
+def _id_codes(prefix: str, n: int, start: int = 0) -> np.ndarray:
+    """`make_ids` as a (n, width) block of code points."""
+    width = max(6, len(str(max(start + n - 1, 0))))
+    idx = np.arange(start, start + n, dtype=np.int64)
+    return np.concatenate((_const(prefix, n), _digits(idx, width)), axis=1)
 
 
 def make_ids(prefix: str, n: int, start: int = 0) -> np.ndarray:
@@ -92,21 +103,17 @@ def make_ids(prefix: str, n: int, start: int = 0) -> np.ndarray:
     The width is ``max(6, digits of the largest index)``, so ids sort like
     their indices: ``make_ids("prosumer_", 3)`` gives prosumer_000000 ...
     """
-    width = max(6, len(str(max(start + n - 1, 0))))
-    idx = np.arange(start, start + n, dtype=np.int64)
-    return _join(_const(prefix, n), _digits(idx, width))
+    return _strings(_id_codes(prefix, n, start))
 
 
-def _ev_ids(prosumer_ids: np.ndarray, owner: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
-    """``<prosumer_id>-ev<k>`` (k = 1, 2, ...); ids of one prosumer share a width."""
-    n = len(owner)
+def _ev_ids(owner_codes: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
+    """``<prosumer_id>-ev<k>`` (k = 1, 2, ...) from the owners' id code points
+    (`_id_codes` rows); ids of one prosumer share a width."""
+    n = len(owner_codes)
     if n == 0:
         return np.empty(0, dtype=object)
-    owners = prosumer_ids[owner].astype("U").astype("S")
-    width = owners.dtype.itemsize
-    own = np.frombuffer(owners.tobytes(), dtype=np.uint8).reshape(n, width)
     k_width = len(str(int(ordinal.max())))
-    return _join(own, _const("-ev", n), _digits(ordinal, k_width))
+    return _strings(owner_codes, _const("-ev", n), _digits(ordinal, k_width))
 
 
 def generate_fleet_table(n: int, seed: int | np.random.SeedSequence | None = 0,
@@ -158,11 +165,12 @@ def generate_fleet_table(n: int, seed: int | np.random.SeedSequence | None = 0,
     has_solar = u[1] < np.where(has_bess, a.solar_given_bess, a.solar_given_no_bess())
     has_ev = u[2] < a.ev
 
-    prosumer_id = make_ids(id_prefix, n)
+    id_codes = _id_codes(id_prefix, n)
+    prosumer_id = _strings(id_codes)
     annual_load_kwh = draw(cfg.load.annual_load_kwh, rngs["load"], n)
     prefs = _preferences(cfg, rngs["preferences"], n)
     bess = _bess(cfg, rngs["bess"], np.flatnonzero(has_bess))
-    ev = _evs(cfg, rngs["ev"], np.flatnonzero(has_ev), prosumer_id)
+    ev = _evs(cfg, rngs["ev"], np.flatnonzero(has_ev), id_codes)
     pv = _pv(cfg, rngs["pv"], np.flatnonzero(has_solar))
     return FleetTable(prosumer_id=prosumer_id, annual_load_kwh=annual_load_kwh,
                       **prefs, **bess, **ev, **pv)
@@ -217,7 +225,7 @@ def _bess(cfg: FleetConfig, rng: np.random.Generator, owners: np.ndarray) -> dic
 
 
 def _evs(cfg: FleetConfig, rng: np.random.Generator, households: np.ndarray,
-         prosumer_id: np.ndarray) -> dict:
+         id_codes: np.ndarray) -> dict:
     e = cfg.ev
     counts = draw(e.count, rng, len(households)).astype(np.int64)
     owner = np.repeat(households, counts)
@@ -231,7 +239,7 @@ def _evs(cfg: FleetConfig, rng: np.random.Generator, households: np.ndarray,
     v2g = rng.random(m) < e.v2g_share
     return {
         "ev_prosumer_index": owner,
-        "ev_id": _ev_ids(prosumer_id, owner, ordinal),
+        "ev_id": _ev_ids(id_codes[owner], ordinal),
         "ev_capacity_kwh": np.array([c.capacity_kwh for c in e.classes])[cls],
         "ev_max_charge_kw": np.minimum(onboard, draw(e.evse_kw, rng, m)),
         "ev_charge_efficiency": np.full(m, e.charge_efficiency),

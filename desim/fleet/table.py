@@ -175,6 +175,27 @@ class FleetTable:
                 return False
         return True
 
+    def prosumer_rows(self, lo: int, hi: int) -> FleetTable:
+        """The prosumers ``lo`` to ``hi - 1`` and their assets, owner indices from 0.
+
+        Assets keep their order; for a fleet of several slices, `concat` of the
+        slices in order gives this table back.
+        """
+        if not 0 <= lo <= hi <= self.n_prosumers:
+            raise ValueError(f"prosumer_rows: expected 0 <= lo <= hi <= {self.n_prosumers}, "
+                             f"got {lo}, {hi}")
+        columns = {}
+        for block in ("bess", "ev", "pv"):
+            owner = getattr(self, f"{block}_prosumer_index")
+            keep = (owner >= lo) & (owner < hi)
+            for f in fields(type(self)):
+                if _block(f.name) == block:
+                    value = getattr(self, f.name)[keep]
+                    columns[f.name] = value - lo if f.name.endswith("_prosumer_index") else value
+        for name in _PROSUMER_FIELDS:
+            columns[name] = getattr(self, name)[lo:hi]
+        return type(self)(**columns)
+
     @classmethod
     def concat(cls, tables: list[FleetTable]) -> FleetTable:
         """Stack several tables into one, re-pointing the asset owner indices."""

@@ -265,7 +265,12 @@ class _Quantities:
                 self.warnings.append(f"{m.group(0)!r}: a solar inverter's AC rating; solar is "
                                      "counted in kW DC")
                 continue
-            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar"), look_back=False)
+            kind = self.doc.nearest(m.start(), m.end(), ("bat", "ev", "solar", "hvac"),
+                                    look_back=False)
+            if kind == "hvac":
+                self.warnings.append(f"{m.group(0)!r}: an air conditioner's or heat pump's "
+                                     "figure; not read")
+                continue
             count = re.search(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*|@)\s*$", text[max(0, m.start() - 8):
                                                                           m.start()])
             each = re.match(r"\s*(?:each|apiece|per panel)\b", text[m.end():m.end() + 12])

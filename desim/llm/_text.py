@@ -67,7 +67,7 @@ def normalize(text: str) -> str:
     out = re.sub(r"\s*(?:<=|\u2264)\s*", " = at most ", out)
     out = out.replace("\u2713", " yes ").replace("\u2714", " yes ").replace("\u2717", " no ") \
         .replace("\u2718", " no ")
-    out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", out)
+    out = re.sub(r"(?<=\d)\s?c\b(?!\s*\d)", " cents", thermal_celsius(out))
     out = re.sub(r"\b(\d{1,2}:\d{2})\s?([ap])\b(?!\.?m)", r"\1 \2m", out)
     out = re.sub(r"\brn\b", "right now", out)
     out = re.sub(r"\bprio\b", "priority", out)
@@ -81,6 +81,18 @@ def normalize(text: str) -> str:
     out = re.sub(r"\bp\.m\.", "pm", out)
     out = re.sub(r"[ \t]*\t[ \t]*|[ \t]{2,}", "  ", out)  # keep column gaps: aligned tables
     return re.sub(r"(?<! ) (?! )", " ", out)
+
+
+def thermal_celsius(text: str) -> str:
+    """"Thermostat at 24 C": a Celsius reading, not 24 cents (before the cents rule runs)."""
+    return _THERMAL_C.sub(r"\1°c", text)
+
+
+_THERMAL_C = re.compile(
+    r"((?:thermostat|set ?point|heat pump|a/c|\bac\b|air con\w*|\bcool(?:s|ing|ed)?\b|"
+    r"\bheat(?:s|ing|ed)?\b|\btemp(?:erature)?s?\b|\bset (?:it |the \w+ )?(?:to|at)|"
+    r"\bkeep (?:it|the \w+) at)[^.;\n\d$]{0,25}?\d{2}(?:\.\d)?)\s?c\b(?!\s*\d)"
+    r"(?!\s*(?:/|per\b|an? (?:kwh|hour)|each))")
 
 
 #: "minus 4", "negative 5", "minus $4": the sign word becomes a minus sign

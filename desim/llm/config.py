@@ -11,6 +11,12 @@ reading or validating are kept as warnings on the config.
 Units and ranges follow the seed API: kWh, kW, percent (0-100) for SOC and
 discharge depth, fractions (0-1) for efficiency and willingness, $/kWh for
 compensation, hours for backup, zero-padded 24 h "HH:MM" for the deadline.
+
+After the 18 seed-API fields (`SEED_FIELDS`) come the thermal fields
+(`THERMAL_FIELDS`): whether the home has an air conditioner or heat pump,
+which kind, its thermostat setpoint in degrees Celsius, and whether its water
+heater is electric and of which kind. They are read and recorded; a thermal
+unit is simulated only with the figures of ``[fleet.prosumers.hvac]``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from attrs import field, frozen
 __all__ = [
     "ProsumerConfig",
     "CONFIG_FIELDS",
+    "SEED_FIELDS",
+    "THERMAL_FIELDS",
+    "HVAC_KIND_NAMES",
+    "WATER_HEATER_KIND_NAMES",
     "PROVENANCES",
     "PROFILE_NAMES",
     "EV_PRIORITY_NAMES",
@@ -31,6 +41,8 @@ __all__ = [
 PROVENANCES = ("stated", "corrected", "catalog", "profile", "default")
 PROFILE_NAMES = ("conservative", "moderate", "aggressive")
 EV_PRIORITY_NAMES = ("low", "medium", "high")
+HVAC_KIND_NAMES = ("ac", "heat_pump")                  # desim.scenario.schema.HVAC_KINDS
+WATER_HEATER_KIND_NAMES = ("resistance", "heat_pump")
 
 #: Field name -> value kind, in the seed API's order.
 _KINDS: dict[str, str] = {
@@ -52,9 +64,19 @@ _KINDS: dict[str, str] = {
     "backup_power_hours": "float",
     "max_discharge_percent": "float",
     "ev_priority": "priority",
+    "has_hvac": "bool",
+    "hvac_kind": "hvac_kind",
+    "hvac_setpoint_c": "float",
+    "has_water_heater_electric": "bool",
+    "water_heater_kind": "water_heater_kind",
 }
 
+#: Every field a parser reads: the seed API's 18, then the thermal ones.
 CONFIG_FIELDS: tuple[str, ...] = tuple(_KINDS)
+#: The seed API's field names, in its order.
+SEED_FIELDS: tuple[str, ...] = CONFIG_FIELDS[:18]
+#: Air conditioner / heat pump and water heater fields (not in the seed API).
+THERMAL_FIELDS: tuple[str, ...] = CONFIG_FIELDS[18:]
 
 #: The per-EV fields: set only when they hold for every EV of the household.
 PER_EV_FIELDS = ("ev_battery_capacity_kwh", "ev_max_charge_power_kw", "ev_charge_deadline",
@@ -62,7 +84,8 @@ PER_EV_FIELDS = ("ev_battery_capacity_kwh", "ev_max_charge_power_kw", "ev_charge
 
 
 def field_kind(name: str) -> str:
-    """Value kind of a config field ("float", "int", "bool", "hhmm", "profile", "priority")."""
+    """Value kind of a config field ("float", "int", "bool", "hhmm", "profile", "priority",
+    "hvac_kind", "water_heater_kind")."""
     return _KINDS[name]
 
 
@@ -96,6 +119,11 @@ class ProsumerConfig:
     backup_power_hours: float | None = _opt()
     max_discharge_percent: float | None = _opt()
     ev_priority: str | None = _opt()
+    has_hvac: bool | None = _opt()
+    hvac_kind: str | None = _opt()
+    hvac_setpoint_c: float | None = _opt()
+    has_water_heater_electric: bool | None = _opt()
+    water_heater_kind: str | None = _opt()
     provenance: tuple[tuple[str, str], ...] = field(default=(), kw_only=True,
                                                     converter=lambda p: tuple(sorted(dict(p).items())))
     warnings: tuple[str, ...] = field(default=(), kw_only=True, converter=tuple)
@@ -123,7 +151,7 @@ class ProsumerConfig:
         return dict(self.provenance).get(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """The seed API's flat dict: the 18 fields, None where unset."""
+        """The flat dict: the seed API's 18 fields, then the thermal ones; None where unset."""
         return {name: getattr(self, name) for name in CONFIG_FIELDS}
 
     def to_json_dict(self) -> dict[str, Any]:

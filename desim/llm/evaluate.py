@@ -2,7 +2,10 @@
 
 A labelled set is JSON Lines: ``{"text": ..., "expected": {field: value}}``
 (other keys, such as ``style``, are kept but not scored); fields not listed
-are expected to be unset (None). A float is right when it is within 1 % (or
+are expected to be unset (None). The 18 seed-API fields are scored in every
+set; a thermal field (`THERMAL_FIELDS`) only in a set where some row lists it
+(a null label counts), so sets written before those fields existed are scored
+as they were. A float is right when it is within 1 % (or
 0.011 absolute) of the label; other kinds must be equal.
 
 From the command line, any parser on any labelled set, per field::
@@ -22,9 +25,9 @@ from typing import Any
 from attrs import frozen
 
 from desim.errors import ParseError
-from desim.llm.config import CONFIG_FIELDS
+from desim.llm.config import CONFIG_FIELDS, SEED_FIELDS, THERMAL_FIELDS
 
-__all__ = ["load_labelled", "field_matches", "evaluate", "format_score", "Score"]
+__all__ = ["load_labelled", "field_matches", "evaluate", "format_score", "Score", "scored_fields"]
 
 
 def load_labelled(path: str | Path) -> list[dict[str, Any]]:
@@ -67,6 +70,7 @@ class Score:
     n_labelled_right: int
     errors: tuple[tuple[int, str, Any, Any], ...]  # (row, field, expected, got)
     n_exact: int = 0  # descriptions with every field right
+    fields: tuple[str, ...] = SEED_FIELDS  # the fields scored
 
     def per_field(self) -> dict[str, tuple[int, int]]:
         """field -> (right, total) over the descriptions."""
@@ -74,7 +78,7 @@ class Score:
         for _, name, _, _ in self.errors:
             wrong[name] = wrong.get(name, 0) + 1
         return {n: (self.n_descriptions - wrong.get(n, 0), self.n_descriptions)
-                for n in CONFIG_FIELDS}
+                for n in self.fields}
 
     @property
     def accuracy(self) -> float:
@@ -85,9 +89,16 @@ class Score:
         return self.n_labelled_right / self.n_labelled if self.n_labelled else 1.0
 
 
+def scored_fields(rows: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """The seed-API fields, then each thermal field some row lists (even as null)."""
+    listed = set().union(*(r.get("expected", {}) for r in rows))
+    return SEED_FIELDS + tuple(n for n in THERMAL_FIELDS if n in listed)
+
+
 def evaluate(parser: Any, rows: Iterable[dict[str, Any]]) -> Score:
     """Score `parser` (anything with ``parse(text) -> ProsumerConfig``) on labelled rows."""
     rows = list(rows)
+    fields = scored_fields(rows)
     right = labelled = labelled_right = 0
     errors = []
     configs = parser.parse_many([r["text"] for r in rows]) if hasattr(parser, "parse_many") \
@@ -95,7 +106,7 @@ def evaluate(parser: Any, rows: Iterable[dict[str, Any]]) -> Score:
     for i, row in enumerate(rows):
         got = configs[i].to_dict()
         expected = row["expected"]
-        for name in CONFIG_FIELDS:
+        for name in fields:
             ok = field_matches(expected.get(name), got[name])
             right += ok
             if expected.get(name) is not None:
@@ -104,8 +115,8 @@ def evaluate(parser: Any, rows: Iterable[dict[str, Any]]) -> Score:
             if not ok:
                 errors.append((i, name, expected.get(name), got[name]))
     exact = len(rows) - len({e[0] for e in errors})
-    return Score(len(rows), len(rows) * len(CONFIG_FIELDS), right, labelled, labelled_right,
-                 tuple(errors), exact)
+    return Score(len(rows), len(rows) * len(fields), right, labelled, labelled_right,
+                 tuple(errors), exact, fields)
 
 
 def format_score(score: Score, name: str = "") -> str:

@@ -21,20 +21,24 @@ from desim.llm._products import ProductMention
 from desim.llm._scope import CORRECTED, apply_corrections, read_estimates
 from desim.llm._structure import read_structure
 from desim.llm._text import foreign_language, normalize, words_to_numbers
+from desim.llm._thermal import read_thermal
 from desim.llm.config import ProsumerConfig
 from desim.llm.validate import validate_config
 
 __all__ = ["RuleBasedParser", "RULES_VERSION", "MAX_TEXT_CHARS"]
 
-RULES_VERSION = "rules-4"
+RULES_VERSION = "rules-5"
 #: Longest description read, in characters; longer text is refused with a ParseError.
 MAX_TEXT_CHARS = 20_000
 _GENERIC_EV = re.compile(r"\b(evs?|teslas|electric (?:cars?|vehicles?|trucks?|suvs?)|"
                          r"battery electric(?! vehicles?:))\b(?! (?:charger|charging|evse|"
                          r"wallbox|plug|outlet|ready|rate|program|tariff|enrol\w*|circuit))")
-#: vehicles that say the household's cars are not battery-electric. A plug-in hybrid
+#: vehicles that say the household's cars are not battery-electric ("gas" before a home
+#: appliance, e.g. a gas water heater, says nothing about cars). A plug-in hybrid
 #: alone settles nothing (conventions addendum); an ordinary hybrid is a petrol car.
-_GAS = re.compile(r"\b(gas|gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|"
+_GAS = re.compile(r"\b(gas(?![ -](?:water|furnace|stove|heat\w*|dryer|range|oven|boiler|"
+                  r"fireplace|grill|appliances?|cooktop|hob|tank\w*|meter|bill|line|service)\b)|"
+                  r"gasoline|petrol|diesel|e bikes?|ebikes?|bus|bike|"
                   r"(?<!plug in )(?<!plug-in )hybrids?)\b")
 _PROFILE = {
     "conservative": r"\b(conservative|cautious|risk averse|careful|only (?:\w+ ){0,3}"
@@ -95,12 +99,18 @@ class RuleBasedParser:
         form = read_structure(base)
         doc = Doc(form.prose)
         r = _Reading(notes + form.warnings)
+        thermal, thermal_unsure, marks = read_thermal(doc, r.warnings)
+        for k in marks:  # "the AC draws 3.5 kW": that figure is not the battery's
+            doc.kinds[k] = "hvac"
         q = _Quantities(doc, r.warnings)
         absent = form.absent | doc.elided_absent() | doc.absent_now()
         self._solar(doc, q, r, absent)
         self._evs(doc, q, r, absent)
         self._battery(doc, q, r, form.values.pop("bess_units", None))
         self._preferences(doc, q, r)
+        for name, value in thermal.items():
+            r.set(name, value)
+        r.unsure |= thermal_unsure
         departure_kwh = form.values.pop("departure_kwh", None)
         reserve_kwh = form.values.pop("reserve_kwh", None)
         for name, value in form.values.items():  # a labelled form value beats prose

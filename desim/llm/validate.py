@@ -23,11 +23,17 @@ backup_power_hours              0-168 h
 max_discharge_percent           0-100
 participation_profile           conservative | moderate | aggressive
 ev_priority                     low | medium | high
+hvac_kind                       ac | heat_pump
+hvac_setpoint_c                 10-35 C (50-95 F)
+water_heater_kind               resistance | heat_pump
 ==============================  ==========================================
 
 Consistency: `has_ev` false forces `ev_count` 0 and clears per-EV fields;
 `ev_count` > 0 implies `has_ev`; a solar capacity implies `has_solar`; a
-battery power above 2 kW per kWh of capacity is rejected. A discharge depth
+battery power above 2 kW per kWh of capacity is rejected. An `hvac_kind`
+implies `has_hvac`; `has_hvac` false clears the kind and the setpoint. A
+`water_heater_kind` implies `has_water_heater_electric`; that flag false
+clears the kind. A discharge depth
 of 0 % is legal (the aggregator may not discharge the battery at all).
 """
 
@@ -41,8 +47,10 @@ from typing import Any
 from desim.llm.config import (
     CONFIG_FIELDS,
     EV_PRIORITY_NAMES,
+    HVAC_KIND_NAMES,
     PER_EV_FIELDS,
     PROFILE_NAMES,
+    WATER_HEATER_KIND_NAMES,
     ProsumerConfig,
     field_kind,
 )
@@ -64,8 +72,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "min_compensation_per_kwh": (0.0, 5.0),
     "backup_power_hours": (0.0, 168.0),
     "max_discharge_percent": (0.0, 100.0),
+    "hvac_setpoint_c": (10.0, 35.0),
 }
 MAX_BESS_C_RATE_PER_H = 2.0
+_CHOICES = {"profile": PROFILE_NAMES, "priority": EV_PRIORITY_NAMES,
+            "hvac_kind": HVAC_KIND_NAMES, "water_heater_kind": WATER_HEATER_KIND_NAMES}
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -94,8 +105,8 @@ def _coerce_one(name: str, value: Any, warnings: list[str]) -> Any:
             return value.strip().lower() == "true"
         warnings.append(f"{name}: expected true or false, got {shown}; rejected")
         return None
-    if kind in ("profile", "priority"):
-        allowed = PROFILE_NAMES if kind == "profile" else EV_PRIORITY_NAMES
+    if kind in _CHOICES:
+        allowed = _CHOICES[kind]
         text = value.strip().lower() if isinstance(value, str) else None
         if text in allowed:
             return text
@@ -183,6 +194,21 @@ def _check_consistency(values: dict[str, Any], warnings: list[str]) -> None:
     if values.get("has_solar") is False and values.get("solar_efficiency") is not None:
         warnings.append("solar_efficiency: has_solar is false; dropped")
         values["solar_efficiency"] = None
+    _check_thermal(values, warnings)
+
+
+def _check_thermal(values: dict[str, Any], warnings: list[str]) -> None:
+    for flag, kind, others in (("has_hvac", "hvac_kind", ("hvac_setpoint_c",)),
+                               ("has_water_heater_electric", "water_heater_kind", ())):
+        if values.get(kind) is not None and values.get(flag) is not True:
+            if values.get(flag) is False:
+                warnings.append(f"{flag}: false but {kind} is {values[kind]!r}; set to true")
+            values[flag] = True
+        if values.get(flag) is False:
+            for name in others:
+                if values.get(name) is not None:
+                    warnings.append(f"{name}: {flag} is false; {values[name]!r} dropped")
+                    values[name] = None
 
 
 def validate_config(config: ProsumerConfig) -> ProsumerConfig:

@@ -25,6 +25,7 @@ Synthetic model (all shape figures are assumptions, see docs/profiles.md):
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,23 @@ class LoadModel:
             _fill_block(out, self._table(start, stop), self._combo, self._noise_start,
                         self._bank, self._scale, start)
         return out
+
+    def homes(self, lo: int, hi: int) -> LoadModel:
+        """The same model restricted to homes ``lo`` to ``hi - 1`` (a shard of the fleet).
+
+        Its `block` equals the columns ``lo:hi`` of this model's, bit for bit; the
+        per-time tables and the noise bank are shared, not copied.
+        """
+        if not 0 <= lo <= hi <= self.n_homes:
+            raise ParameterError(f"LoadModel.homes: expected 0 <= lo <= hi <= {self.n_homes}, "
+                                 f"got {lo}, {hi}")
+        part = copy.copy(self)
+        part.annual_load_kwh = self.annual_load_kwh[lo:hi]
+        part.n_homes = hi - lo
+        part._combo = self._combo[lo:hi]
+        part._noise_start = self._noise_start[lo:hi]
+        part._scale = self._scale[lo:hi]
+        return part
 
     def _table(self, start: int, stop: int) -> np.ndarray:
         """(n_combos, n) shifted daily shape plus AC level x C(t) for intervals [start, stop)."""

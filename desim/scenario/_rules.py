@@ -180,6 +180,20 @@ def _output(v: Any) -> list[Problem]:
     return out
 
 
+def _run(v: Any) -> list[Problem]:
+    out = []
+    if v.workers not in (None, BAD) and v.scheduler not in (None, BAD):
+        out.append(Problem("expected at most one of workers and scheduler, got both",
+                           "workers", also="scheduler"))
+    for key in ("workers", "scheduler"):
+        value = getattr(v, key)
+        if value not in (None, BAD) and v.shards is not BAD and (v.shards or 1) < 2:
+            out.append(Problem(f"expected shards greater than 1 with {key} (one shard runs "
+                               f"in this process), got shards = {v.shards or 'not given'}",
+                               key, also="shards"))
+    return out
+
+
 def _scenario(v: Any) -> list[Problem]:
     out = []
     fleet = v.fleet
@@ -197,12 +211,15 @@ def _scenario(v: Any) -> list[Problem]:
                            "may have solar), got none", "site"))
     if isinstance(prosumers, tuple) and v.profiles is not BAD \
             and v.profiles.outdoor_temperature is None:
-        hvac = [i for i, p in enumerate(prosumers)
+        hvac = [f"fleet.prosumers[{i}] has an [hvac] unit" for i, p in enumerate(prosumers)
                 if p is not BAD and getattr(p, "hvac", None) not in (None, BAD)]
+        gen = fleet.generate
+        if gen not in (None, BAD) and getattr(gen, "hvac", None) not in (None, BAD):
+            hvac.insert(0, "fleet.generate.hvac is set")
         if hvac:
             out.append(Problem(
-                f"expected an outdoor temperature source (fleet.prosumers[{hvac[0]}] has an "
-                "[hvac] unit): " + s.source_options(s.OUTDOOR_MODELS, ("csv", "weather_file"))
+                f"expected an outdoor temperature source ({hvac[0]}): "
+                + s.source_options(s.OUTDOOR_MODELS, ("csv", "weather_file"))
                 + ", got none", "profiles.outdoor_temperature"))
     info, market = v.info, v.market
     if not _ok(info, market) or (info.duration_h is None) == (info.duration_days is None):
@@ -246,5 +263,6 @@ RULES: dict[type, Callable[[Any], list[Problem]]] = {
     s.MarketSpec: _market,
     s.SessionsSpec: _sessions,
     s.OutputSpec: _output,
+    s.RunSpec: _run,
     s.Scenario: _scenario,
 }

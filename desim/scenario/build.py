@@ -222,11 +222,29 @@ def read_fleet_file(scenario, file: str) -> FleetTable:
                             f"desim fleet, got {file!r} ({type(exc).__name__}: {exc})") from exc
 
 
-def build_hvac(scenario, fleet: FleetTable):
-    """The thermal units of the scenario's explicit prosumers (`desim.sim.thermal.HvacTable`).
+def build_hvac(scenario, fleet: FleetTable, seed=None):
+    """The thermal units of the fleet (`desim.sim.thermal.HvacTable`), or None.
 
-    Explicit prosumers are the last rows of `fleet` (see `build_fleet`), in file order.
+    Generated homes (the first rows of `fleet`, see `build_fleet`) get units drawn
+    with `[fleet.generate] hvac` (`desim.fleet.thermal`, stream `seed`); explicit
+    prosumers (the last rows, in file order) the units they give.
     """
+    from desim.sim.thermal import HvacTable
+
+    parts = []
+    gen = scenario.fleet.generate
+    if gen is not None and gen.hvac is not None:
+        from desim.fleet.thermal import generate_hvac_columns
+        parts.append(HvacTable(**generate_hvac_columns(gen.n, seed, gen.hvac)))
+    explicit = _explicit_hvac(scenario, fleet)
+    if explicit is not None:
+        parts.append(explicit)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else HvacTable.concat(parts, [0] * len(parts))
+
+
+def _explicit_hvac(scenario, fleet: FleetTable):
     from desim.scenario.schema import HVAC_KINDS
     from desim.sim.thermal import HvacTable
 

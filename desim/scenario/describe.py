@@ -3,12 +3,22 @@
 Numbers and choices written in the scenario file win; the parsed config fills
 what the file leaves out, and the parser's documented defaults
 (`desim.llm.DEFAULTS`) fill what neither settles.
+
+Thermal loads are the exception: a thermal unit needs a thermal resistance,
+capacitance, rated power and COP that a description almost never gives, and
+desim does not invent them. So a parsed air conditioner or heat pump never
+becomes an ``[fleet.prosumers.hvac]`` table; the parsed thermal fields are kept
+in the resolved config (``resolved_prosumers.json``) and a `DesimWarning`
+says the unit is not simulated until the file gives its figures. When the
+file gives ``[fleet.prosumers.hvac]``, its figures (setpoint included) are used
+as written.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from desim.errors import warn
 from desim.scenario.schema import BessSpec, EvSpec, SolarSpec
 
 __all__ = ["spec_from_config"]
@@ -63,4 +73,17 @@ def spec_from_config(spec, config):
             departure_soc_percent=_first(config.ev_min_departure_soc_percent,
                                          DEFAULTS["ev_min_departure_soc_percent"]),
         ) for _ in range(int(count)))
+    if spec.hvac is None and getattr(config, "has_hvac", None):
+        _warn_unsimulated_hvac(spec.id, config)
     return attrs.evolve(spec, preferences=prefs, bess=bess, solar=solar, evs=evs)
+
+
+def _warn_unsimulated_hvac(prosumer_id, config) -> None:
+    unit = {"ac": "an air conditioner", "heat_pump": "a heat pump"}.get(
+        config.hvac_kind, "an air conditioner or heat pump")
+    setpoint = getattr(config, "hvac_setpoint_c", None)
+    said = f" (setpoint {setpoint:.2f} C)" if setpoint is not None else ""
+    warn(f"fleet.prosumers {prosumer_id!r}: the description gives {unit}{said} but not its "
+         "thermal figures; it is recorded in resolved_prosumers.json and not simulated: give "
+         "[fleet.prosumers.hvac] (thermal_resistance_c_per_kw, thermal_capacitance_kwh_per_c, "
+         "rated_power_kw, cop, setpoint_c) to simulate it", stacklevel=3)

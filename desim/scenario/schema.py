@@ -48,6 +48,7 @@ __all__ = [
     "ControlSpec",
     "SessionsSpec",
     "OutputSpec",
+    "RunSpec",
     "EV_POLICIES",
     "BESS_POLICIES",
     "SMART_ORDERS",
@@ -317,11 +318,13 @@ class ProsumerSpec:
 
 @frozen
 class GenerateSpec:
-    """``[fleet.generate]``: draw ``n`` homes; ``overrides`` are FleetConfig keys."""
+    """``[fleet.generate]``: draw ``n`` homes; ``overrides`` are FleetConfig keys;
+    ``hvac`` names the adoption of air conditioners and heat pumps (none by default)."""
 
     n: int = _f(check=_positive)
     adoption: str = _f("california", check=_nonempty)
     overrides: dict[str, Any] = field(factory=dict)
+    hvac: str | None = _f(None, check=_one_of(("california",)))   # desim.fleet.thermal
 
 
 @frozen
@@ -445,6 +448,21 @@ class OutputSpec:
     event_kinds: tuple[str, ...] = _f((), check=_one_of(EVENT_KINDS), each=True)
 
 
+@frozen
+class RunSpec:
+    """``[run]``: how the run is carried out (the command line's options override it).
+
+    ``shards`` splits the fleet into that many shards of contiguous homes, each
+    writing its own part of a partitioned log; ``workers`` runs them on a local
+    Dask cluster of that many worker processes, ``scheduler`` on an existing
+    Dask cluster (docs/performance.md, "Sharded runs").
+    """
+
+    shards: int | None = _f(None, check=_positive)
+    workers: int | None = _f(None, check=_positive)
+    scheduler: str | None = _f(None, check=_nonempty)
+
+
 # --- the whole file
 
 @frozen
@@ -463,6 +481,7 @@ class Scenario:
     control: ControlSpec = _f(ControlSpec)
     sessions: SessionsSpec | None = _f(None)
     output: OutputSpec = _f(OutputSpec)
+    run: RunSpec = _f(RunSpec)
     source: str = field(default="<scenario>", eq=False, metadata={"file": False})
     base_dir: Path | None = field(default=None, eq=False, metadata={"file": False})
 

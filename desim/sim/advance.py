@@ -13,6 +13,7 @@ import numpy as np
 
 from desim.assets import physics
 from desim.sim import guard, kernels
+from desim.sim import tolerances as tol
 
 __all__ = ["FleetAdvance"]
 
@@ -151,7 +152,7 @@ class FleetAdvance:
         """Guard floor (>= 0) of EVs `idx` plugging in at their own times `t_h`, until
         the next boundary (an uncoupled run: no site limit, no event in progress)."""
         ev = self.ev
-        next_boundary = (np.floor(t_h / self.inp.interval_h + 1e-9) + 1) * self.inp.interval_h
+        next_boundary = (np.floor(t_h / self.inp.interval_h + tol.BOUNDARY_TOL) + 1) * self.inp.interval_h
         f = guard.floor_kw(ev.needed_kwh_at(idx), ev.departure_h[idx] - t_h, next_boundary - t_h,
                            ev.max_charge_kw[idx], ev.max_charge_kw[idx],
                            ev.charge_efficiency[idx], 0.0)
@@ -218,25 +219,24 @@ class FleetAdvance:
         self.delivered_step_kwh += delivered
         if not n_edge:
             return
-        h = self._edge[:n_edge]
-        active = self._active[:n_edge]
-        self.delivered_step_kwh += kernels.battery_edges(
-            h, b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc, b.charge_efficiency,
-            b.discharge_efficiency, b.self_discharge_per_h, dt, b.energy_step_kwh,
-            self.bess_in_kwh, self.bess_out_kwh, delta_kw, self.bess_delta_kwh, active)
-        # a limit reached exactly at the end of the step is an event too
-        at_limit = np.where(b.power_kw[h] > 0, b.soc[h] >= b.max_soc[h], b.soc[h] <= b.min_soc[h])
-        hit = (active < dt) | ((active >= dt) & at_limit & (b.power_kw[h] != 0.0))
-        if np.any(hit):
-            t_hit = self.t_h + active[hit]
-            h = h[hit]
-            full = b.power_kw[h] > 0
+        # the few at a limit: redone by hold_power; those that reach it in the step
+        # (or exactly at its end) stop and are logged at the time they got there
+        delivered, n_hit = kernels.battery_edges(
+            self._edge[:n_edge], b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
+            b.charge_efficiency, b.discharge_efficiency, b.self_discharge_per_h, dt,
+            b.energy_step_kwh, self.bess_in_kwh, self.bess_out_kwh, delta_kw,
+            self.bess_delta_kwh, self._active, self._full)
+        self.delivered_step_kwh += delivered
+        if n_hit:
+            h = self._edge[:n_hit]
+            t_hit = self.t_h + self._active[:n_hit]
+            full = self._full[:n_hit] == 1
             self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
                             power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
             self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
                             h[~full], power_kw=0.0, soc_percent=b.min_soc[h[~full]] * 100)
-            b.power_kw[h] = 0.0
-            self.bess_delta_kw[h] = 0.0
+            if delta_kw.size == 0:
+                self.bess_delta_kw[h] = 0.0
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from desim.errors import ScenarioError
 from desim.fleet.table import FleetTable
 from desim.sim import dispatch as dsp
 from desim.sim import guard, kernels
+from desim.sim import tolerances as tol
 from desim.sim.advance import FleetAdvance
 from desim.sim.intervals import IntervalAccounting
 from desim.sim.log import EventLog
@@ -40,6 +41,7 @@ __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
 
 _FUTURE_H = 48.0
 _FLUSH_ROWS = 500_000          # log rows per finished chunk, roughly
+_LOOKAHEAD_ROWS = 500_000      # log rows EVs handled ahead may leave waiting, roughly
 _ROWS_PER_PROSUMER_DAY = 4.0   # about what the benchmark scenario logs
 
 
@@ -72,6 +74,7 @@ class SimInputs:
     rebound_h: float = 3.0
     hvac: HvacTable | None = None       # thermal units (desim.sim.thermal)
     outdoor_c: np.ndarray | None = None    # (n_steps,) outdoor temperature per interval, C
+    event_id_base: int = 0             # event id of the first log row (a shard's id base)
 
     @property
     def horizon_h(self) -> float:
@@ -93,9 +96,20 @@ class SimResult:
 
 
 class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
-    """Fleet state plus the vectorized event handling; see the module docstring."""
+    """Fleet state plus the vectorized event handling; see the module docstring.
 
-    def __init__(self, inputs: SimInputs):
+    Parameters
+    ----------
+    inputs : SimInputs
+        The resolved run.
+    ev_lookahead_h : float, optional
+        Hours ahead EV events are handled at once while nothing but their own events
+        can change their power (a static policy without guard or site limit, outside
+        dispatch events). Results do not depend on it; memory and speed do. Default:
+        a day, or fewer hours for a large fleet (about 500,000 log rows).
+    """
+
+    def __init__(self, inputs: SimInputs, ev_lookahead_h: float | None = None):
         self.inp = inp = inputs
         fleet = inp.fleet
         self.fleet = fleet
@@ -109,7 +123,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
              "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
              "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
              "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac")},
-            kinds=inp.event_kinds)
+            kinds=inp.event_kinds, first_event_id=inp.event_id_base)
         self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
         self.t_h = 0.0
         self.step = -1
@@ -138,6 +152,8 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._shadow_plugged = np.zeros(self.ev.n, dtype=bool)
         self._shadow_t_h = 0.0
         self.award_ids = np.full(n, -1, dtype=np.int64)
+        self._award_home = np.zeros(n)           # award per home at the last allocation
+        self._first_allocation = False           # the next allocation opens an event
         self.dispatch_row_id = -1
         self.dispatch_rng = np.random.default_rng(inp.dispatch_seed)
         self.ended_events: list[int] = []
@@ -157,6 +173,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._bess_cache: dict[float, tuple] = {}
         self._edge = np.zeros(b.n, dtype=np.int64)      # scratch for kernels.battery_step
         self._active = np.zeros(b.n)                     # and kernels.battery_edges
+        self._full = np.zeros(b.n, dtype=np.int8)
         self._empty = np.zeros(0)
         self._scratch = np.zeros(n)                     # scratch for kernels.account_interval
         self.settlement_rows: list[dict] = []
@@ -171,6 +188,15 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         rows_per_day = _ROWS_PER_PROSUMER_DAY * max(1, n)
         self.flush_every = min(steps_per_day,
                                max(1, round(steps_per_day * _FLUSH_ROWS / rows_per_day)))
+        # How far ahead EV events are handled while nothing but their own events can
+        # change their power (`_ev_horizon`): a day, or a few hours for a large fleet
+        # so that about _LOOKAHEAD_ROWS rows wait for their chunk.
+        if ev_lookahead_h is None:
+            ev_lookahead_h = inp.interval_h * min(
+                steps_per_day, max(1, round(steps_per_day * _LOOKAHEAD_ROWS / rows_per_day)))
+        if not ev_lookahead_h > 0:
+            raise ValueError(f"ev_lookahead_h: expected > 0 hours, got {ev_lookahead_h}")
+        self.ev_lookahead_h = float(ev_lookahead_h)
         self._ev_independent = bool(getattr(inp.ev_policy, "static", False)
                                     and not self._guarded()
                                     and not np.isfinite(inp.site_limit_kw))
@@ -226,7 +252,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if self.active >= 0:
             next_boundary = min(next_boundary, inp.events.end_h[self.active])
         starts = inp.events.start_h                 # in time order (see `dispatch`)
-        j = int(np.searchsorted(starts, t_h + 1e-12, side="right"))
+        j = int(np.searchsorted(starts, t_h + tol.MIN_HORIZON_H, side="right"))
         if j < len(starts):
             next_boundary = min(next_boundary, float(starts[j]))
         direction = int(inp.events.direction[self.active]) if self.active >= 0 else 0
@@ -234,7 +260,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if self.thermal.n:
             # a battery following self-consumption sees the thermal units as they run now
             net = net + self.thermal.home_power_kw(len(net))
-        return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, 1e-12), interval_h=inp.interval_h,
+        return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, tol.MIN_HORIZON_H), interval_h=inp.interval_h,
                        price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
                        site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
                        home_net_load_kw=net)
@@ -420,7 +446,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             ended = simpy.Store(env)
             env.process(dispatch(env, self, ended))
             env.process(settlement(env, self, ended))
-        env.run(until=self.inp.horizon_h + 1e-9)
+        env.run(until=self.inp.horizon_h + tol.TIME_TOL_H)
         self._sync_evs(self.t_h)
         self.finish_settlements()
         self.log.flush(np.inf)
@@ -501,7 +527,7 @@ def dispatch(env, engine: Engine, ended):
     """Start and end each dispatch event at its exact time."""
     events = engine.inp.events
     for k in range(len(events)):
-        if events.start_h[k] < engine.t_h - 1e-9:
+        if events.start_h[k] < engine.t_h - tol.TIME_TOL_H:
             raise ScenarioError(f"market.events[{k}]: overlaps the previous event")
         yield env.timeout(max(0.0, events.start_h[k] - env.now))
         engine.advance_to(float(events.start_h[k]))
@@ -520,6 +546,7 @@ def settlement(env, engine: Engine, ended):
         engine.settle(k, estimate, accepted, cause)
 
 
-def run_inputs(inputs: SimInputs, progress=None) -> SimResult:
-    """Run a simulation from resolved inputs."""
-    return Engine(inputs).run(progress)
+def run_inputs(inputs: SimInputs, progress=None, ev_lookahead_h: float | None = None
+               ) -> SimResult:
+    """Run a simulation from resolved inputs (`Engine` for `ev_lookahead_h`)."""
+    return Engine(inputs, ev_lookahead_h).run(progress)

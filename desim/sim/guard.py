@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from desim.assets import physics
+from desim.sim.tolerances import LIMIT_TOL_KW, MET_TOL_KWH, STOP_TOL_H
+
 __all__ = ["FEASIBLE", "INFEASIBLE", "CONGESTION", "CAUSE_NAMES", "MET_TOL_KWH",
            "LIMIT_TOL_KW", "STOP_TOL_H", "admit", "floor_kw", "recharge_kw"]
 
 FEASIBLE, INFEASIBLE, CONGESTION = 0, 1, 2
 CAUSE_NAMES = ("feasible_at_plugin", "infeasible_at_plugin", "congestion_at_plugin")
-MET_TOL_KWH = 1e-6      # a need below this (stored kWh) counts as met
-LIMIT_TOL_KW = 1e-9     # a total within this of the site limit counts as within it
-STOP_TOL_H = 1e-9       # a target or V2G-floor stop this close to departure is not its own event
+# the tolerances the guard uses (units and meaning in desim.sim.tolerances)
 
 
 def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw,
@@ -83,17 +84,12 @@ def floor_kw(need_kwh, time_left_h, dt_h, recharge_kw, max_charge_kw, charge_eff
     clipped to ``[-v2g_max_kw, max_charge_kw]``. For an EV already at its departure
     time the floor is 0.
 
+    The equation is `desim.assets.physics.scalar.guard_floor_kw`.
+
     Returns
     -------
     array of kW (load convention; negative means the EV may discharge).
     """
-    eff = np.asarray(charge_efficiency, dtype=float)
-    eff_d = eff if discharge_efficiency is None else discharge_efficiency
-    left = np.maximum(np.asarray(time_left_h, dtype=float), 0.0)
-    h = np.minimum(dt_h, left)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # an EV with no departure ahead (away, no further session) has no floor
-        slack = np.where(np.isfinite(left), eff * recharge_kw * (left - h) - need_kwh, 0.0)
-        f = np.where(slack <= 0.0, -slack / (eff * h), -slack * eff_d / h)
-    f = np.where(h > 0.0, f, 0.0)
-    return np.clip(np.nan_to_num(f, nan=0.0), -v2g_max_kw, max_charge_kw)
+    eff_d = charge_efficiency if discharge_efficiency is None else discharge_efficiency
+    return physics.guard_floor_kw(need_kwh, time_left_h, dt_h, recharge_kw, max_charge_kw,
+                                  charge_efficiency, eff_d, v2g_max_kw)

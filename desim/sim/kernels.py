@@ -80,25 +80,37 @@ def battery_step(soc, power_kw, capacity_kwh, charge_efficiency, discharge_effic
 @_jit
 def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_efficiency,
                   discharge_efficiency, self_discharge_per_h, dt_h, energy_step_kwh,
-                  charged_kwh, discharged_kwh, delta_kw, delta_kwh, active_h):
+                  charged_kwh, discharged_kwh, delta_kw, delta_kwh, active_h, full):
     """`phys.hold_power` over `dt_h` for batteries `rows`, applied in place.
 
-    The time at power goes into `active_h` (``< dt_h``: the limit was reached
-    then); energy and, with `delta_kw` non-empty, the delta energy over the time
-    at power are accumulated as in `battery_step`. Returns the sum of the delta
-    energy.
+    Energy and, with `delta_kw` non-empty, the delta energy over the time at power
+    are accumulated as in `battery_step`. A battery that reaches its limit inside
+    the step, or exactly at its end while still pushing, stops (its power and delta
+    set to 0) and is a *hit*: the hits are compacted to the front of `rows`, with
+    the hours at power in `active_h` and 1 in `full` for a full one (0: empty).
+    Returns ``(sum of the delta energy, number of hits)``.
     """
     delivered = 0.0
+    n_hit = 0
     for j in range(rows.size):
         i = rows[j]
+        p = power_kw[i]
         s, energy, active = phys.hold_power(
-            soc[i], power_kw[i], dt_h, capacity_kwh[i], min_soc[i], max_soc[i],
+            soc[i], p, dt_h, capacity_kwh[i], min_soc[i], max_soc[i],
             charge_efficiency[i], discharge_efficiency[i], self_discharge_per_h[i])
         soc[i] = s
-        active_h[j] = active
         delivered += _accrue(i, energy, active, energy_step_kwh, charged_kwh, discharged_kwh,
                              delta_kw, delta_kwh)
-    return delivered
+        at_limit = s >= max_soc[i] if p > 0.0 else s <= min_soc[i]
+        if active < dt_h or (at_limit and p != 0.0):
+            rows[n_hit] = i
+            active_h[n_hit] = active
+            full[n_hit] = 1 if p > 0.0 else 0
+            n_hit += 1
+            power_kw[i] = 0.0
+            if delta_kw.size:
+                delta_kw[i] = 0.0
+    return delivered, n_hit
 
 
 @_jit

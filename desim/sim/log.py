@@ -59,14 +59,17 @@ class EventLog:
         Asset ids by asset index for each asset type ("ev", "bess", "pv").
     kinds : iterable of str, optional
         Kinds to keep (None: all).
+    first_event_id : int, optional
+        The event id of the first row (>= 0; a shard's id base, see
+        `desim.sim.shardslice.SHARD_ID_BASE`).
     """
 
-    def __init__(self, prosumer_ids, asset_ids, kinds=None):
+    def __init__(self, prosumer_ids, asset_ids, kinds=None, first_event_id: int = 0):
         self.prosumer_ids = np.asarray(prosumer_ids, dtype=object)
         self.asset_ids = {k: np.asarray(v, dtype=object) for k, v in asset_ids.items()}
         self.kinds = None if not kinds else {KIND_CODE[k] for k in kinds}
         self._details: dict[str, int] = {"": 0}
-        self._next_id = 0
+        self._next_id = int(first_event_id)
         self.n_rows = 0
         self._n = 0               # rows in the buffers
         self._cap = 0             # their capacity (0: no buffers yet)

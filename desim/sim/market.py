@@ -8,6 +8,7 @@ import numpy as np
 from desim.sim import dispatch as dsp
 from desim.sim import guard
 from desim.sim import settlement as stl
+from desim.sim import tolerances as tol
 
 __all__ = ["Market"]
 
@@ -41,7 +42,7 @@ class Market:
         reaches its floor) has its share re-allocated among the others."""
         k = self.active
         events = self.inp.events
-        window_h = max(events.end_h[k] - self.t_h, 1e-9)
+        window_h = max(events.end_h[k] - self.t_h, tol.MIN_WINDOW_H)
         direction = int(events.direction[k])
         fleet, n = self.fleet, self.fleet.n_prosumers
         ev = self.ev

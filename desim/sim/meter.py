@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from desim.sim import kernels
+from desim.sim import tolerances as tol
 
 __all__ = ["EvMeter"]
 
@@ -78,14 +79,13 @@ class EvMeter:
     def _ev_horizon(self, t1: float) -> float:
         """How far EVs can be handled now: past `t1` while nothing but their own
         events can change their power (a static policy without the guard, outside
-        dispatch events), up to the next event start or the end of the log chunk."""
+        dispatch events), up to the next event start or the end of the lookahead period."""
         if not self._ev_independent or self.active >= 0 or self._ev_dispatch_dirty:
             return t1
-        # to the end of the log's current chunk (a day, or a few hours for a large
-        # fleet), not a sliding window: one large round per chunk, not a small one at
-        # every boundary, and few rows wait past a flush
-        period_h = self.flush_every * self.inp.interval_h
-        limit = min(period_h * (np.floor(self.t_h / period_h + 1e-9) + 1.0), self.inp.horizon_h)
+        # to the end of the current lookahead period (`Engine.ev_lookahead_h`), not a
+        # sliding window: one large round per period, not a small one per boundary
+        period_h = self.ev_lookahead_h
+        limit = min(period_h * (np.floor(self.t_h / period_h + tol.BOUNDARY_TOL) + 1.0), self.inp.horizon_h)
         ev_ = self.inp.events
         if self.inp.dispatch_enabled and len(ev_):
             j = int(np.searchsorted(ev_.start_h, self.t_h, side="left"))

@@ -19,6 +19,7 @@ from attrs import frozen
 
 from desim.errors import ScenarioError
 from desim.sim import kernels
+from desim.sim import tolerances as tol
 
 __all__ = [
     "Signals", "EvPolicy", "BessPolicy", "Uncontrolled", "Smart", "PriceResponsive",
@@ -150,7 +151,7 @@ class PriceResponsive:
         prices = np.asarray(signals.future_price_usd_per_kwh, dtype=float)
         cheaper = np.cumsum(prices[1:] < prices[0]) if len(prices) > 1 else np.zeros(0)
         first_end = signals.t_h + signals.dt_h
-        n_win = np.floor((ev.departure_h - first_end) / signals.interval_h + 1e-9)
+        n_win = np.floor((ev.departure_h - first_end) / signals.interval_h + tol.BOUNDARY_TOL)
         n_win = np.clip(np.nan_to_num(n_win, posinf=len(cheaper)), 0, len(cheaper)).astype(int)
         count = np.where(n_win > 0, cheaper[np.maximum(n_win - 1, 0)] if len(cheaper) else 0,
                          0)

@@ -30,7 +30,7 @@ from desim.sim.sessions import (
 __all__ = ["build_inputs", "simulate", "RunOutput", "replay_fleet", "SEED_COMPONENTS"]
 
 # One child of the scenario SeedSequence per random component, in this order.
-SEED_COMPONENTS = ("fleet", "solar", "load", "prices", "mobility", "dispatch")
+SEED_COMPONENTS = ("fleet", "solar", "load", "prices", "mobility", "dispatch", "hvac")
 
 # Recorded sessions carry energy, not SOC: each replayed EV gets a pack large
 # enough for its largest request, arriving at this SOC (an assumption that does
@@ -205,10 +205,16 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         price = profiles.tariff_price_usd_per_kwh(prices, times)
 
     hvac = outdoor = None
-    if scenario.sessions is None and any(p.hvac is not None for p in scenario.fleet.prosumers):
+    gen = scenario.fleet.generate
+    if scenario.sessions is None and (
+            any(p.hvac is not None for p in scenario.fleet.prosumers)
+            or (gen is not None and gen.hvac is not None)):
         from desim.scenario.build import build_hvac
-        hvac = build_hvac(scenario, fleet)
+        hvac = build_hvac(scenario, fleet, seeds["hvac"])
         src = scenario.profiles.outdoor_temperature
+        if src is None:
+            raise ScenarioError(f"{scenario.source}: profiles.outdoor_temperature: expected a "
+                                "source for the fleet's thermal units, got none")
         outdoor = profiles.outdoor_temperature_c(
             src, times, site.latitude, site.longitude,
             path=None if isinstance(src, str) else _source_path(scenario, src))

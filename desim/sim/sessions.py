@@ -16,7 +16,8 @@ from attrs import define, field
 from desim.sim.calendar import LocalDays
 from desim.sim.session_input import read_acn_json, read_sessions_csv
 
-__all__ = ["MobilitySessions", "RecordedSessions", "read_sessions_csv", "read_acn_json"]
+__all__ = ["MobilitySessions", "RecordedSessions", "arrival_soc", "read_sessions_csv",
+           "read_acn_json"]
 
 # The file readers live in `desim.sim.session_input` (one validator for both formats).
 
@@ -25,7 +26,8 @@ __all__ = ["MobilitySessions", "RecordedSessions", "read_sessions_csv", "read_ac
 DEPARTURE_SPREAD_H = 0.5
 ARRIVAL_SPREAD_H = 1.0
 MILES_SIGMA = 0.5
-# About 80 % of EV charging energy is delivered at home (issue facts); the rest
+# About 80 % of EV charging energy is delivered at home (U.S. DOE Alternative Fuels
+# Data Center, "Charging at Home": most drivers do over 80 % of their charging there); the rest
 # is taken to be charged away from home, so only this share of a trip's energy
 # is drawn from the home-charged battery.
 HOME_CHARGING_SHARE = 0.8
@@ -152,15 +154,34 @@ class MobilitySessions:
     def next_after_departure(self, ev_index, soc):
         """Next session of EVs that just left with SOC `soc`: (arrival_h, departure_h,
         arrival_soc, target_soc)."""
+        back, dep, used_soc, target = self.next_trip(ev_index)
+        return back, dep, arrival_soc(np.asarray(soc, dtype=float), used_soc), target
+
+    def next_trip(self, ev_index):
+        """Next session of EVs that just left, before knowing the SOC they left with:
+        (arrival_h, departure_h, used_soc, target_soc).
+
+        `used_soc` is the share of capacity the trip uses; the arrival SOC is
+        ``arrival_soc(soc at departure, used_soc)``. Advances each EV to its next
+        session exactly as `next_after_departure` does (which is this plus
+        `arrival_soc`), so a caller can draw every EV's sessions ahead of time.
+        """
         e = np.asarray(ev_index)
-        soc = np.asarray(soc, dtype=float)
         day = self._day[e]
         back, used, arr_day = self._trip(e, day)
-        arrival_soc = np.maximum(soc - used / self.capacity_kwh[e],
-                                 np.minimum(MIN_ARRIVAL_SOC, soc))
         dep, nday = self._next_departure(e, back, arr_day)
         self._day[e] = nday
-        return back, dep, arrival_soc, self.target_soc[e]
+        return back, dep, used / self.capacity_kwh[e], self.target_soc[e]
+
+
+def arrival_soc(departure_soc, used_soc):
+    """SOC at the end of a trip (fractions; floats or arrays).
+
+    What the EV left with less what the trip used (`used_soc`), but not below
+    `MIN_ARRIVAL_SOC` (an assumption: drivers recharge away from home before
+    running flat), nor above what it left with.
+    """
+    return np.maximum(departure_soc - used_soc, np.minimum(MIN_ARRIVAL_SOC, departure_soc))
 
 
 @define

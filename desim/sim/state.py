@@ -38,7 +38,6 @@ class EvState:
     reservation_v2g_kw: np.ndarray  # the part of it kept to recharge V2G
     power_kw: np.ndarray            # current power (>0 charging, <0 V2G)
     setpoint_kw: np.ndarray         # policy setpoint (power while plugged and below target)
-    setpoint_id: np.ndarray         # event id of the setpoint row in force (-1: none)
     charged_kwh: np.ndarray         # terminal energy charged so far (kWh, >= 0)
     discharged_kwh: np.ndarray      # terminal energy discharged so far (V2G, kWh, >= 0)
 
@@ -55,7 +54,7 @@ class EvState:
             arrival_h=z.copy(), departure_h=z.copy(), target_soc=fleet.ev_departure_soc.copy(),
             next_arrival_soc=fleet.ev_soc.copy(), plugin_cause=np.zeros(n, dtype=np.int8),
             reservation_kw=z.copy(), reservation_v2g_kw=z.copy(),
-            power_kw=z.copy(), setpoint_kw=z.copy(), setpoint_id=np.full(n, -1, dtype=np.int64),
+            power_kw=z.copy(), setpoint_kw=z.copy(),
             charged_kwh=z.copy(), discharged_kwh=z.copy(),
         )
 
@@ -100,7 +99,6 @@ class BessState:
     self_discharge_per_h: np.ndarray
     soc: np.ndarray
     power_kw: np.ndarray
-    setpoint_id: np.ndarray
     energy_step_kwh: np.ndarray
 
     @classmethod
@@ -116,7 +114,7 @@ class BessState:
             min_soc=fleet.bess_min_soc.copy(), max_soc=fleet.bess_max_soc.copy(),
             self_discharge_per_h=fleet.bess_self_discharge_per_h.copy(),
             soc=fleet.bess_soc.copy(), power_kw=np.zeros(n),
-            setpoint_id=np.full(n, -1, dtype=np.int64), energy_step_kwh=np.zeros(n),
+            energy_step_kwh=np.zeros(n),
         )
 
     @property

@@ -60,6 +60,8 @@ def test_scalar_and_array_forms_are_equal_bit_for_bit(seed, n):
         (scalar.energy_needed_kwh, physics.energy_needed_kwh, (soc, hi, cap)),
         (scalar.laxity_h, physics.laxity_h, (dt, soc, hi, cap, de * 7, ce)),
         (scalar.pv_power_kw, physics.pv_power_kw, (cap, p / 6, ce)),
+        (scalar.guard_floor_kw, physics.guard_floor_kw,
+         (cap * (hi - soc), dt * 40 - 5, dt, ce * 7, de * 7, ce, de, k * 1e3)),
     ]
     for one, many, cols in checks:
         np.testing.assert_array_equal(bits(many(*cols)), bits(_per_row(one, *cols)),
@@ -84,10 +86,10 @@ def test_battery_kernels_equal_the_scalar_hold_bit_for_bit(seed, n, dt):
     n_edge, _ = kernels.battery_step(got_soc, p, cap, ce, de, e, g, lo, hi, dt, step, charged,
                                      discharged, none, none, edge)
     active = np.full(n, dt)
-    out_active = np.empty(n_edge)
-    kernels.battery_edges(edge[:n_edge], got_soc, p, cap, lo, hi, ce, de, k, dt, step, charged,
-                          discharged, none, none, out_active)
-    active[edge[:n_edge]] = out_active
+    out_active, full = np.empty(n_edge), np.empty(n_edge, dtype=np.int8)
+    _, n_hit = kernels.battery_edges(edge[:n_edge], got_soc, p.copy(), cap, lo, hi, ce, de, k,
+                                     dt, step, charged, discharged, none, none, out_active, full)
+    active[edge[:n_hit]] = out_active[:n_hit]      # the rest held their power all step
     # `step` accumulates from 0.0, which turns an energy of -0.0 into 0.0; the time at
     # power of an idle battery is not reported (nothing can be reached at zero power)
     moving = p != 0
@@ -127,10 +129,51 @@ def test_seed_objects_call_the_scalar_hold(power_kw, hours, soc_percent, leaky):
     b = BESS(13.5, 5.0, 0.9, soc_percent, 5.0, 100.0, self_discharge_per_h=k)
     want = scalar.hold_power(b.soc, min(power_kw, 5.0), hours, 13.5, 0.05, 1.0, 0.9, 0.9, k)
     assert b.charge(power_kw, hours) == want[1] * 0.9
-    assert b.soc == min(max(want[0], 0.05), 1.0)
+    assert b.soc == want[0]             # the closed form's SOC, unclamped, as in the engine
+    start = b.soc
+    want = scalar.hold_power(start, -min(power_kw, 5.0), hours, 13.5, 0.05, 1.0, 0.9, 0.9, k)
+    assert b.discharge(power_kw, hours) == -want[1]
+    assert b.soc == want[0]
     ev = ElectricVehicle(60.0, 7.2, soc_percent, charge_efficiency=0.92)
     want = scalar.hold_power(ev.soc, min(power_kw, 7.2), hours, 60.0, 0.0, 1.0, 0.92, 0.92, 0.0)
     assert ev.charge(power_kw, hours) == want[1] * 0.92
     assert ev.soc == min(want[0], 1.0)
     pv = SolarPV(6.0, 0.86)
     assert pv.get_generation_kw(power_kw / 30) == physics.pv_power_kw(6.0, power_kw / 30, 0.86)
+
+
+@settings(max_examples=60)
+@given(seeds, st.integers(1, 40))
+def test_guard_floor_equals_its_closed_form_written_with_numpy(seed, n):
+    """The floor of docs/semantics.md, written here separately with numpy."""
+    rng = np.random.default_rng(seed)
+    need = rng.uniform(0.0, 40.0, n) * (rng.random(n) < 0.8)
+    left = np.where(rng.random(n) < 0.1, np.inf, rng.uniform(-1.0, 14.0, n))
+    dt = rng.uniform(0.01, 1.0, n)
+    c = rng.uniform(0.0, 11.0, n)
+    pmax = c + rng.uniform(0.0, 3.0, n)
+    ce, de = rng.uniform(0.85, 1.0, n), rng.uniform(0.85, 1.0, n)
+    v2g = np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0.0, 7.0, n))
+    lft = np.maximum(left, 0.0)
+    h = np.minimum(dt, lft)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slack = np.where(np.isfinite(lft), ce * c * (lft - h) - need, 0.0)
+        f = np.where(slack <= 0.0, -slack / (ce * h), -slack * de / h)
+    want = np.clip(np.nan_to_num(np.where(h > 0.0, f, 0.0), nan=0.0), -v2g, pmax)
+    got = physics.guard_floor_kw(need, left, dt, c, pmax, ce, de, v2g)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=9, max_size=9))
+def test_seed_hot_path_entry_points_equal_the_dispatched_closed_forms(args):
+    from desim.assets import _fast
+
+    fixed = [args[0], args[1], abs(args[2]), abs(args[3]) + 1.0, 0.1, 0.9,
+             0.5 + abs(args[6]) % 0.5, 0.5 + abs(args[7]) % 0.5, abs(args[8]) % 0.01]
+    for name, n_args, call in (("hold_power", 9, fixed), ("energy_needed_kwh", 3, args[:3]),
+                               ("pv_power_kw", 3, args[:3])):
+        entry = _fast.entry_point(getattr(scalar, name), n_args)
+        assert entry is not getattr(scalar, name)           # the entry point, not the dispatcher
+        np.testing.assert_array_equal(bits(entry(*call)), bits(getattr(scalar, name)(*call)))
+        np.testing.assert_array_equal(bits(getattr(_fast, name)(*call)), bits(entry(*call)))

@@ -49,11 +49,15 @@ def test_high_ev_priority_never_offers_the_ev():
     assert flex["ev_deferral"] == 0.0 and flex["ev_v2g"] == 0.0
 
 
-def test_v2g_only_above_departure_target():
+def test_v2g_needs_the_clock_and_time_to_recharge_what_it_gives_before_leaving():
     ev = ElectricVehicle(60.0, 7.2, current_soc_percent=90.0, min_departure_soc_percent=80.0,
                          v2g_max_discharge_kw=10.0)
     home = Prosumer("p", ev=ev, ev_priority="low")
-    assert home.get_available_flexibility_kw(1.0)["ev_v2g"] == pytest.approx(6.0)
+    assert home.get_available_flexibility_kw(1.0)["ev_v2g"] == 0.0      # departure unknown
+    # 17:00 -> 07:00 is 14 h: 10 kW for 1 h is recharged in 10 / 7.2 h
+    assert home.get_available_flexibility_kw(1.0, now_hour_of_day=17.0)["ev_v2g"] == 10.0
+    # 06:00 -> 07:00: no time to recharge it
+    assert home.get_available_flexibility_kw(1.0, now_hour_of_day=6.0)["ev_v2g"] == 0.0
 
 
 @given(soc=st.floats(10.0, 95.0), backup=st.floats(0.0, 24.0), max_dis=st.floats(0.0, 100.0),
@@ -72,11 +76,33 @@ def test_market_evaluation_accepts_a_good_price():
                                                  now_hour_of_day=17.0)
     assert isinstance(result, MarketEvaluation)
     assert result.participate and result.reasons == ()
-    assert result.participation_score == pytest.approx(0.8)
+    assert result.decision_basis == "expectation"
+    assert result.participation_probability == result.participation_score == pytest.approx(0.8)
     assert result.available_kwh == pytest.approx(result.available_kw * 2.0)
-    assert result.expected_revenue_usd == pytest.approx(result.available_kwh * 0.25)
+    assert result.expected_revenue_usd == pytest.approx(0.8 * result.available_kwh * 0.25)
     assert result["participation_score"] == result.participation_score
+    assert result["decision_basis"] == "expectation"
     assert result.to_dict()["reasons"] == []
+
+
+def test_market_evaluation_with_a_draw_is_the_engine_decision_for_that_draw():
+    home = _home()                                   # willingness 0.8
+    yes = home.evaluate_market_opportunity(250.0, 2.0, uniform=0.79, now_hour_of_day=17.0)
+    no = home.evaluate_market_opportunity(250.0, 2.0, uniform=0.8, now_hour_of_day=17.0)
+    assert yes.decision_basis == no.decision_basis == "draw"
+    assert yes.participate and yes.expected_revenue_usd == pytest.approx(yes.available_kwh * 0.25)
+    assert not no.participate and no.expected_revenue_usd == 0.0
+    assert any("willingness draw" in r for r in no.reasons)
+    assert yes.participation_probability == no.participation_probability == pytest.approx(0.8)
+    with pytest.raises(ParameterError, match="uniform"):
+        home.evaluate_market_opportunity(250.0, uniform=1.0)
+
+
+def test_an_unwilling_home_is_unlikely_to_take_part_and_says_so():
+    result = _home(participation_willingness=0.3).evaluate_market_opportunity(250.0)
+    assert not result.participate and result.participation_probability == pytest.approx(0.3)
+    assert result.expected_revenue_usd == pytest.approx(0.3 * result.available_kwh * 0.25)
+    assert any("probability 0.30" in r for r in result.reasons)
 
 
 def test_market_evaluation_declines_below_minimum_compensation_with_reasons():
@@ -93,10 +119,12 @@ def test_price_in_usd_per_kwh_is_the_same_offer():
     assert a == b
 
 
-def test_conservative_profile_scores_lower_than_aggressive():
+def test_the_profile_is_carried_by_the_willingness_as_in_the_engine():
+    # generated fleets draw the willingness per profile; the engine reads only the
+    # willingness, and so does the scalar answer
     low = _home(profile="conservative").evaluate_market_opportunity(200.0)
     high = _home(profile="aggressive").evaluate_market_opportunity(200.0)
-    assert low.participation_score < high.participation_score <= 1.0
+    assert low.participation_probability == high.participation_probability == pytest.approx(0.8)
 
 
 def test_market_evaluation_needs_exactly_one_price():

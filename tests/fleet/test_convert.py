@@ -117,6 +117,51 @@ def test_unchecked_objects_equal_the_checked_ones(n, seed):
     assert [_fields(h) for h in fast] == [_fields(h) for h in slow]
 
 
+def _checked_fleet(t):
+    from desim.fleet import convert
+
+    p = {k: convert._plain(getattr(t, k)) for k in (
+        "prosumer_id", "annual_load_kwh", "participation_willingness",
+        "min_compensation_per_kwh", "backup_power_hours", "max_discharge", "ev_priority",
+        "profile")}
+    n = t.n_prosumers
+    return convert._checked_prosumers(
+        t, p, convert._one_per_owner(t.bess_prosumer_index, n, "bess"),
+        convert._one_per_owner(t.pv_prosumer_index, n, "solar"))
+
+
+@pytest.mark.parametrize("seed", [0, 2026])
+def test_fleet_generator_objects_equal_the_validated_constructors_on_hundreds(seed):
+    """`FleetGenerator.create_prosumer_fleet` (the trusted bulk constructors) builds the
+    same prosumers, field by field, as the validating constructors from the same table."""
+    from desim.fleet.generator import FleetGenerator
+
+    fleet = FleetGenerator().create_prosumer_fleet(400, seed)
+    slow = _checked_fleet(fleet.table)
+    assert len(fleet) == len(slow) == 400
+    assert sum(len(h.evs) for h in fleet) == fleet.table.n_evs > 100
+    assert sum(h.bess is not None for h in fleet) == fleet.table.n_bess > 50
+    for fast_home, slow_home in zip(fleet, slow, strict=True):
+        got, want = _fields(fast_home), _fields(slow_home)
+        assert got.keys() == want.keys()
+        assert got == want                   # exact: every float equal (so within 1e-12)
+        if fast_home.bess is not None:       # and the same physics from either object
+            a, b = fast_home.bess, slow_home.bess
+            assert a.discharge(3.0, 0.5) == b.discharge(3.0, 0.5) and a.soc == b.soc
+
+
+def test_evs_listed_out_of_owner_order_keep_their_order_per_home():
+    t = generate_fleet_table(120, 5)
+    cols = {f.name: getattr(t, f.name) for f in t.__attrs_attrs__}
+    order = np.arange(t.n_evs)[::-1]
+    for name in cols:
+        if name.startswith("ev_") and len(cols[name]) == t.n_evs and name != "ev_priority":
+            cols[name] = cols[name][order]
+    shuffled = FleetTable(**cols)
+    assert [_fields(h) for h in prosumers_from_table(shuffled)] == [
+        _fields(h) for h in _checked_fleet(shuffled)]
+
+
 def test_a_table_with_a_bad_value_still_names_it(table):
     from attrs import evolve
 

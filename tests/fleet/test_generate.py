@@ -132,6 +132,19 @@ def test_asset_rows_are_sorted_by_owner_and_ids_are_unique(big):
 def test_make_ids_pads_to_the_widest_index():
     assert list(make_ids("p", 3)) == ["p000000", "p000001", "p000002"]
     assert make_ids("h-", 2, start=9_999_999)[-1] == "h-10000000"
+    assert [type(i) for i in make_ids("p", 2)] == [str, str]
+
+
+def test_ev_ids_are_owner_id_dash_ev_and_ordinal():
+    t = generate_fleet_table(3000, 8)
+    owner = t.prosumer_id[t.ev_prosumer_index]
+    ordinal = np.ones(t.n_evs, dtype=int)
+    for j in range(1, t.n_evs):
+        if t.ev_prosumer_index[j] == t.ev_prosumer_index[j - 1]:
+            ordinal[j] = ordinal[j - 1] + 1
+    width = len(str(ordinal.max()))
+    assert t.ev_id.tolist() == [f"{o}-ev{k:0{width}d}" for o, k in zip(owner, ordinal,
+                                                                      strict=True)]
 
 
 def test_changing_the_ev_config_leaves_other_components_unchanged(cfg):

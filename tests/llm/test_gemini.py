@@ -176,3 +176,50 @@ def test_live_gemini_reads_a_simple_description():
         "Two Tesla Powerwall 2 batteries and 8 kW of solar; no electric car.")
     assert config.bess_capacity_kwh == pytest.approx(27.0)
     assert config.has_ev is False
+
+
+#: an answer shaped as gemini-2.5-flash returns one (text part, all keys, nulls kept)
+THERMAL_ANSWER = {
+    "bess_capacity_kwh": 13.5, "bess_max_power_kw": 5.0, "bess_initial_soc_percent": None,
+    "has_ev": False, "ev_count": 0, "ev_battery_capacity_kwh": None, "ev_max_charge_power_kw": None,
+    "ev_charge_deadline": None, "ev_min_departure_soc_percent": None, "has_solar": None,
+    "solar_capacity_kw": None, "solar_efficiency": None, "participation_profile": None,
+    "participation_willingness": None, "min_compensation_per_kwh": None,
+    "backup_power_hours": None, "max_discharge_percent": None, "ev_priority": None,
+    "has_hvac": True, "hvac_kind": "heat_pump", "hvac_setpoint_c": 24.444444444444443,
+    "has_water_heater_electric": True, "water_heater_kind": "heat_pump"}
+
+
+def test_thermal_fields_are_asked_for_and_read_from_the_answer(fake_options):
+    fake = FakeGemini(ok(THERMAL_ANSWER))
+    text = "Powerwall 2, no EV, a mini-split we keep at 76 F and a heat pump water heater."
+    config = GeminiParser(**fake_options(fake)).parse(text)
+    assert (config.has_hvac, config.hvac_kind) == (True, "heat_pump")
+    assert config.hvac_setpoint_c == pytest.approx(24.4444, abs=1e-4)
+    assert (config.has_water_heater_electric, config.water_heater_kind) == (True, "heat_pump")
+    assert config.provenance_of("hvac_setpoint_c") == "stated"
+    generation = json.loads(fake.requests[0].content)["generationConfig"]
+    schema = json.dumps(generation.get("responseSchema") or generation.get("responseJsonSchema"))
+    for name in ("has_hvac", "hvac_kind", "hvac_setpoint_c", "has_water_heater_electric",
+                 "water_heater_kind", "heat_pump", "resistance"):
+        assert name in schema
+    prompt = build_prompt("TEXT")
+    assert "(F - 32) * 5 / 9" in prompt and "heat pump water heater is a water heater" in prompt
+
+
+def test_thermal_answer_outside_the_schema_or_range_is_refused(fake_options):
+    with pytest.raises(ParseError, match="prosumer schema"):
+        GeminiParser(**fake_options(FakeGemini(ok({"hvac_kind": "furnace"})))).parse("x")
+    fake = FakeGemini(ok({"has_hvac": False, "hvac_setpoint_c": 76.0}))
+    config = GeminiParser(**fake_options(fake)).parse("no AC, thermostat 76")
+    assert config.has_hvac is False and config.hvac_setpoint_c is None
+    assert any("hvac_setpoint_c" in w for w in config.warnings)
+
+
+def test_hybrid_asks_the_model_for_an_unsure_setpoint_only(fake_options):
+    fake = FakeGemini(ok({"hvac_setpoint_c": 25.5}))
+    config = HybridParser(**fake_options(fake)).parse(
+        "Central air set to 78 F on weekdays and 74 F at weekends.")
+    prompt = json.dumps(json.loads(fake.requests[0].content)["contents"])
+    assert "Only these keys are needed: hvac_setpoint_c." in prompt
+    assert (config.has_hvac, config.hvac_kind, config.hvac_setpoint_c) == (True, "ac", 25.5)

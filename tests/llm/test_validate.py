@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from desim.llm import RuleBasedParser, validate_config
-from desim.llm.config import CONFIG_FIELDS, ProsumerConfig
+from desim.llm.config import CONFIG_FIELDS, SEED_FIELDS, THERMAL_FIELDS, ProsumerConfig
 from desim.llm.validate import RANGES, config_from_raw
 
 
@@ -72,6 +72,12 @@ def test_whatever_a_model_returns_the_config_is_in_range_and_consistent(raw):
         assert config.ev_count == 0 and config.ev_battery_capacity_kwh is None
     if config.bess_capacity_kwh and config.bess_max_power_kw:
         assert config.bess_max_power_kw <= 2 * config.bess_capacity_kwh
+    if config.has_hvac is not True:
+        assert config.hvac_kind is None
+    if config.has_hvac is False:
+        assert config.hvac_setpoint_c is None
+    if config.has_water_heater_electric is not True:
+        assert config.water_heater_kind is None
     assert validate_config(config).to_dict() == config.to_dict()
 
 
@@ -92,6 +98,7 @@ def test_prompt_injection_text_never_yields_out_of_range_values(text):
     assert config.ev_charge_deadline is None
 
 
-def test_config_to_dict_has_exactly_the_seed_fields():
+def test_config_to_dict_has_the_seed_fields_then_the_thermal_ones():
     assert list(ProsumerConfig().to_dict()) == list(CONFIG_FIELDS)
-    assert len(CONFIG_FIELDS) == 18
+    assert CONFIG_FIELDS == SEED_FIELDS + THERMAL_FIELDS
+    assert len(SEED_FIELDS) == 18 and SEED_FIELDS[-1] == "ev_priority"

@@ -45,3 +45,70 @@ def test_run_writes_the_resolved_prosumers_beside_its_outputs(tmp_path):
     resolved = json.loads((tmp_path / "r" / "resolved_prosumers.json").read_text())
     assert resolved["sac-3"]["provenance"]["ev_battery_capacity_kwh"] == "catalog"
     assert resolved["sac-1"]["config"]["participation_profile"] == "conservative"
+
+
+_THERMAL_HOME = """
+[scenario]
+name = "thermal_text"
+start = "2026-07-15T00:00"
+duration_h = 24
+time_zone = "America/Los_Angeles"
+seed = 1
+
+[site]
+latitude = 37.34
+longitude = -121.89
+
+[[fleet.prosumers]]
+id = "home-1"
+description = "A 10 kWh battery and central air; we keep it at 76 F. Heat pump water heater."
+"""
+
+_HVAC_TABLE = """
+[fleet.prosumers.hvac]
+kind = "heat_pump"
+thermal_resistance_c_per_kw = 2.0
+thermal_capacitance_kwh_per_c = 1.5
+rated_power_kw = 3.5
+cop = 3.0
+setpoint_c = 22.0
+
+[profiles]
+outdoor_temperature = "california_summer"
+"""
+
+
+def _thermal_scenario(tmp_path, text):
+    path = tmp_path / "thermal_text.toml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def test_a_described_air_conditioner_is_recorded_and_warned_not_simulated(tmp_path):
+    import pytest
+
+    from desim.errors import DesimWarning
+    from desim.scenario.build import build_hvac
+    from desim.sim.run import _config_dict
+
+    sc = _thermal_scenario(tmp_path, _THERMAL_HOME)
+    resolved = {}
+    with pytest.warns(DesimWarning, match=r"'home-1'.*an air conditioner \(setpoint 24.44 C\).*"
+                                          r"not simulated.*\[fleet.prosumers.hvac\]"):
+        fleet = build_fleet(sc, np.random.SeedSequence(0), resolved=resolved)
+    assert build_hvac(sc, fleet) is None  # no R, C, power or COP: nothing invented
+    config = _config_dict(resolved["home-1"])["config"]
+    assert (config["has_hvac"], config["hvac_kind"]) == (True, "ac")
+    assert abs(config["hvac_setpoint_c"] - 24.444444) < 1e-5
+    assert (config["has_water_heater_electric"], config["water_heater_kind"]) == (True, "heat_pump")
+    assert fleet.bess_capacity_kwh[0] == 10.0
+
+
+def test_a_thermal_unit_written_in_the_file_is_used_as_written(tmp_path, recwarn):
+    from desim.scenario.build import build_hvac
+
+    sc = _thermal_scenario(tmp_path, _THERMAL_HOME + _HVAC_TABLE)
+    fleet = build_fleet(sc, np.random.SeedSequence(0))
+    hvac = build_hvac(sc, fleet)
+    assert hvac is not None and list(hvac.setpoint_c) == [22.0]
+    assert not [w for w in recwarn if "not simulated" in str(w.message)]

@@ -45,10 +45,18 @@ def test_battery_step_and_edges_equal_hold_power(seed, n, dt):
     rows = edge[:n_edge]
     active = np.full(n, dt)
     got_soc[rows] = soc[rows]                   # battery_step leaves edge rows alone
-    out_active = np.empty(n_edge)
-    delivered += kernels.battery_edges(rows, got_soc, p, cap, lo, hi, ec, ed, k, dt, step,
-                                       charged, discharged, delta_kw, delta_kwh, out_active)
-    active[rows] = out_active
+    out_active, full = np.empty(n_edge), np.empty(n_edge, dtype=np.int8)
+    power, delta_held = p.copy(), delta_kw.copy()
+    compact = rows.copy()
+    more, n_hit = kernels.battery_edges(compact, got_soc, power, cap, lo, hi, ec, ed, k, dt, step,
+                                        charged, discharged, delta_held, delta_kwh, out_active,
+                                        full)
+    delivered += more
+    hits = compact[:n_hit]
+    active[hits] = out_active[:n_hit]          # the rest held their power all step
+    # a battery that reached its limit stops, and says which one
+    assert np.all(power[hits] == 0.0) and np.all(delta_held[hits] == 0.0)
+    np.testing.assert_array_equal(full[:n_hit] == 1, p[hits] > 0)
     # the kernels call the same scalar closed forms: equal bit for bit
     np.testing.assert_array_equal(got_soc, want_soc)
     np.testing.assert_array_equal(step, want_energy)

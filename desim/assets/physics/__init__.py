@@ -35,6 +35,7 @@ __all__ = [
     "energy_needed_kwh",
     "laxity_h",
     "pv_power_kw",
+    "guard_floor_kw",
 ]
 
 # kept for callers of the earlier private name
@@ -180,6 +181,16 @@ def pv_power_kw(capacity_kw, irradiance_kw_per_m2, system_efficiency=0.86):
     Element-wise `scalar.pv_power_kw` (PVWatts-style linear model with a derate).
     """
     return _apply("pv_power_kw", capacity_kw, irradiance_kw_per_m2, system_efficiency)
+
+
+def guard_floor_kw(need_kwh, time_left_h, dt_h, recharge_kw, max_charge_kw,
+                   charge_efficiency, discharge_efficiency, v2g_max_kw):
+    """The departure guard's floor, kW (negative: the EV may discharge).
+
+    Element-wise `scalar.guard_floor_kw`.
+    """
+    return _apply("guard_floor_kw", need_kwh, time_left_h, dt_h, recharge_kw, max_charge_kw,
+                  charge_efficiency, discharge_efficiency, v2g_max_kw)
 
 
 def _scalar_sections(wrapper, one) -> None:

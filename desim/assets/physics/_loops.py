@@ -114,3 +114,11 @@ def pv_power_kw(cap, irr, eff):
     for i in range(cap.size):
         out[i] = sc.pv_power_kw(cap[i], irr[i], eff[i])
     return out
+
+
+@_jit
+def guard_floor_kw(need, left, dt, rc, pmax, ce, de, v2g):
+    out = np.empty(need.size)
+    for i in range(need.size):
+        out[i] = sc.guard_floor_kw(need[i], left[i], dt[i], rc[i], pmax[i], ce[i], de[i], v2g[i])
+    return out

@@ -40,7 +40,7 @@ __all__ = [
     "K_NEGLIGIBLE_PER_H", "stored_power_kw", "terminal_power_kw", "soc_rate_per_h",
     "decay_factors", "soc_after_factors", "soc_after", "time_to_soc", "hold_power",
     "max_charge_power_kw", "max_discharge_power_kw", "clip_power_kw", "energy_needed_kwh",
-    "laxity_h", "pv_power_kw",
+    "laxity_h", "pv_power_kw", "guard_floor_kw",
 ]
 
 #: Self-discharge rates (per hour) at or below this are treated as zero: over any
@@ -481,3 +481,56 @@ def pv_power_kw(capacity_kw, irradiance_kw_per_m2, system_efficiency):
     """
     g = irradiance_kw_per_m2 if irradiance_kw_per_m2 > 0.0 else 0.0
     return capacity_kw * g * system_efficiency
+
+
+@_jit
+def guard_floor_kw(need_kwh, time_left_h, dt_h, recharge_kw, max_charge_kw, charge_efficiency,
+                   discharge_efficiency, v2g_max_kw):
+    """The departure guard's floor: least power over the next `dt_h` after which an EV
+    can still reach its target by recharging at `recharge_kw` (docs/semantics.md).
+
+    With ``h = min(dt, time_left)`` and the slack ``S = eff * c * (time_left - h) -
+    need`` (stored kWh left over if the EV then recharges at ``c``): the floor is
+    ``-S / (eff * h)`` when ``S <= 0`` (it must charge that much), ``-S * eff_d / h``
+    when ``S > 0`` (it may discharge that much, round-trip losses included), clipped
+    to ``[-v2g_max_kw, max_charge_kw]``; 0 for an EV at its departure time, and with
+    no departure ahead (``time_left = inf``) the slack is 0.
+
+    Parameters
+    ----------
+    need_kwh : float
+        Stored energy still needed, kWh (>= 0).
+    time_left_h : float
+        Hours to departure (negative counts as 0; ``inf``: none ahead).
+    dt_h : float
+        Hours to the next decision boundary, > 0.
+    recharge_kw : float
+        Rate the EV may count on to recover, kW: its charger without a site limit,
+        its reservation under one.
+    max_charge_kw : float
+        Charger power, kW.
+    charge_efficiency, discharge_efficiency : float
+        One-way efficiencies, fractions in (0, 1].
+    v2g_max_kw : float
+        Largest discharge, kW (0: no V2G).
+
+    Returns
+    -------
+    float
+        kW in the load convention (negative: the EV may discharge).
+    """
+    left = max(time_left_h, 0.0)
+    h = min(dt_h, left)
+    if not h > 0.0:
+        return 0.0
+    if math.isinf(left):
+        slack = 0.0
+    else:
+        slack = charge_efficiency * recharge_kw * (left - h) - need_kwh
+    if slack <= 0.0:
+        f = -slack / (charge_efficiency * h)
+    else:
+        f = -slack * discharge_efficiency / h
+    if math.isnan(f):
+        f = 0.0
+    return min(max(f, -v2g_max_kw), max_charge_kw)

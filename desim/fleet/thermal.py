@@ -1,0 +1,84 @@
+"""Air conditioners and heat pumps for generated fleets (columns of a thermal-unit table).
+
+Each generated home gets at most one unit: a central air conditioner (``ac``), a heat
+pump (``heat_pump``) or none, drawn with the adoption shares below, and a building
+class that sets its 1R1C envelope. The unit is sized from the envelope so that it can
+hold its setpoint at the design temperature difference. Every figure here is an
+assumption, labelled with what shaped it; a study of a particular stock should give
+its homes explicitly (``[fleet.prosumers.hvac]``) or override these.
+
+- Adoption, ``california``: central air conditioning in about half of California
+  homes and heat pumps in under a tenth (rounded from the California Energy
+  Commission's 2019 Residential Appliance Saturation Study, statewide; inland climate
+  zones such as Sacramento's are well above the statewide share).
+- Building classes (small / medium / large, shares 0.3 / 0.5 / 0.2): envelope
+  conductance ``UA`` 0.20 / 0.30 / 0.45 kW/C (``R = 1 / UA``) and capacitance 2.5 / 4
+  / 6 kWh/C, each scaled by a lognormal factor (sigma 0.2): the range of the
+  single-family prototypes of DOE's residential building energy models, lumped into
+  one node. Solar and internal gains are not modelled, so the envelope alone sets the
+  load.
+- Sizing: thermal capacity ``1.5 x UA x 16 C`` (a 16 C design difference, e.g. 40 C
+  outdoors against 24 C indoors, with the usual oversizing); COP uniform 3.0-4.0
+  (SEER 13-18 class equipment at rating conditions).
+- Setpoint: normal, mean 24.5 C (76 F) and sd 1 C, within 21-28 C; deadband 1 C; the
+  home starts at its setpoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["HVAC_ADOPTIONS", "generate_hvac_columns", "KINDS"]
+
+KINDS = ("ac", "heat_pump")
+#: Adoption shares per preset: (air conditioner, heat pump); the rest have neither.
+HVAC_ADOPTIONS = {"california": (0.50, 0.08)}
+
+_CLASS_SHARE = np.array([0.3, 0.5, 0.2])
+_UA_KW_PER_C = np.array([0.20, 0.30, 0.45])
+_C_KWH_PER_C = np.array([2.5, 4.0, 6.0])
+_SIGMA = 0.2
+_DESIGN_DIFF_C = 16.0
+_OVERSIZE = 1.5
+
+
+def generate_hvac_columns(n_homes: int, seed, adoption: str = "california") -> dict:
+    """Thermal units for `n_homes` generated homes (at most one each).
+
+    Parameters
+    ----------
+    n_homes : int
+        Homes 0 .. n_homes - 1.
+    seed : int or numpy.random.SeedSequence
+        The stream of this draw.
+    adoption : str
+        A key of `HVAC_ADOPTIONS`.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        Columns ``prosumer_index``, ``kind`` (index into `KINDS`),
+        ``resistance_c_per_kw``, ``capacitance_kwh_per_c``, ``rated_power_kw``,
+        ``cop``, ``setpoint_c``, ``deadband_c``, ``initial_temperature_c`` (the
+        fields of `desim.sim.thermal.HvacTable`).
+    """
+    if adoption not in HVAC_ADOPTIONS:
+        raise ValueError(f"hvac adoption: expected one of {', '.join(HVAC_ADOPTIONS)}, "
+                         f"got {adoption!r}")
+    rng = np.random.default_rng(seed)
+    ac, hp = HVAC_ADOPTIONS[adoption]
+    u = rng.random(n_homes)
+    has = u < ac + hp
+    home = np.flatnonzero(has)
+    kind = (u[home] >= ac).astype(np.int64)           # 0: ac, 1: heat pump
+    m = len(home)
+    cls = rng.choice(3, size=m, p=_CLASS_SHARE)
+    ua = _UA_KW_PER_C[cls] * rng.lognormal(0.0, _SIGMA, m)
+    cap = _C_KWH_PER_C[cls] * rng.lognormal(0.0, _SIGMA, m)
+    cop = rng.uniform(3.0, 4.0, m)
+    power = _OVERSIZE * ua * _DESIGN_DIFF_C / cop
+    setpoint = np.clip(rng.normal(24.5, 1.0, m), 21.0, 28.0)
+    return {"prosumer_index": home, "kind": kind, "resistance_c_per_kw": 1.0 / ua,
+            "capacitance_kwh_per_c": cap, "rated_power_kw": power, "cop": cop,
+            "setpoint_c": setpoint, "deadband_c": np.full(m, 1.0),
+            "initial_temperature_c": setpoint.copy()}
