@@ -171,10 +171,24 @@ def revenue_metrics(totals: pd.DataFrame, profile_codes: np.ndarray) -> dict:
 def thermal_metrics(units: pd.DataFrame) -> dict:
     """Thermal units of the run: energy, switches, indoor temperatures and comfort.
 
-    `units` is `desim.sim.thermal.ThermalFleet.unit_totals` (one row per unit).
-    Degree-hours beyond the comfort band integrate, exactly from the closed
-    forms, how far the indoor temperature is above ``setpoint + deadband / 2``
-    while cooling or below ``setpoint - deadband / 2`` while heating (C h).
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per unit (`desim.sim.thermal.ThermalFleet.unit_totals`): ``kind``,
+        ``energy_kwh``, ``switches``, ``degree_hours_beyond_c_h``,
+        ``min_temperature_c``, ``max_temperature_c``.
+
+    Returns
+    -------
+    dict
+        ``units``, ``by_kind`` (units per kind), ``hvac_kwh`` (electric energy,
+        kWh), ``switches`` (logged ``hvac_on``/``hvac_off`` rows),
+        ``min_temperature_c`` / ``max_temperature_c`` (indoor extremes, C),
+        ``degree_hours_outside_band_c_h`` (C h, summed over units: the integral,
+        exact from the closed forms, of how far the indoor temperature is above
+        ``setpoint + deadband / 2`` while cooling or below ``setpoint - deadband
+        / 2`` while heating), ``units_outside_band`` and
+        ``max_degree_hours_per_unit_c_h``.
     """
     beyond = units["degree_hours_beyond_c_h"].to_numpy()
     return {

@@ -274,7 +274,21 @@ class ThermalFleet:
                                 temperature_c=temp[mask])
 
     def unit_totals(self, prosumer_id) -> pd.DataFrame:
-        """One row per unit: its home, kind, electric energy (kWh) and `STATS_COLUMNS`."""
+        """One row per unit: its home, kind, electric energy and comfort figures.
+
+        Parameters
+        ----------
+        prosumer_id : array-like
+            The fleet's prosumer ids (indexed by the units' homes).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``prosumer_id``, ``kind``, ``energy_kwh`` (electric, kWh, over the run
+            so far) and the `STATS_COLUMNS`: ``switches``,
+            ``degree_hours_beyond_c_h`` (C h), ``min_temperature_c`` and
+            ``max_temperature_c`` (C).
+        """
         ids = np.asarray(prosumer_id, dtype=object)[self.home]
         out = pd.DataFrame({"prosumer_id": ids,
                             "kind": np.asarray(HVAC_KINDS, dtype=object)[self.table.kind],
