@@ -26,6 +26,8 @@ the home's meter (`hvac_kwh`).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 import pandas as pd
@@ -100,7 +102,8 @@ class HvacTable:
 
 @_jit
 def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, setpoint,
-                  deadband, home, home_kwh, unit_kwh, stats, ev_unit, ev_t, ev_on, ev_temp):
+                  deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
+                  ev_on, ev_temp):
     """Move units ``start..`` from `t0` to `t1` at outdoor temperature `outdoor_c`.
 
     Each unit goes through its switches in time order (at the exact closed-form
@@ -110,14 +113,19 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
     beyond the comfort edge, lowest and highest temperature; the temperature is
     monotone between switches, so its extremes are at switches and stretch ends).
     Switches go to the `ev_*` buffers. A unit whose switches do not fit in the
-    buffers is left untouched.
+    buffers is left untouched. ``decay[i]`` holds ``exp(-decay_h[i] / tau[i])``,
+    recomputed when the stretch length ``t1 - t0`` differs from ``decay_h[i]``.
 
     Returns ``(next unit, number of switches)``: the next unit equals the number
     of units unless the buffers filled up (call again from it).
     """
     n_ev = 0
     cap = ev_t.size
+    length = t1 - t0
     for i in range(start, temp.size):
+        if decay_h[i] != length:           # the stretches are mostly one interval long
+            decay[i] = math.exp(-length / tau[i])
+            decay_h[i] = length
         t = t0
         T = temp[i]
         s = on[i]
@@ -131,7 +139,10 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         while True:
             edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
             eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
-            end = th.temperature_after_c(T, eq, t1 - t, tau[i])
+            if t == t0:
+                end = th.temperature_from_decay_c(T, eq, decay[i])
+            else:
+                end = th.temperature_after_c(T, eq, t1 - t, tau[i])
             if th.past_edge(mode[i], s, T, edge):
                 dt = 0.0                 # switches at once, at the temperature it has
             else:
@@ -206,6 +217,8 @@ class ThermalFleet:
         self.interval_kwh = np.zeros(n_homes)       # electric energy this interval, per home
         self.energy_kwh = np.zeros(self.n)           # electric energy over the run, per unit
         self.stats = np.zeros((self.n, len(STATS_COLUMNS)))   # see STATS_COLUMNS
+        self._decay = np.zeros(self.n)                 # exp(-length / tau) per unit
+        self._decay_h = np.full(self.n, np.nan)        # the length it is for, hours
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
         self._started = False
@@ -255,7 +268,7 @@ class ThermalFleet:
                 start, self.t_h, t1, float(self.outdoor_c[k]), self.temperature_c, self.on,
                 self.mode, self.tau_h, tb.resistance_c_per_kw, tb.cop, tb.rated_power_kw,
                 tb.setpoint_c, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
-                self.stats, unit, t, on, temp)
+                self.stats, self._decay, self._decay_h, unit, t, on, temp)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
                 self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)

@@ -28,6 +28,7 @@ import math
 import numba
 
 __all__ = ["COOL", "HEAT", "equilibrium_temperature_c", "temperature_after_c",
+           "temperature_from_decay_c",
            "time_to_temperature_h", "heat_removed_kwh", "degree_hours_beyond", "comfort_edge_c",
            "switch_edge_c", "past_edge"]
 
@@ -85,7 +86,18 @@ def temperature_after_c(temperature_c, equilibrium_c, duration_h, tau_h):
     float
         ``T_eq + (T - T_eq) exp(-duration / tau)``, C.
     """
-    return equilibrium_c + (temperature_c - equilibrium_c) * math.exp(-duration_h / tau_h)
+    return temperature_from_decay_c(temperature_c, equilibrium_c,
+                                    math.exp(-duration_h / tau_h))
+
+
+@_jit
+def temperature_from_decay_c(temperature_c, equilibrium_c, decay):
+    """`temperature_after_c` with its decay factor ``exp(-duration / tau)`` given.
+
+    For a kernel that moves many stretches of one length (a profile interval)
+    and computes each unit's factor once per length.
+    """
+    return equilibrium_c + (temperature_c - equilibrium_c) * decay
 
 
 @_jit
