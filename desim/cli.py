@@ -86,6 +86,10 @@ def _summary_table(summary: dict):
              f"{th['degree_hours_outside_band_c_h']:,.2f} C h "
              f"({th['units_outside_band']} units)"),
         ]
+        by_cause = th.get("comfort_by_cause_c_h", {})
+        if by_cause.get("dispatch"):
+            rows.append(("degree-hours of agreed setbacks (within preferences)",
+                         f"{by_cause['dispatch']:,.2f} C h"))
     for ev in summary["dispatch"]:
         delivered = ev.get("delivered_vs_counterfactual_kw")
         rows.append((f"event {ev['event_id']}: delivered / target",

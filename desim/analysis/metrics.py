@@ -187,10 +187,15 @@ def thermal_metrics(units: pd.DataFrame) -> dict:
         ``degree_hours_outside_band_c_h`` (C h, summed over units: the integral,
         exact from the closed forms, of how far the indoor temperature is above
         ``setpoint + deadband / 2`` while cooling or below ``setpoint - deadband
-        / 2`` while heating), ``units_outside_band`` and
-        ``max_degree_hours_per_unit_c_h``.
+        / 2`` while heating; while a dispatch event has moved the setpoint within
+        the home's ``comfort_offset_c``, the band so widened), ``units_outside_band``,
+        ``max_degree_hours_per_unit_c_h`` and, by cause, ``comfort_by_cause_c_h``:
+        ``capacity`` (outside the band the home accepts: the unit could not hold it)
+        and ``dispatch`` (outside its own band but within the setback it allowed).
     """
     beyond = units["degree_hours_beyond_c_h"].to_numpy()
+    agreed = (units["dispatch_degree_hours_c_h"].to_numpy()
+              if "dispatch_degree_hours_c_h" in units else np.zeros(len(units)))
     return {
         "units": len(units),
         "by_kind": {str(k): int(v) for k, v in units["kind"].value_counts().sort_index().items()},
@@ -201,6 +206,8 @@ def thermal_metrics(units: pd.DataFrame) -> dict:
         "degree_hours_outside_band_c_h": float(beyond.sum()),
         "units_outside_band": int((beyond > 0.0).sum()),
         "max_degree_hours_per_unit_c_h": float(beyond.max()),
+        "comfort_by_cause_c_h": {"capacity": float(beyond.sum()),
+                                 "dispatch": float(agreed.sum())},
     }
 
 

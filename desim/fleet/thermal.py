@@ -22,6 +22,10 @@ its homes explicitly (``[fleet.prosumers.hvac]``) or override these.
   (SEER 13-18 class equipment at rating conditions).
 - Setpoint: normal, mean 24.5 C (76 F) and sd 1 C, within 21-28 C; deadband 1 C; the
   home starts at its setpoint.
+- Comfort preference (how far the aggregator may move the thermostat in an event): 0 C
+  (never), 1 C or 2 C with shares 0.3 / 0.4 / 0.3, for at most 2, 3 or 4 h (equal
+  shares): the range of utility smart-thermostat programs, which move setpoints by 2-4 F
+  for events of a few hours.
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ def generate_hvac_columns(n_homes: int, seed, adoption: str = "california") -> d
     dict of str -> numpy.ndarray
         Columns ``prosumer_index``, ``kind`` (index into `KINDS`),
         ``resistance_c_per_kw``, ``capacitance_kwh_per_c``, ``rated_power_kw``,
-        ``cop``, ``setpoint_c``, ``deadband_c``, ``initial_temperature_c`` (the
-        fields of `desim.sim.thermal.HvacTable`).
+        ``cop``, ``setpoint_c``, ``deadband_c``, ``initial_temperature_c``,
+        ``comfort_offset_c``, ``comfort_max_h`` (the fields of
+        `desim.sim.thermal.HvacTable`).
     """
     if adoption not in HVAC_ADOPTIONS:
         raise ValueError(f"hvac adoption: expected one of {', '.join(HVAC_ADOPTIONS)}, "
@@ -78,7 +83,10 @@ def generate_hvac_columns(n_homes: int, seed, adoption: str = "california") -> d
     cop = rng.uniform(3.0, 4.0, m)
     power = _OVERSIZE * ua * _DESIGN_DIFF_C / cop
     setpoint = np.clip(rng.normal(24.5, 1.0, m), 21.0, 28.0)
+    offset = rng.choice(np.array([0.0, 1.0, 2.0]), size=m, p=[0.3, 0.4, 0.3])
+    max_h = rng.choice(np.array([2.0, 3.0, 4.0]), size=m)
     return {"prosumer_index": home, "kind": kind, "resistance_c_per_kw": 1.0 / ua,
             "capacitance_kwh_per_c": cap, "rated_power_kw": power, "cop": cop,
             "setpoint_c": setpoint, "deadband_c": np.full(m, 1.0),
-            "initial_temperature_c": setpoint.copy()}
+            "initial_temperature_c": setpoint.copy(), "comfort_offset_c": offset,
+            "comfort_max_h": max_h}

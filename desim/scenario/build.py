@@ -263,4 +263,7 @@ def _explicit_hvac(scenario, fleet: FleetTable):
         setpoint_c=[h.setpoint_c for _, h in rows],
         deadband_c=[h.deadband_c for _, h in rows],
         initial_temperature_c=[h.setpoint_c if h.initial_temperature_c is None
-                               else h.initial_temperature_c for _, h in rows])
+                               else h.initial_temperature_c for _, h in rows],
+        comfort_offset_c=[specs[i - base].preferences.comfort_offset_c or 0.0 for i, _ in rows],
+        comfort_max_h=[np.inf if specs[i - base].preferences.comfort_max_h is None
+                       else specs[i - base].preferences.comfort_max_h for i, _ in rows])

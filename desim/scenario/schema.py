@@ -241,6 +241,10 @@ class PreferencesSpec:
     backup_power_hours: float | None = _f(None, check=_nonneg)
     max_discharge_percent: float | None = _f(None, check=_between(0, 100))
     ev_priority: str | None = _f(None, check=_one_of(EV_PRIORITIES))
+    # how far (C) and for how long per event (h) the aggregator may move the home's
+    # thermostat; unset: not at all / the whole event (docs/thermal.md)
+    comfort_offset_c: float | None = _f(None, check=_between(0, 10))
+    comfort_max_h: float | None = _f(None, check=_positive)
 
 
 @frozen
@@ -401,13 +405,16 @@ class MarketSpec:
     ``prosumer_share`` is the fraction of event revenue paid on to prosumers.
     ``baseline``: what deliveries are paid against (``counterfactual``, the same run
     without the event; or ``caiso_10in10``, a program baseline); ``rebound_h``: the
-    hours after each event over which extra import is reported.
+    hours after each event over which extra import is reported. ``precool_h``: how
+    long before a discharge event it is announced, so that the thermal units of the
+    homes that accept can pre-cool (docs/thermal.md).
     """
 
     allocation: str = _f("pro_rata", check=_one_of(ALLOCATIONS))
     prosumer_share: float = _f(0.7, check=_between(0, 1))
     baseline: str = _f("counterfactual", check=_one_of(BASELINES))
     rebound_h: float = _f(3.0, check=_between(0, 48))
+    precool_h: float = _f(0.0, check=_between(0, 12))
     events: tuple[DispatchEventSpec, ...] = _f(())
 
 

@@ -75,6 +75,7 @@ class SimInputs:
     hvac: HvacTable | None = None       # thermal units (desim.sim.thermal)
     outdoor_c: np.ndarray | None = None    # (n_steps,) outdoor temperature per interval, C
     event_id_base: int = 0             # event id of the first log row (a shard's id base)
+    precool_h: float = 0.0             # events are announced (homes decide) this long ahead
 
     @property
     def horizon_h(self) -> float:
@@ -154,6 +155,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.award_ids = np.full(n, -1, dtype=np.int64)
         self._award_home = np.zeros(n)           # award per home at the last allocation
         self._first_allocation = False           # the next allocation opens an event
+        self._announced = None                   # (event, accepted) drawn at announcement
         self.dispatch_row_id = -1
         self.dispatch_rng = np.random.default_rng(inp.dispatch_seed)
         self.ended_events: list[int] = []
@@ -529,6 +531,12 @@ def dispatch(env, engine: Engine, ended):
     for k in range(len(events)):
         if events.start_h[k] < engine.t_h - tol.TIME_TOL_H:
             raise ScenarioError(f"market.events[{k}]: overlaps the previous event")
+        lead = engine.inp.precool_h
+        if lead > 0:
+            # announced `lead` before its start (not before the previous event ended)
+            yield env.timeout(max(0.0, events.start_h[k] - lead - env.now))
+            engine.advance_to(env.now)
+            engine.announce_dispatch(k)
         yield env.timeout(max(0.0, events.start_h[k] - env.now))
         engine.advance_to(float(events.start_h[k]))
         engine.start_dispatch(k)

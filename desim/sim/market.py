@@ -25,8 +25,7 @@ class Market:
         self.dispatch_row_id = int(self.log.record(
             "dispatch_start", t, asset_type="market", power_kw=ev_.target_kw[k],
             price_usd_per_mwh=ev_.price_per_mwh[k], detail=str(ev_.event_id[k]))[0])
-        uniform = self.dispatch_rng.random(self.fleet.n_prosumers)
-        self.accepted = dsp.decide(self.fleet, ev_.price_per_mwh[k], uniform)
+        self.accepted = self._decide(k)
         self.ev_delta_kwh[:] = 0.0
         self.bess_delta_kwh[:] = 0.0
         self.ev_shadow_soc = self.ev.soc.copy()
@@ -34,7 +33,53 @@ class Market:
         self._shadow_plugged = self.ev.plugged.copy()
         self._shadow_t_h = t
         self._first_allocation = True
+        self._thermal_setback(k)
         self.dirty = True
+
+    def _decide(self, k: int) -> np.ndarray:
+        """Which homes take part in event `k` (drawn once, at its announcement)."""
+        if self._announced is not None and self._announced[0] == k:
+            accepted = self._announced[1]
+            self._announced = None
+            return accepted
+        uniform = self.dispatch_rng.random(self.fleet.n_prosumers)
+        return dsp.decide(self.fleet, self.inp.events.price_per_mwh[k], uniform)
+
+    def announce_dispatch(self, k: int) -> None:
+        """Event `k` is announced ``precool_h`` before its start: homes decide, and the
+        thermal units of those that accept a discharge event pre-cool (or pre-heat):
+        their setpoints move by the home's comfort offset towards more consumption
+        until the event starts (docs/thermal.md)."""
+        self._announced = (k, self._decide(k))
+        if int(self.inp.events.direction[k]) > 0:       # absorb: nothing to prepare
+            return
+        units = self._thermal_participants(self._announced[1])
+        th = self.thermal
+        away = np.where(th.mode[units] < 0, -1.0, 1.0)  # towards more consumption
+        th.move_setpoints(units, away * th.table.comfort_offset_c[units], np.inf, self.t_h,
+                          -1, f"precool: {self.inp.events.event_id[k]}")
+
+    def _thermal_participants(self, accepted) -> np.ndarray:
+        th = self.thermal
+        if not th.n:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(accepted[th.home] & (th.table.comfort_offset_c > 0))
+
+    def _thermal_setback(self, k: int) -> None:
+        """Move the setpoints of the accepting homes' units for event `k`: away from
+        consumption for a discharge event, towards it for an absorb event, by the
+        home's comfort offset, for at most its ``comfort_max_h`` (the comfort guard)."""
+        th = self.thermal
+        units = self._thermal_participants(self.accepted)
+        if not units.size:
+            return
+        ev_ = self.inp.events
+        direction = int(ev_.direction[k])
+        sign = np.where(th.mode[units] < 0, 1.0, -1.0) * (1.0 if direction < 0 else -1.0)
+        until = self.t_h + th.table.comfort_max_h[units]
+        until = np.where(until < ev_.end_h[k], until, np.inf)
+        th.move_setpoints(units, sign * th.table.comfort_offset_c[units], until, self.t_h,
+                          self.dispatch_row_id, "setback" if direction < 0 else "preload")
 
     def _allocate(self, base_b, base_ev) -> None:
         """Offers and awards for the rest of the active event. Re-run at every boundary
@@ -112,6 +157,9 @@ class Market:
         self.ev_delta_kw[:] = 0.0
         self.bess_delta_kw[:] = 0.0
         self.accepted[:] = False
+        th = self.thermal
+        th.restore_setpoints(np.flatnonzero(th.offset_c != 0.0), self.t_h, "setpoint",
+                             "event_end")
         self.dirty = True
 
     def _init_settlement(self) -> None:

@@ -235,7 +235,7 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         baseline=scenario.market.baseline, rebound_h=scenario.market.rebound_h,
         dispatch_seed=seeds["dispatch"],
         event_kinds=tuple(scenario.output.event_kinds) or None,
-        hvac=hvac, outdoor_c=outdoor)
+        hvac=hvac, outdoor_c=outdoor, precool_h=scenario.market.precool_h)
 
 
 class _NoLoad:

@@ -47,9 +47,11 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _EDGE_MARGIN_C = 1e-9
 
 #: Per-unit figures the kernel accumulates (`ThermalFleet.stats`): switches logged,
-#: degree-hours beyond the comfort edge (C h), lowest and highest indoor temperature (C).
+#: degree-hours beyond the comfort band the home accepts (C h), lowest and highest indoor
+#: temperature (C), and degree-hours beyond its own band but within a setback it allowed
+#: (C h: the discomfort dispatch caused, within the home's preference).
 STATS_COLUMNS = ("switches", "degree_hours_beyond_c_h", "min_temperature_c",
-                 "max_temperature_c")
+                 "max_temperature_c", "dispatch_degree_hours_c_h")
 
 
 def _f64(v) -> np.ndarray:
@@ -67,7 +69,9 @@ class HvacTable:
     ``prosumer_index`` (home), ``kind`` (index into `HVAC_KINDS`),
     ``resistance_c_per_kw`` (R), ``capacitance_kwh_per_c`` (C), ``rated_power_kw``
     (electric), ``cop``, ``setpoint_c``, ``deadband_c`` (> 0),
-    ``initial_temperature_c``.
+    ``initial_temperature_c``; the home's comfort preference: ``comfort_offset_c``
+    (how far, C >= 0, the aggregator may move the setpoint; 0: never) and
+    ``comfort_max_h`` (for how long per event, h; ``inf``: the whole event).
     """
 
     prosumer_index: np.ndarray = field(converter=_i64)
@@ -79,6 +83,15 @@ class HvacTable:
     setpoint_c: np.ndarray = field(converter=_f64)
     deadband_c: np.ndarray = field(converter=_f64)
     initial_temperature_c: np.ndarray = field(converter=_f64)
+    comfort_offset_c: np.ndarray | None = field(default=None)
+    comfort_max_h: np.ndarray | None = field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        n = len(self.prosumer_index)
+        self.comfort_offset_c = (np.zeros(n) if self.comfort_offset_c is None
+                                 else _f64(self.comfort_offset_c))
+        self.comfort_max_h = (np.full(n, np.inf) if self.comfort_max_h is None
+                              else _f64(self.comfort_max_h))
 
     @property
     def n(self) -> int:
@@ -103,7 +116,7 @@ class HvacTable:
 @_jit
 def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, setpoint,
                   deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
-                  ev_on, ev_temp):
+                  ev_on, ev_temp, comfort_setpoint, normal_setpoint):
     """Move units ``start..`` from `t0` to `t1` at outdoor temperature `outdoor_c`.
 
     Each unit goes through its switches in time order (at the exact closed-form
@@ -115,6 +128,12 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
     Switches go to the `ev_*` buffers. A unit whose switches do not fit in the
     buffers is left untouched. ``decay[i]`` holds ``exp(-decay_h[i] / tau[i])``,
     recomputed when the stretch length ``t1 - t0`` differs from ``decay_h[i]``.
+
+    `setpoint` is the setpoint in force (moved by an event); `comfort_setpoint`
+    the one whose band the home accepts now (its own, widened by a setback it
+    allows) and `normal_setpoint` its own. Degree-hours beyond the accepted band
+    go to ``stats[i, 1]``; those beyond its own band but within the accepted one
+    (the discomfort an event caused and the home agreed to) to ``stats[i, 4]``.
 
     Returns ``(next unit, number of switches)``: the next unit equals the number
     of units unless the buffers filled up (call again from it).
@@ -131,9 +150,12 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         s = on[i]
         energy = 0.0
         first = n_ev
-        comfort = th.comfort_edge_c(mode[i], setpoint[i], deadband[i])
+        comfort = th.comfort_edge_c(mode[i], comfort_setpoint[i], deadband[i])
+        normal = th.comfort_edge_c(mode[i], normal_setpoint[i], deadband[i])
+        moved = normal != comfort
         sign = -mode[i]
         beyond = 0.0
+        agreed = 0.0
         lo = stats[i, 2]
         hi = stats[i, 3]
         while True:
@@ -162,6 +184,8 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
             if dt > 0.0:
                 if sign * (T - comfort) > 0.0 or sign * (edge - comfort) > 0.0:
                     beyond += th.degree_hours_beyond(T, eq, comfort, dt, tau[i], sign)
+                if moved and (sign * (T - normal) > 0.0 or sign * (edge - normal) > 0.0):
+                    agreed += th.degree_hours_beyond(T, eq, normal, dt, tau[i], sign)
                 T = edge                 # reached the edge on its way
                 lo = min(lo, T)
                 hi = max(hi, T)
@@ -174,6 +198,8 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         # the rest of the stretch, at the state it broke with (`eq`, `end` are its)
         if sign * (T - comfort) > 0.0 or sign * (end - comfort) > 0.0:
             beyond += th.degree_hours_beyond(T, eq, comfort, t1 - t, tau[i], sign)
+        if moved and (sign * (T - normal) > 0.0 or sign * (end - normal) > 0.0):
+            agreed += th.degree_hours_beyond(T, eq, normal, t1 - t, tau[i], sign)
         T = end
         temp[i] = T
         energy += s * power[i] * (t1 - t)
@@ -184,6 +210,7 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         stats[i, 1] += beyond
         stats[i, 2] = min(lo, T)
         stats[i, 3] = max(hi, T)
+        stats[i, 4] += agreed - beyond if moved else 0.0
     return temp.size, n_ev
 
 
@@ -222,6 +249,14 @@ class ThermalFleet:
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
         self._started = False
+        # setpoint moves by dispatch events (`move_setpoints`): offset in force (C) and
+        # the time it ends (h; inf: at the event's end)
+        self.offset_c = np.zeros(self.n)
+        self.offset_until_h = np.full(self.n, np.inf)
+        self.offset_cause = np.full(self.n, -1, dtype=np.int64)
+        # after a setback ends, the band the home accepted holds until the temperature
+        # is back within its own band (the recovery is the event's doing)
+        self._recover_c = np.zeros(self.n)
         cap = max(64, 4 * self.n)
         self._buf = (np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(cap), np.zeros(cap))
 
@@ -249,9 +284,62 @@ class ThermalFleet:
         self.mode = mode
         return changed
 
+    def move_setpoints(self, units, offset_c, until_h, t: float, cause_id: int,
+                       detail: str) -> None:
+        """Move the setpoints of `units` by `offset_c` (C) from `t` until `until_h` (h).
+
+        Logs a ``setpoint`` row per unit (``temperature_c``: the setpoint now in force).
+        """
+        units = np.asarray(units, dtype=np.int64)
+        if not units.size:
+            return
+        self.offset_c[units] = offset_c
+        self.offset_until_h[units] = until_h
+        self.offset_cause[units] = cause_id
+        self.log.record("setpoint", t, self.home[units], "hvac", units,
+                        temperature_c=self.table.setpoint_c[units] + self.offset_c[units],
+                        cause_id=cause_id, detail=detail)
+
+    def restore_setpoints(self, units, t: float, kind: str, detail: str) -> None:
+        """Give `units` their own setpoints back at `t`, logging a `kind` row each."""
+        units = np.asarray(units, dtype=np.int64)
+        units = units[self.offset_c[units] != 0.0]
+        if not units.size:
+            return
+        tb = self.table
+        normal = tb.setpoint_c[units] - self.mode[units] * 0.5 * tb.deadband_c[units]
+        outside = -self.mode[units] * (self.temperature_c[units] - normal) > 0.0
+        widened = self.offset_c[units] * -self.mode[units] > 0.0
+        self._recover_c[units] = np.where(outside & widened, self.offset_c[units], 0.0)
+        self.offset_c[units] = 0.0
+        self.offset_until_h[units] = np.inf
+        self.log.record(kind, t, self.home[units], "hvac", units,
+                        temperature_c=self.table.setpoint_c[units],
+                        cause_id=self.offset_cause[units], detail=detail)
+        self.offset_cause[units] = -1
+
     def advance(self, t1: float, k: int) -> None:
-        """Bring every unit to `t1` through interval `k` (the outdoor temperature's row)."""
+        """Bring every unit to `t1` through interval `k` (the outdoor temperature's row).
+
+        A setpoint move that ends before `t1` (the comfort guard: the home's
+        ``comfort_max_h``) ends at its exact time: the units are advanced to it,
+        the move is undone and a ``clip`` row names the setpoint it clipped.
+        """
         if not self.n or t1 < self.t_h:
+            return
+        while True:
+            ends = self.offset_until_h[(self.offset_until_h > self.t_h)
+                                       & (self.offset_until_h <= t1)]
+            if not ends.size:
+                break
+            t_end = float(ends.min())
+            self._advance(t_end, k)
+            done = np.flatnonzero(self.offset_until_h == t_end)
+            self.restore_setpoints(done, t_end, "clip", "comfort_guard: duration")
+        self._advance(t1, k)
+
+    def _advance(self, t1: float, k: int) -> None:
+        if t1 < self.t_h:
             return
         changed = self._set_interval(k) if k != self._interval else False
         if t1 == self.t_h and self._started and not changed:
@@ -262,17 +350,31 @@ class ThermalFleet:
         self._started = True
         tb = self.table
         unit, t, on, temp = self._buf
+        setpoint, comfort = tb.setpoint_c, tb.setpoint_c
+        recovering = self._recover_c.any()
+        if self.offset_c.any() or recovering:
+            setpoint = tb.setpoint_c + self.offset_c
+            # the band the home accepts widens with a setback (not with pre-cooling),
+            # and stays so while the temperature comes back after one
+            moved = self.offset_c + self._recover_c
+            comfort = tb.setpoint_c + np.where(self.mode < 0, np.maximum(moved, 0.0),
+                                               np.minimum(moved, 0.0))
         start = 0
         while start < self.n:
             start, n_ev = advance_units(
                 start, self.t_h, t1, float(self.outdoor_c[k]), self.temperature_c, self.on,
                 self.mode, self.tau_h, tb.resistance_c_per_kw, tb.cop, tb.rated_power_kw,
-                tb.setpoint_c, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
-                self.stats, self._decay, self._decay_h, unit, t, on, temp)
+                setpoint, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
+                self.stats, self._decay, self._decay_h, unit, t, on, temp, comfort,
+                tb.setpoint_c)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
                 self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)
                                                       for b in self._buf)
+        if recovering:
+            normal = tb.setpoint_c - self.mode * 0.5 * tb.deadband_c
+            back = -self.mode * (self.temperature_c - normal) <= 0.0
+            self._recover_c[back] = 0.0
         self.t_h = t1
 
     def _record(self, unit, t, on, temp) -> None:
