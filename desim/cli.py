@@ -75,6 +75,14 @@ def _summary_table(summary: dict):
          " / ".join(f"{d['shortfall_by_cause'][c]['kwh']:,.1f}"
                     for c in ("infeasible", "congestion", "dispatch")) + " kWh"),
     ]
+    wh = summary.get("water_heaters")
+    if wh:
+        rows += [
+            ("water heaters / switches", f"{wh['units']} / {wh['switches']:,}"),
+            ("water heaters' energy", f"{wh['energy_kwh']:,.1f} kWh"),
+            ("tank temperature min / max",
+             f"{wh['min_temperature_c']:.1f} / {wh['max_temperature_c']:.1f} C"),
+        ]
     th = summary.get("thermal")
     if th:
         rows += [

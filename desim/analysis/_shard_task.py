@@ -109,6 +109,7 @@ def run_shard(task: dict, progress=None) -> dict:
         "totals": result.totals, "settlements": result.settlements,
         "departures": departures, "clips": clips, "log_rows": int(sink.rows),
         "thermal": result.thermal,
+        "water_heaters": result.water_heaters,
         "counts": {"prosumers": fleet.n_prosumers, "evs": fleet.n_evs,
                    "batteries": fleet.n_bess, "pv_systems": fleet.n_pv},
         "profile": np.asarray(fleet.profile),

@@ -15,6 +15,7 @@ from desim.fleet.table import PROFILE_NAMES
 
 __all__ = ["departures", "departure_metrics", "departure_summary", "summary_of",
            "energy_metrics", "dispatch_metrics", "revenue_metrics", "thermal_metrics",
+           "water_heater_metrics",
            "summarize", "like_day_baseline_kw"]
 
 _MET_KWH = 1e-6
@@ -211,6 +212,31 @@ def thermal_metrics(units: pd.DataFrame) -> dict:
     }
 
 
+def water_heater_metrics(units: pd.DataFrame) -> dict:
+    """Water heaters of the run: energy, switches and tank temperatures.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        One row per water heater (`desim.sim.waterheater.WaterHeaterFleet.unit_totals`).
+
+    Returns
+    -------
+    dict
+        ``units``, ``by_kind`` (units per kind), ``energy_kwh`` (electric, kWh),
+        ``switches`` (logged ``water_heater_on``/``water_heater_off`` rows),
+        ``min_temperature_c`` / ``max_temperature_c`` (tank extremes, C).
+    """
+    return {
+        "units": len(units),
+        "by_kind": {str(k): int(v) for k, v in units["kind"].value_counts().sort_index().items()},
+        "energy_kwh": float(units["energy_kwh"].sum()),
+        "switches": int(units["switches"].sum()),
+        "min_temperature_c": float(units["min_temperature_c"].min()),
+        "max_temperature_c": float(units["max_temperature_c"].max()),
+    }
+
+
 def summarize(run, log: pd.DataFrame | None = None) -> dict:
     """The run's summary (what `summary.json` holds)."""
     res, inp = run.result, run.inputs
@@ -225,17 +251,19 @@ def summarize(run, log: pd.DataFrame | None = None) -> dict:
         {"ev": inp.ev_policy.name, "bess": inp.bess_policy.name,
          "departure_guard": bool(inp.departure_guard)},
         res.series, res.totals, cf, res.settlements, departure_metrics(log), fleet.profile,
-        int(res.log.n_rows), getattr(res, "thermal", None))
+        int(res.log.n_rows), getattr(res, "thermal", None), getattr(res, "water_heaters", None))
 
 
 def summary_of(fleet: dict, horizon_h: float, interval_h: float, policies: dict,
                series: pd.DataFrame, totals: pd.DataFrame, cf_series: pd.DataFrame | None,
                settlements: pd.DataFrame, ev_departures: dict, profile_codes: np.ndarray,
-               log_rows: int, thermal_units: pd.DataFrame | None = None) -> dict:
+               log_rows: int, thermal_units: pd.DataFrame | None = None,
+               water_heaters: pd.DataFrame | None = None) -> dict:
     """A summary from its parts (a serial run's, or the sum of a sharded run's shards).
 
     `thermal_units` (one row per thermal unit, `ThermalFleet.unit_totals`) adds the
-    ``thermal`` block when the run has any."""
+    ``thermal`` block when the run has any; `water_heaters` (one row per water
+    heater) the ``water_heaters`` block."""
     out = {
         "fleet": fleet,
         "horizon_h": horizon_h, "interval_h": interval_h,
@@ -248,4 +276,6 @@ def summary_of(fleet: dict, horizon_h: float, interval_h: float, policies: dict,
     }
     if thermal_units is not None and len(thermal_units):
         out["thermal"] = thermal_metrics(thermal_units)
+    if water_heaters is not None and len(water_heaters):
+        out["water_heaters"] = water_heater_metrics(water_heaters)
     return out

@@ -255,12 +255,14 @@ def run_sharded_scenario(scenario, out_dir, shards: int, workers: int | None = N
         counts = {k: sum(r["counts"][k] for r in results) for k in results[0]["counts"]}
         departures = pd.concat([r["departures"] for r in results], ignore_index=True)
         units = [r["thermal"] for r in results if r.get("thermal") is not None]
+        whtr = [r["water_heaters"] for r in results if r.get("water_heaters") is not None]
         summary = summary_of(
             counts, info["horizon_h"], info["interval_h"], info["policies"], series, totals,
             cf, settlements, departure_summary(departures, sum(r["clips"] for r in results)),
             np.concatenate([r["profile"] for r in results]),
             sum(r["log_rows"] for r in results) + fleet_n,
-            pd.concat(units, ignore_index=True) if units else None)
+            pd.concat(units, ignore_index=True) if units else None,
+            pd.concat(whtr, ignore_index=True) if whtr else None)
         summary["scenario"] = {"name": scenario.info.name,
                                "file": str(scenario_file or scenario.source),
                                "seed": scenario.info.seed}

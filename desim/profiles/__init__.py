@@ -4,6 +4,7 @@ Every profile lives on a `pandas.DatetimeIndex` of interval starts (tz-aware,
 regular); values are interval means.
 """
 
+from desim.profiles.hotwater import draw_litres
 from desim.profiles.load import (
     CALIFORNIA_ANNUAL_KWH_SIGMA,
     CALIFORNIA_MEAN_ANNUAL_KWH,
@@ -39,6 +40,7 @@ from desim.profiles.weather import SKY_STATES, clearsky_index_markov, split_clea
 
 __all__ = [
     "OUTDOOR_MODELS",
+    "draw_litres",
     "california_diurnal_c",
     "csv_outdoor_temperature_c",
     "outdoor_temperature_c",

@@ -15,7 +15,8 @@ from desim.errors import CatalogError, ParameterError, ScenarioError
 from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
 
 __all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions",
-           "read_fleet_file", "build_hvac"]
+           "read_fleet_file", "build_hvac",
+           "build_water_heaters"]
 
 # Preferences a profile word implies when the file leaves a value out
 # (assumption; the same central values the California preset draws around):
@@ -267,3 +268,34 @@ def _explicit_hvac(scenario, fleet: FleetTable):
         comfort_offset_c=[specs[i - base].preferences.comfort_offset_c or 0.0 for i, _ in rows],
         comfort_max_h=[np.inf if specs[i - base].preferences.comfort_max_h is None
                        else specs[i - base].preferences.comfort_max_h for i, _ in rows])
+
+
+def build_water_heaters(scenario, fleet: FleetTable):
+    """The explicit prosumers' water heaters and their mean daily draws (litres).
+
+    Returns ``(desim.sim.waterheater.WaterHeaterTable, daily_draw_l)``; a ``cop``
+    not given is 1 for a resistance element, 3 for a heat pump (docs/thermal.md).
+    """
+    from desim.assets.physics.thermal import WATER_KWH_PER_L_C
+    from desim.scenario.schema import WATER_HEATER_KINDS
+    from desim.sim.waterheater import WaterHeaterTable
+
+    specs = scenario.fleet.prosumers
+    base = fleet.n_prosumers - len(specs)
+    rows = [(base + i, p.water_heater) for i, p in enumerate(specs)
+            if p.water_heater is not None]
+    default_cop = {"resistance": 1.0, "heat_pump": 3.0}
+    table = WaterHeaterTable(
+        prosumer_index=[i for i, _ in rows],
+        kind=[WATER_HEATER_KINDS.index(w.kind) for _, w in rows],
+        capacitance_kwh_per_c=[WATER_KWH_PER_L_C * w.volume_l for _, w in rows],
+        ua_kw_per_c=[w.standby_loss_kw_per_c for _, w in rows],
+        element_kw=[w.element_kw for _, w in rows],
+        cop=[default_cop[w.kind] if w.cop is None else w.cop for _, w in rows],
+        setpoint_c=[w.setpoint_c for _, w in rows],
+        deadband_c=[w.deadband_c for _, w in rows],
+        initial_temperature_c=[w.setpoint_c if w.initial_temperature_c is None
+                               else w.initial_temperature_c for _, w in rows],
+        inlet_c=[w.inlet_temperature_c for _, w in rows],
+        ambient_c=[w.ambient_temperature_c for _, w in rows])
+    return table, np.array([w.daily_draw_l for _, w in rows])

@@ -41,6 +41,7 @@ __all__ = [
     "SolarSpec",
     "EvSpec",
     "HvacSpec",
+    "WaterHeaterSpec",
     "ProfilesSpec",
     "FileSource",
     "MarketSpec",
@@ -78,10 +79,12 @@ LOAD_MODELS = ("california",)
 PRICE_SOURCES = ("pge_e_tou_c", "flat_illustrative", "day_ahead")
 OUTDOOR_MODELS = ("california_summer", "california_heatwave")   # desim.profiles.outdoor
 HVAC_KINDS = ("ac", "heat_pump")                                # desim.sim.thermal
+WATER_HEATER_KINDS = ("resistance", "heat_pump")                # desim.sim.waterheater
 OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
 # The event log's kinds (desim.sim.log.KINDS; kept equal by hand, the layers import downward).
 EVENT_KINDS = (
     "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "hvac_on", "hvac_off",
+    "water_heater_on", "water_heater_off",
     "ev_departure", "ev_arrival", "ev_plugged_in", "dispatch_end", "settlement", "price_update",
     "dispatch_start", "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
@@ -307,6 +310,30 @@ class HvacSpec:
 
 
 @frozen
+class WaterHeaterSpec:
+    """An electric storage water heater (``[fleet.prosumers.water_heater]``).
+
+    The tank is a 1R1C node heated by an element (``resistance``, cop 1) or a heat
+    pump (``heat_pump``, ``cop`` about 3), losing heat to its ambient and to the
+    hot-water draws (``daily_draw_l`` litres a day, replaced by inlet water); see
+    docs/thermal.md. ``initial_temperature_c`` defaults to the setpoint, ``cop`` to
+    1 (resistance) or 3 (heat pump).
+    """
+
+    kind: str = _f("resistance", check=_one_of(WATER_HEATER_KINDS))
+    volume_l: float = _f(190.0, check=_positive)
+    setpoint_c: float = _f(50.0, check=_between(30, 80))
+    deadband_c: float = _f(5.0, check=lambda v: None if 0 < v <= 20 else "> 0 and at most 20")
+    element_kw: float = _f(4.5, check=_positive)
+    cop: float | None = _f(None, check=_positive)
+    standby_loss_kw_per_c: float = _f(0.0025, check=_positive)
+    daily_draw_l: float = _f(200.0, check=_nonneg)
+    initial_temperature_c: float | None = _f(None, check=_between(0, 100))
+    inlet_temperature_c: float = _f(15.0, check=_between(0, 40))
+    ambient_temperature_c: float = _f(20.0, check=_between(-20, 50))
+
+
+@frozen
 class ProsumerSpec:
     """One explicit household (``[[fleet.prosumers]]``)."""
 
@@ -318,6 +345,7 @@ class ProsumerSpec:
     solar: SolarSpec | None = _f(None)
     evs: tuple[EvSpec, ...] = _f(())
     hvac: HvacSpec | None = _f(None)
+    water_heater: WaterHeaterSpec | None = _f(None)
 
 
 @frozen

@@ -36,6 +36,7 @@ from desim.sim.meter import EvMeter
 from desim.sim.policies import Signals
 from desim.sim.state import BessState, EvState
 from desim.sim.thermal import HvacTable, ThermalFleet
+from desim.sim.waterheater import WaterHeaterFleet, WaterHeaterTable
 
 __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
 
@@ -74,6 +75,8 @@ class SimInputs:
     rebound_h: float = 3.0
     hvac: HvacTable | None = None       # thermal units (desim.sim.thermal)
     outdoor_c: np.ndarray | None = None    # (n_steps,) outdoor temperature per interval, C
+    water_heaters: WaterHeaterTable | None = None   # desim.sim.waterheater
+    draw_l: np.ndarray | None = None   # (n water heaters, n_steps) hot water drawn, litres
     event_id_base: int = 0             # event id of the first log row (a shard's id base)
     precool_h: float = 0.0             # events are announced (homes decide) this long ahead
 
@@ -94,6 +97,7 @@ class SimResult:
     ev: EvState
     bess: BessState
     thermal: pd.DataFrame | None = None   # one row per thermal unit (ThermalFleet.unit_totals)
+    water_heaters: pd.DataFrame | None = None   # one row per water heater (unit_totals)
 
 
 class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
@@ -117,15 +121,21 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.ev = EvState.from_table(fleet)
         self.bess = BessState.from_table(fleet)
         hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
+        whtr = inp.water_heaters if inp.water_heaters is not None else WaterHeaterTable.empty()
         n = fleet.n_prosumers
         self.log = EventLog(
             fleet.prosumer_id,
             {"ev": fleet.ev_id,
              "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
              "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
-             "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac")},
+             "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac"),
+             "water_heater": _suffixed(fleet.prosumer_id[whtr.prosumer_index],
+                                       "/water_heater")},
             kinds=inp.event_kinds, first_event_id=inp.event_id_base)
         self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
+        self.water_heaters = WaterHeaterFleet(
+            whtr, n, inp.draw_l if whtr.n else np.zeros((0, 1)),
+            inp.interval_h, self.log)
         self.t_h = 0.0
         self.step = -1
         self.dirty = True
@@ -162,7 +172,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         # accounting
         ns = inp.n_steps
         self.series = {k: np.zeros(ns) for k in (
-            "load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "import_kw", "export_kw",
+            "load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "water_heater_kw", "import_kw", "export_kw",
             "price_usd_per_kwh", "target_kw", "delivered_kw")}
         # The meter's per-home running sums, one row per home (they are updated
         # together at every interval: one cache line per home instead of seven).
@@ -223,6 +233,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if t1 < self.t_h:
             raise RuntimeError(f"engine time went backwards: {t1} < {self.t_h}")
         self.thermal.advance(t1, max(self.step, 0))   # independent of the other assets
+        self.water_heaters.advance(t1, max(self.step, 0))
         if self.dirty and t1 > self.t_h:
             # setpoints are recomputed once per instant, after every process that
             # wakes at this instant has updated the signals
@@ -262,6 +273,8 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if self.thermal.n:
             # a battery following self-consumption sees the thermal units as they run now
             net = net + self.thermal.home_power_kw(len(net))
+        if self.water_heaters.n:
+            net = net + self.water_heaters.home_power_kw(len(net))
         return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, tol.MIN_HORIZON_H), interval_h=inp.interval_h,
                        price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
                        site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
@@ -479,8 +492,10 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             "baseline_error_kwh", "rebound_kwh", "shortfall_kwh", "n_participants",
             "payments_usd", "aggregator_revenue_usd", "aggregator_profit_usd"])
         thermal = self.thermal.unit_totals(self.fleet.prosumer_id) if self.thermal.n else None
+        whtr = (self.water_heaters.unit_totals(self.fleet.prosumer_id)
+                if self.water_heaters.n else None)
         return SimResult(self.log, inp.start, series, totals, settlements, self.ev, self.bess,
-                         thermal)
+                         thermal, whtr)
 
 
 def _suffixed(ids: np.ndarray, suffix: str) -> np.ndarray:

@@ -53,6 +53,7 @@ class IntervalAccounting:
         self.step = k
         # thermostat switches at the boundary itself (the start, a heat pump's mode)
         self.thermal.advance(self.t_h, k)
+        self.water_heaters.advance(self.t_h, k)
         if inp.n_steps and (self._load_block is None or
                             k >= self._load_block_start + len(self._load_block)):
             self._next_load_block(k)
@@ -83,14 +84,19 @@ class IntervalAccounting:
         self._meter_due((k + 1) * dt)
         price = float(inp.price_usd_per_kwh[k])
         hvac_kwh = self.thermal.interval_kwh
-        load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum = kernels.account_interval(
-            self.load_kw, self.home_net_kw, self._ev_interval_kwh, self.bess.prosumer_index,
-            self.bess.energy_step_kwh, dt, price, self._acc, self._scratch, hvac_kwh)
+        wh_kwh = self.water_heaters.interval_kwh
+        load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum, wh_sum = \
+            kernels.account_interval(
+                self.load_kw, self.home_net_kw, self._ev_interval_kwh, self.bess.prosumer_index,
+                self.bess.energy_step_kwh, dt, price, self._acc, self._scratch, hvac_kwh, wh_kwh)
         if self.thermal.n:
             hvac_kwh[:] = 0.0
+        if self.water_heaters.n:
+            wh_kwh[:] = 0.0
         s = self.series
         s["load_kw"][k] = load_sum
         s["hvac_kw"][k] = hvac_sum / dt
+        s["water_heater_kw"][k] = wh_sum / dt
         s["ev_kw"][k] = ev_sum / dt
         s["bess_kw"][k] = bess_sum / dt
         s["import_kw"][k] = imp_sum / dt

@@ -139,19 +139,19 @@ def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
 
 #: Columns of the per-home running sums that `account_interval` updates.
 ACCOUNT_COLUMNS = ("load_kwh", "ev_kwh", "bess_kwh", "import_kwh", "export_kwh",
-                   "import_cost_usd", "peak_import_kwh", "hvac_kwh")
+                   "import_cost_usd", "peak_import_kwh", "hvac_kwh", "water_heater_kwh")
 
 
 @_jit
 def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price, acc,
-                     scratch, hvac_kwh):
+                     scratch, hvac_kwh, water_heater_kwh):
     """One interval of the per-home meter, in place; resets `bess_step_kwh`.
 
     Per home, into the row of `acc` (columns `ACCOUNT_COLUMNS`): load ``load dt``,
-    EV, battery and thermal-unit energy, import ``max(net, 0)`` with ``net = (load -
-    pv) dt + ev + bess + hvac`` (kWh), export ``import - net``, cost ``net x
-    price``, the largest import so far. Returns ``(load kW, net, import, ev, bess,
-    hvac)`` summed over the fleet (energies in kWh).
+    EV, battery, thermal-unit and water-heater energy, import ``max(net, 0)`` with
+    ``net = (load - pv) dt + ev + bess + hvac + water_heater`` (kWh), export ``import
+    - net``, cost ``net x price``, the largest import so far. Returns ``(load kW, net,
+    import, ev, bess, hvac, water_heater)`` summed over the fleet (energies in kWh).
     """
     scratch[:] = 0.0
     bess_sum = 0.0
@@ -165,12 +165,14 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     imp_sum = 0.0
     ev_sum = 0.0
     hvac_sum = 0.0
+    wh_sum = 0.0
     for h in range(home_net_kw.size):
         load = np.float64(load_kw[h])
         b = scratch[h]
         ev = ev_kwh[h]
         hv = hvac_kwh[h]
-        net = home_net_kw[h] * dt_h + ev + b + hv
+        wh = water_heater_kwh[h]
+        net = home_net_kw[h] * dt_h + ev + b + hv + wh
         imp = net if net > 0.0 else 0.0
         acc[h, 0] += load * dt_h
         acc[h, 1] += ev
@@ -181,12 +183,14 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
         if imp > acc[h, 6]:
             acc[h, 6] = imp
         acc[h, 7] += hv
+        acc[h, 8] += wh
         load_sum += load
         net_sum += net
         imp_sum += imp
         ev_sum += ev
         hvac_sum += hv
-    return load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum
+        wh_sum += wh
+    return load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum, wh_sum
 
 
 @_jit

@@ -22,14 +22,15 @@ __all__ = ["KINDS", "ASSET_TYPES", "ASSET_KEYS", "LOG_COLUMNS", "RAW_COLUMNS", "
 # market signals, then the setpoints they cause.
 KINDS = (
     "ev_target_reached", "ev_v2g_floor", "bess_full", "bess_empty", "hvac_on", "hvac_off",
+    "water_heater_on", "water_heater_off",
     "ev_departure", "ev_arrival", "ev_plugged_in", "dispatch_end", "settlement", "price_update",
     "dispatch_start", "offer", "award", "setpoint", "clip", "site_limit_exceeded", "interval",
 )
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
-ASSET_TYPES = ("", "ev", "bess", "pv", "home", "fleet", "market", "hvac")
+ASSET_TYPES = ("", "ev", "bess", "pv", "home", "fleet", "market", "hvac", "water_heater")
 ASSET_CODE = {k: i for i, k in enumerate(ASSET_TYPES)}
 #: Asset types with ids of their own (the asset dictionary's blocks, in this order).
-ASSET_KEYS = ("ev", "bess", "pv", "hvac")
+ASSET_KEYS = ("ev", "bess", "pv", "hvac", "water_heater")
 FLOATS = ("power_kw", "energy_kwh", "soc_percent", "required_soc_percent", "shortfall_kwh",
           "price_usd_per_mwh", "temperature_c")
 LOG_COLUMNS = ("event_id", "t_h", "timestamp", "kind", "prosumer_id", "asset_id", "asset_type",
@@ -47,7 +48,7 @@ PARQUET_DICTIONARY = ("kind", "asset_type", "detail")
 SORT_COLUMNS = ("event_id", "t_h", "kind", "prosumer_index", "asset_type", "asset_index")
 
 _KIND_BITS = 5    # len(KINDS) <= 32 (a test keeps it so)
-_TYPE_BITS = 3
+_TYPE_BITS = 4    # len(ASSET_TYPES) <= 16
 _DICT = pa.dictionary(pa.int32(), pa.string())
 
 

@@ -39,7 +39,7 @@ __all__ = ["merged_windows", "merged_log_ids", "write_merged_log", "WINDOW_ROWS"
 WINDOW_ROWS = 1 << 20
 _ASSET_KEYS = ASSET_KEYS
 _KIND_BITS = 5
-_TYPE_BITS = 3
+_TYPE_BITS = 4    # as desim.sim.logformat
 
 
 def merged_log_ids(logs: list[EventLog]) -> tuple[np.ndarray, dict[str, np.ndarray]]:

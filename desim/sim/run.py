@@ -30,7 +30,8 @@ from desim.sim.sessions import (
 __all__ = ["build_inputs", "simulate", "RunOutput", "replay_fleet", "SEED_COMPONENTS"]
 
 # One child of the scenario SeedSequence per random component, in this order.
-SEED_COMPONENTS = ("fleet", "solar", "load", "prices", "mobility", "dispatch", "hvac")
+SEED_COMPONENTS = ("fleet", "solar", "load", "prices", "mobility", "dispatch", "hvac",
+                   "water_heater")
 
 # Recorded sessions carry energy, not SOC: each replayed EV gets a pack large
 # enough for its largest request, arriving at this SOC (an assumption that does
@@ -219,6 +220,14 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
             src, times, site.latitude, site.longitude,
             path=None if isinstance(src, str) else _source_path(scenario, src))
 
+    water_heaters = draw_l = None
+    if scenario.sessions is None and any(p.water_heater is not None
+                                         for p in scenario.fleet.prosumers):
+        from desim.scenario.build import build_water_heaters
+        water_heaters, daily_l = build_water_heaters(scenario, fleet)
+        draw_l = profiles.draw_litres(daily_l, start.hour + start.minute / 60.0, interval_h,
+                                      n_steps, np.random.default_rng(seeds["water_heater"]))
+
     control = scenario.control
     return SimInputs(
         fleet=fleet, start=start, interval_h=interval_h, n_steps=n_steps,
@@ -235,7 +244,8 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         baseline=scenario.market.baseline, rebound_h=scenario.market.rebound_h,
         dispatch_seed=seeds["dispatch"],
         event_kinds=tuple(scenario.output.event_kinds) or None,
-        hvac=hvac, outdoor_c=outdoor, precool_h=scenario.market.precool_h)
+        hvac=hvac, outdoor_c=outdoor, precool_h=scenario.market.precool_h,
+        water_heaters=water_heaters, draw_l=draw_l)
 
 
 class _NoLoad:

@@ -45,6 +45,7 @@ class ShardedResult:
     log_path: Path | None = None
     log_write: dict | None = None
     thermal: pd.DataFrame | None = None
+    water_heaters: pd.DataFrame | None = None
 
 
 def merge_logs(logs: list[EventLog], consume: bool = False) -> EventLog:
@@ -71,7 +72,7 @@ def _run_shard(inputs_factory, shard: int, n_shards: int):
     # keep what the merge needs; drop the shard's state arrays
     return ((inp.start, inp.interval_h, inp.n_steps),
             SimResult(res.log, res.start, res.series, res.totals, res.settlements, None, None,
-                      res.thermal))
+                      res.thermal, res.water_heaters))
 
 
 def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
@@ -134,11 +135,14 @@ def run_sharded(inputs_factory: Callable[[int, int], SimInputs], n_shards: int,
     start = results[0].start
     parts = [r.thermal for r in results if r.thermal is not None]
     thermal = pd.concat(parts, ignore_index=True) if parts else None
+    parts = [r.water_heaters for r in results if r.water_heaters is not None]
+    whtr = pd.concat(parts, ignore_index=True) if parts else None
     logs = [r.log for r in results]
     del results                     # the merge lets each shard's rows go once merged
     if log_path is None:
         return ShardedResult(merge_logs(logs, consume=True), start, series, totals,
-                             settlements, n_shards, thermal=thermal)
+                             settlements, n_shards, thermal=thermal, water_heaters=whtr)
     stats = write_merged_log(logs, log_path, start, consume=True, **sink_options)
     return ShardedResult(None, start, series, totals, settlements, n_shards,
-                         log_path=Path(log_path), log_write=stats, thermal=thermal)
+                         log_path=Path(log_path), log_write=stats, thermal=thermal,
+                         water_heaters=whtr)

@@ -95,8 +95,15 @@ def shard_inputs(inputs: SimInputs, lo: int, hi: int, shard: int, n_shards: int)
         keep = (hvac.prosumer_index >= lo) & (hvac.prosumer_index < hi)
         hvac = type(hvac)(**{a.name: getattr(hvac, a.name)[keep] for a in hvac.__attrs_attrs__})
         hvac.prosumer_index -= lo
+    whtr, draw_l = inputs.water_heaters, inputs.draw_l
+    if whtr is not None:
+        keep = (whtr.prosumer_index >= lo) & (whtr.prosumer_index < hi)
+        whtr = type(whtr)(**{a.name: getattr(whtr, a.name)[keep] for a in whtr.__attrs_attrs__})
+        whtr.prosumer_index -= lo
+        draw_l = draw_l[keep]
     return evolve(
         inputs, fleet=part, pv_bucket=inputs.pv_bucket[pv_keep], hvac=hvac,
+        water_heaters=whtr, draw_l=draw_l,
         load=_load_homes(inputs.load, lo, hi),
         sessions=_EvRows(inputs.sessions, ev_rows), events=events, dispatch_seed=seed,
         event_kinds=shard_kinds(inputs.event_kinds), event_id_base=shard * SHARD_ID_BASE)

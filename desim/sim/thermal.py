@@ -114,10 +114,15 @@ class HvacTable:
 
 
 @_jit
-def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, setpoint,
+def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setpoint,
                   deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
                   ev_on, ev_temp, comfort_setpoint, normal_setpoint):
-    """Move units ``start..`` from `t0` to `t1` at outdoor temperature `outdoor_c`.
+    """Move units ``start..`` from `t0` to `t1`, unit `i` towards environment ``env_c[i]``.
+
+    ``env_c[i]`` (C), ``r[i]`` (C/kW) and ``tau[i]`` (h) hold over the stretch: a
+    home's outdoor temperature and envelope, or a water heater's mix of ambient
+    and inlet (`desim.sim.waterheater`). A caller that changes ``tau[i]`` sets
+    ``decay_h[i]`` to NaN.
 
     Each unit goes through its switches in time order (at the exact closed-form
     times; a switch exactly at `t1` belongs to this stretch); its electric
@@ -160,7 +165,7 @@ def advance_units(start, t0, t1, outdoor_c, temp, on, mode, tau, r, cop, power, 
         hi = stats[i, 3]
         while True:
             edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
-            eq = th.equilibrium_temperature_c(outdoor_c, mode[i], s, cop[i], power[i], r[i])
+            eq = th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i])
             if t == t0:
                 end = th.temperature_from_decay_c(T, eq, decay[i])
             else:
@@ -246,6 +251,7 @@ class ThermalFleet:
         self.stats = np.zeros((self.n, len(STATS_COLUMNS)))   # see STATS_COLUMNS
         self._decay = np.zeros(self.n)                 # exp(-length / tau) per unit
         self._decay_h = np.full(self.n, np.nan)        # the length it is for, hours
+        self._outdoor = np.zeros(self.n)               # the interval's outdoor temperature
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
         self._started = False
@@ -359,10 +365,11 @@ class ThermalFleet:
             moved = self.offset_c + self._recover_c
             comfort = tb.setpoint_c + np.where(self.mode < 0, np.maximum(moved, 0.0),
                                                np.minimum(moved, 0.0))
+        self._outdoor[:] = self.outdoor_c[k]
         start = 0
         while start < self.n:
             start, n_ev = advance_units(
-                start, self.t_h, t1, float(self.outdoor_c[k]), self.temperature_c, self.on,
+                start, self.t_h, t1, self._outdoor, self.temperature_c, self.on,
                 self.mode, self.tau_h, tb.resistance_c_per_kw, tb.cop, tb.rated_power_kw,
                 setpoint, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
                 self.stats, self._decay, self._decay_h, unit, t, on, temp, comfort,

@@ -81,21 +81,23 @@ def test_interval_accounting_equals_the_array_form(seed, n_homes, n_bess):
     home = rng.integers(0, n_homes, n_bess)
     bess_step = rng.normal(0.0, 1.0, n_bess)
     hvac = rng.uniform(0.0, 1.0, n_homes) * (rng.random(n_homes) < 0.5)
-    tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(8)]
+    wh = rng.uniform(0.0, 1.0, n_homes) * (rng.random(n_homes) < 0.5)
+    tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(9)]
     acc = np.stack(tots, axis=1)
     sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, acc,
-                                    np.zeros(n_homes), hvac)
+                                    np.zeros(n_homes), hvac, wh)
     got = list(acc.T)
     b = np.bincount(home, bess_step, minlength=n_homes)
-    net = net_kw * dt + ev + b + hvac
+    net = net_kw * dt + ev + b + hvac + wh
     imp = np.maximum(net, 0.0)
     want = [tots[0] + load.astype(float) * dt, tots[1] + ev, tots[2] + b, tots[3] + imp,
             tots[4] + np.maximum(-net, 0.0), tots[5] + net * price, np.maximum(tots[6], imp),
-            tots[7] + hvac]
+            tots[7] + hvac, tots[8] + wh]
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sums, (load.astype(float).sum(), net.sum(), imp.sum(), ev.sum(),
-                                      bess_step.sum(), hvac.sum()), rtol=1e-12, atol=1e-12)
+                                      bess_step.sum(), hvac.sum(), wh.sum()), rtol=1e-12,
+                               atol=1e-12)
 
 
 @settings(max_examples=20)

@@ -16,7 +16,8 @@ on equivalent thermal parameters", 1978).
 With `T_out`, `s` and `m` constant over a stretch, the solution is an
 exponential towards the equilibrium ``T_eq = T_out + m s cop P R`` with time
 constant ``tau = R C`` (hours), and a thermostat edge is reached at a time found
-in closed form. Functions take and return plain floats and are compiled by
+in closed form. A storage water heater's tank is the same node
+(`mixed_environment_c`, `mixed_resistance_c_per_kw`). Functions take and return plain floats and are compiled by
 numba like `desim.assets.physics.scalar`; the fleet kernel (`desim.sim.thermal`)
 and the seed API (`desim.assets.hvac`) call them, with no other copy.
 """
@@ -30,13 +31,20 @@ import numba
 __all__ = ["COOL", "HEAT", "equilibrium_temperature_c", "temperature_after_c",
            "temperature_from_decay_c",
            "time_to_temperature_h", "heat_removed_kwh", "degree_hours_beyond", "comfort_edge_c",
-           "switch_edge_c", "past_edge"]
+           "switch_edge_c", "past_edge", "WATER_KWH_PER_L_C", "mixed_environment_c",
+           "mixed_resistance_c_per_kw"]
 
 #: Mode of a unit: cooling pumps heat out of the home, heating into it.
 COOL = -1.0
 HEAT = 1.0
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+#: Heat capacity of a litre of water, kWh/C: 4.186 kJ/(kg C) (specific heat of
+#: liquid water near 20-60 C) at 1 kg/L, over 3600 kJ/kWh. A tank's capacitance is
+#: ``volume_l`` times this; a draw of ``litres`` over ``h`` hours carries heat at
+#: ``litres / h`` times this, kW per C of rise over the inlet.
+WATER_KWH_PER_L_C = 4.186 / 3600.0
 
 
 @_jit
@@ -241,3 +249,31 @@ def past_edge(mode, on, temperature_c, edge_c):
     """
     rising = (mode < 0.0) != (on > 0.0)      # the edge that switches it is above
     return temperature_c >= edge_c if rising else temperature_c <= edge_c
+
+
+@_jit
+def mixed_environment_c(ambient_c, ua_kw_per_c, inlet_c, draw_kw_per_c):
+    """The environment a storage tank tends to with its element off, C.
+
+    A tank losing ``UA (T_amb - T)`` through its jacket and ``k (T - T_in)`` to
+    draws (hot water out, inlet water in at `inlet_c`) is the 1R1C node of this
+    module with the environment ``(UA T_amb + k T_in) / (UA + k)`` and the
+    resistance ``1 / (UA + k)`` (`mixed_resistance_c_per_kw`).
+
+    Parameters
+    ----------
+    ambient_c, inlet_c : float
+        Ambient (around the tank) and cold-water inlet temperatures, C.
+    ua_kw_per_c : float
+        Standby loss coefficient UA, kW/C, > 0.
+    draw_kw_per_c : float
+        Draw as heat flow per C, kW/C, >= 0 (``WATER_KWH_PER_L_C`` litres per hour).
+    """
+    return (ua_kw_per_c * ambient_c + draw_kw_per_c * inlet_c) / (ua_kw_per_c + draw_kw_per_c)
+
+
+@_jit
+def mixed_resistance_c_per_kw(ua_kw_per_c, draw_kw_per_c):
+    """The tank's effective thermal resistance ``1 / (UA + k)``, C/kW (see
+    `mixed_environment_c`)."""
+    return 1.0 / (ua_kw_per_c + draw_kw_per_c)
