@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HVAC_ADOPTIONS", "generate_hvac_columns", "KINDS"]
+__all__ = ["HVAC_ADOPTIONS", "generate_hvac_columns", "KINDS", "WATER_HEATER_ADOPTIONS",
+           "generate_water_heater_columns"]
 
 KINDS = ("ac", "heat_pump")
 #: Adoption shares per preset: (air conditioner, heat pump); the rest have neither.
@@ -44,6 +45,52 @@ _C_KWH_PER_C = np.array([2.5, 4.0, 6.0])
 _SIGMA = 0.2
 _DESIGN_DIFF_C = 16.0
 _OVERSIZE = 1.5
+
+
+#: Electric water heaters per preset: (resistance tank, heat-pump water heater) shares.
+#: Assumption: gas heats most California homes' water; electric tanks in about one home
+#: in ten and heat-pump water heaters in a few per cent (rounded from the CEC 2019 RASS
+#: statewide water-heating fuel shares).
+WATER_HEATER_ADOPTIONS = {"california": (0.10, 0.02)}
+
+
+def generate_water_heater_columns(n_homes: int, seed, adoption: str = "california") -> dict:
+    """Electric water heaters for `n_homes` generated homes (at most one each).
+
+    Tanks of 150 / 190 / 250 L (shares 0.3 / 0.5 / 0.2), setpoint normal around 52 C
+    (sd 3 C, within 45-60 C), deadband 5 C, standby loss 0.002-0.003 kW/C; a resistance
+    element of 4.5 kW, or a heat pump of 0.5 kW electric at a COP of 3; mean daily draw
+    lognormal around 200 L (sigma 0.3: the DOE test procedure's medium draw pattern is
+    55 gal, 208 L, a day). All assumptions, as labelled in docs/thermal.md.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        The columns of `desim.sim.waterheater.WaterHeaterTable` (``kind`` 0 resistance,
+        1 heat pump; ``capacitance_kwh_per_c`` from the volume) and ``daily_draw_l``.
+    """
+    from desim.assets.physics.thermal import WATER_KWH_PER_L_C
+
+    if adoption not in WATER_HEATER_ADOPTIONS:
+        raise ValueError(f"water heater adoption: expected one of "
+                         f"{', '.join(WATER_HEATER_ADOPTIONS)}, got {adoption!r}")
+    rng = np.random.default_rng(seed)
+    res, hp = WATER_HEATER_ADOPTIONS[adoption]
+    u = rng.random(n_homes)
+    home = np.flatnonzero(u < res + hp)
+    kind = (u[home] >= res).astype(np.int64)
+    m = len(home)
+    volume = rng.choice(np.array([150.0, 190.0, 250.0]), size=m, p=[0.3, 0.5, 0.2])
+    setpoint = np.clip(rng.normal(52.0, 3.0, m), 45.0, 60.0)
+    return {"prosumer_index": home, "kind": kind,
+            "capacitance_kwh_per_c": WATER_KWH_PER_L_C * volume,
+            "ua_kw_per_c": rng.uniform(0.002, 0.003, m),
+            "element_kw": np.where(kind == 1, 0.5, 4.5),
+            "cop": np.where(kind == 1, 3.0, 1.0),
+            "setpoint_c": setpoint, "deadband_c": np.full(m, 5.0),
+            "initial_temperature_c": setpoint.copy(), "inlet_c": np.full(m, 15.0),
+            "ambient_c": np.full(m, 20.0),
+            "daily_draw_l": 200.0 * rng.lognormal(-0.045, 0.3, m)}
 
 
 def generate_hvac_columns(n_homes: int, seed, adoption: str = "california") -> dict:

@@ -270,8 +270,10 @@ def _explicit_hvac(scenario, fleet: FleetTable):
                        else specs[i - base].preferences.comfort_max_h for i, _ in rows])
 
 
-def build_water_heaters(scenario, fleet: FleetTable):
-    """The explicit prosumers' water heaters and their mean daily draws (litres).
+def build_water_heaters(scenario, fleet: FleetTable, seed=None):
+    """The fleet's water heaters and their mean daily draws (litres): drawn for the
+    generated homes with ``[fleet.generate] water_heaters`` (stream `seed`), then the
+    explicit prosumers'.
 
     Returns ``(desim.sim.waterheater.WaterHeaterTable, daily_draw_l)``; a ``cop``
     not given is 1 for a resistance element, 3 for a heat pump (docs/thermal.md).
@@ -285,6 +287,11 @@ def build_water_heaters(scenario, fleet: FleetTable):
     rows = [(base + i, p.water_heater) for i, p in enumerate(specs)
             if p.water_heater is not None]
     default_cop = {"resistance": 1.0, "heat_pump": 3.0}
+    gen = scenario.fleet.generate
+    generated = None
+    if gen is not None and getattr(gen, "water_heaters", None) is not None:
+        from desim.fleet.thermal import generate_water_heater_columns
+        generated = generate_water_heater_columns(gen.n, seed, gen.water_heaters)
     table = WaterHeaterTable(
         prosumer_index=[i for i, _ in rows],
         kind=[WATER_HEATER_KINDS.index(w.kind) for _, w in rows],
@@ -298,4 +305,10 @@ def build_water_heaters(scenario, fleet: FleetTable):
                                else w.initial_temperature_c for _, w in rows],
         inlet_c=[w.inlet_temperature_c for _, w in rows],
         ambient_c=[w.ambient_temperature_c for _, w in rows])
-    return table, np.array([w.daily_draw_l for _, w in rows])
+    daily = np.array([w.daily_draw_l for _, w in rows], dtype=float)
+    if generated is None:
+        return table, daily
+    # generated homes are the fleet's first rows, explicit ones its last
+    cols = {a.name: np.concatenate([generated[a.name], getattr(table, a.name)])
+            for a in WaterHeaterTable.__attrs_attrs__}
+    return WaterHeaterTable(**cols), np.concatenate([generated["daily_draw_l"], daily])

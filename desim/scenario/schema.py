@@ -351,12 +351,14 @@ class ProsumerSpec:
 @frozen
 class GenerateSpec:
     """``[fleet.generate]``: draw ``n`` homes; ``overrides`` are FleetConfig keys;
-    ``hvac`` names the adoption of air conditioners and heat pumps (none by default)."""
+    ``hvac`` names the adoption of air conditioners and heat pumps, ``water_heaters``
+    that of electric water heaters (none by default; `desim.fleet.thermal`)."""
 
     n: int = _f(check=_positive)
     adoption: str = _f("california", check=_nonempty)
     overrides: dict[str, Any] = field(factory=dict)
     hvac: str | None = _f(None, check=_one_of(("california",)))   # desim.fleet.thermal
+    water_heaters: str | None = _f(None, check=_one_of(("california",)))
 
 
 @frozen

@@ -221,10 +221,12 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
             path=None if isinstance(src, str) else _source_path(scenario, src))
 
     water_heaters = draw_l = None
-    if scenario.sessions is None and any(p.water_heater is not None
-                                         for p in scenario.fleet.prosumers):
+    if scenario.sessions is None and (
+            any(p.water_heater is not None for p in scenario.fleet.prosumers)
+            or (gen is not None and gen.water_heaters is not None)):
         from desim.scenario.build import build_water_heaters
-        water_heaters, daily_l = build_water_heaters(scenario, fleet)
+        water_heaters, daily_l = build_water_heaters(scenario, fleet,
+                                                     seeds["water_heater"].spawn(1)[0])
         draw_l = profiles.draw_litres(daily_l, start.hour + start.minute / 60.0, interval_h,
                                       n_steps, np.random.default_rng(seeds["water_heater"]))
 
