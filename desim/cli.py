@@ -167,8 +167,8 @@ def run_command(scenario_file, out_dir, overwrite, formats, parser_name, counter
         parser = get_parser(parser_name)
     from desim.analysis.sharded import resolve_shards
 
-    n_shards, workers, scheduler = resolve_shards(
-        scenario, shards, workers, scheduler, formats or tuple(scenario.output.formats))
+    n_shards, workers, scheduler = resolve_shards(scenario, shards, workers, scheduler,
+                                                  tuple(formats))
     check_runnable(scenario, parser, descriptions=parser_name in (None, "rules"))
     console = Console(stderr=True)
     update, close = _progress_callback(console, scenario.info.name) if not quiet else (None,

@@ -28,7 +28,7 @@ import pyarrow as pa
 from attrs import define, field
 
 from desim._io import atomic_directory
-from desim.errors import DesimError, ScenarioError, ShardError
+from desim.errors import DesimError, ScenarioError, ShardError, warn
 
 __all__ = ["ShardedRun", "resolve_shards", "run_sharded_scenario", "combine_series",
            "settlements_by_event", "FLEET_PARTITION"]
@@ -108,6 +108,11 @@ def resolve_shards(scenario, shards=None, workers=None, scheduler=None, formats=
                         "partitioned Parquet dataset (events/); expected parquet")
     if problems:
         raise DesimError("; ".join(problems))
+    others = [f for f in scenario.output.formats if f != "parquet"]
+    if shards is not None and others and not formats:
+        # the file's own formats: run, and say what is not written
+        warn(f"output.formats: a sharded run writes its event log as a partitioned Parquet "
+             f"dataset (events/) only; {', '.join(others)} not written", stacklevel=2)
     return shards, workers, scheduler
 
 
@@ -222,7 +227,9 @@ def run_sharded_scenario(scenario, out_dir, shards: int, workers: int | None = N
     from desim.sim.run import _config_dict
     from desim.sim.shardslice import SHARD_ID_BASE
 
-    shards, workers, scheduler = resolve_shards(scenario, shards, workers, scheduler)
+    # (the caller has said what the file's other formats do not get)
+    shards, workers, scheduler = resolve_shards(scenario, shards, workers, scheduler,
+                                                formats=("parquet",))
     if shards is None:
         raise ScenarioError("run_sharded_scenario: expected a number of shards, got None")
     check_output_dir(out_dir, overwrite, protect)

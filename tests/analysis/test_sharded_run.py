@@ -13,6 +13,7 @@ import desim
 from desim.analysis import _shard_task
 from desim.analysis.outputs import read_event_log
 from desim.cli import main
+from desim.errors import DesimWarning
 from desim.sim.shardslice import SHARD_ID_BASE
 
 SCENARIO = """
@@ -210,3 +211,16 @@ def test_run_table_keys_are_checked_when_the_scenario_loads(tmp_path):
     path = _scenario(tmp_path, n=5, hours=1, extra="\n[run]\nworkers = 2\n")
     with pytest.raises(desim.ScenarioError, match="run.workers: expected shards greater than 1"):
         desim.load_scenario(path)
+
+
+def test_a_file_asking_for_csv_runs_sharded_and_says_csv_is_not_written(tmp_path):
+    """The file's own formats do not stop a sharded run: its log is the Parquet
+    dataset, and a warning says what was not written (an explicit --format csv is
+    refused above)."""
+    path = _scenario(tmp_path, n=6, hours=2, extra='\n[output]\nformats = ["parquet", "csv"]\n')
+    out = tmp_path / "o"
+    with pytest.warns(DesimWarning, match="csv not written"):
+        _ok(["run", str(path), "-o", str(out), "-q", "--shards", "2"])
+    assert sorted(p.parent.name for p in (out / "events").glob("*/part-0.parquet"))[:2] == [
+        "shard=0", "shard=1"]
+    assert not list(out.rglob("*.csv.gz")) and not (out / "events.csv").exists()
