@@ -30,7 +30,7 @@ def dask_client(workers: int | None, scheduler: str | None, what: str):
     ----------
     workers : int, optional
         Start a `LocalCluster` of this many worker processes (one thread each,
-        no dashboard, listening on 127.0.0.1 only).
+        its HTTP server on a free port, listening on 127.0.0.1 only).
     scheduler : str, optional
         Address of an existing scheduler (e.g. ``tcp://10.0.0.5:8786``).
     what : str
@@ -52,10 +52,12 @@ def dask_client(workers: int | None, scheduler: str | None, what: str):
         if workers is not None:
             import dask
 
+            # ":0": the scheduler's HTTP server on a free port (the default probes
+            # 8787 and warns when another cluster holds it)
             with dask.config.set({"temporary-directory": scratch.name}):
                 cluster = distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, host="127.0.0.1", scheduler_port=0,
+                    dashboard_address=":0", host="127.0.0.1", scheduler_port=0,
                     local_directory=scratch.name)
             client = distributed.Client(cluster)
         else:

@@ -7,9 +7,9 @@ so the table does not depend on where or in which order points ran.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 
+from desim.analysis._dask import dask_client
 from desim.analysis._sweep_run import run_point
 from desim.errors import DesimError
 
@@ -33,15 +33,6 @@ def run_local(tasks: Sequence[dict], progress: Progress = None) -> list[dict]:
     return rows
 
 
-def _import_distributed():
-    try:
-        import distributed
-    except ImportError as exc:
-        raise DesimError("running a sweep on Dask needs dask.distributed: install "
-                         "desim[distributed] (pip install 'desim[distributed]')") from exc
-    return distributed
-
-
 def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str | None = None,
              progress: Progress = None) -> list[dict]:
     """Run every task on Dask.
@@ -52,7 +43,7 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
         Payloads for `run_point` (small: a scenario dict and a folder name).
     workers : int, optional
         Start a `LocalCluster` of this many worker processes (one thread
-        each, no dashboard, listening on 127.0.0.1 only) for this sweep.
+        each, HTTP server on a free port, listening on 127.0.0.1 only) for this sweep.
     scheduler : str, optional
         Address of an existing scheduler (e.g. ``tcp://10.0.0.5:8786``);
         its workers must be able to import desim and read the scenario's
@@ -68,43 +59,17 @@ def run_dask(tasks: Sequence[dict], workers: int | None = None, scheduler: str |
         raise DesimError("sweep on Dask: expected exactly one of workers or scheduler")
     if workers is not None and workers < 1:
         raise DesimError(f"sweep --workers: expected >= 1, got {workers}")
-    distributed = _import_distributed()
-    cluster = None
-    # Workers' spill and lock files go to a folder of this sweep, removed afterwards.
-    scratch = tempfile.TemporaryDirectory(prefix="desim-sweep-dask-", ignore_cleanup_errors=True)
-    try:
-        if workers is not None:
-            import dask
-
-            with dask.config.set({"temporary-directory": scratch.name}):
-                cluster = distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, host="127.0.0.1", scheduler_port=0,
-                    local_directory=scratch.name)
-            client = distributed.Client(cluster)
-        else:
+    with dask_client(workers, scheduler, "sweep") as (client, distributed):
+        futures = [client.submit(run_point, task, pure=False) for task in tasks]
+        index_of = {f.key: task["index"] for f, task in zip(futures, tasks, strict=True)}
+        rows: list[dict] = []
+        _report(progress, rows, len(tasks))
+        for future in distributed.as_completed(futures):
             try:
-                client = distributed.Client(scheduler, timeout="30s")
-            except OSError as exc:
-                raise DesimError(f"sweep --scheduler {scheduler}: cannot connect ({exc})"
-                                 ) from exc
-        try:
-            futures = [client.submit(run_point, task, pure=False) for task in tasks]
-            index_of = {f.key: task["index"] for f, task in zip(futures, tasks, strict=True)}
-            rows: list[dict] = []
+                rows.append(future.result())
+            except Exception as exc:  # a lost worker, not an error inside the run
+                rows.append({"point": index_of[future.key], "status": "failed",
+                             "error": f"{type(exc).__name__}: {exc}", "warnings": None,
+                             "runtime_s": None})
             _report(progress, rows, len(tasks))
-            for future in distributed.as_completed(futures):
-                try:
-                    rows.append(future.result())
-                except Exception as exc:  # a lost worker, not an error inside the run
-                    rows.append({"point": index_of[future.key], "status": "failed",
-                                 "error": f"{type(exc).__name__}: {exc}", "warnings": None,
-                                 "runtime_s": None})
-                _report(progress, rows, len(tasks))
-            return rows
-        finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
-        scratch.cleanup()
+        return rows

@@ -103,7 +103,7 @@ def test_shards_on_a_two_worker_dask_cluster_give_the_same_merged_log():
     distributed = __import__("pytest").importorskip("distributed")
     here = run_sharded(_inputs, 2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         there = run_sharded(_inputs, 2, executor=client.get_executor())
     pd.testing.assert_frame_equal(here.log.to_pandas(here.start),
