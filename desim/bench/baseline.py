@@ -51,10 +51,11 @@ import numpy as np
 import simpy
 
 from desim.assets import BESS, ElectricVehicle, SolarPV
+from desim.bench.prepared import PlannedSessions
 from desim.sim import dispatch as dsp
 from desim.sim.engine import SimInputs
 from desim.sim.policies import TOP_UP_MARGIN_SOC
-from desim.sim.sessions import MobilitySessions, arrival_soc
+from desim.sim.sessions import arrival_soc
 
 __all__ = ["run_simpy_baseline", "run_loop_baseline", "build_homes", "TOTAL_KEYS"]
 
@@ -302,31 +303,6 @@ class _Aggregator:
                     car.power_kw = p
 
 
-def _session_plans(sessions, soc: np.ndarray, horizon_h: float) -> tuple[list, list]:
-    """Every EV's sessions up to `horizon_h`, drawn in one vectorized call per round.
-
-    Returns the first session of each EV, ``(arrival_h, departure_h, arrival_soc,
-    target_soc)``, and the later ones, ``[(arrival_h, departure_h, used_soc,
-    target_soc), ...]``: those of every departure at or before the horizon.
-    """
-    if not isinstance(sessions, MobilitySessions):
-        raise NotImplementedError(f"the baselines draw mobility sessions only, got "
-                                  f"{type(sessions).__name__}")
-    e = np.arange(len(soc))
-    arr, dep, arr_soc, target = sessions.first(e, soc)
-    first = list(zip(arr.tolist(), dep.tolist(), arr_soc.tolist(), target.tolist(),
-                     strict=True))
-    trips: list[list] = [[] for _ in e]
-    live = e[dep <= horizon_h]
-    while live.size:
-        arr, dep, used, target = sessions.next_trip(live)
-        for i, trip in zip(live.tolist(), zip(arr.tolist(), dep.tolist(), used.tolist(),
-                                              target.tolist(), strict=True), strict=True):
-            trips[i].append(trip)
-        live = live[dep <= horizon_h]
-    return first, trips
-
-
 def build_homes(inp: SimInputs) -> list[_Home]:
     """Asset objects for every prosumer of `inp` (from its fleet table rows), each EV
     with its sessions for the run drawn ahead."""
@@ -356,7 +332,12 @@ def build_homes(inp: SimInputs) -> list[_Home]:
             max_soc_percent=float(f.bess_max_soc[b]) * 100,
             max_discharge_power_kw=float(f.bess_max_discharge_kw[b]),
             self_discharge_per_h=float(f.bess_self_discharge_per_h[b]))
-    first, trips = _session_plans(inp.sessions, f.ev_soc.astype(np.float64), inp.horizon_h)
+    plans = inp.sessions
+    if not isinstance(plans, PlannedSessions):
+        plans = PlannedSessions(plans, f.ev_soc.astype(np.float64), inp.horizon_h)
+    arr, dep, arr_soc, target = plans.first(np.arange(f.n_evs), f.ev_soc.astype(np.float64))
+    first = list(zip(arr.tolist(), dep.tolist(), arr_soc.tolist(), target.tolist(),
+                     strict=True))
     cars: list[list] = [[] for _ in range(f.n_prosumers)]
     for e in range(f.n_evs):
         h = int(f.ev_prosumer_index[e])
@@ -368,7 +349,7 @@ def build_homes(inp: SimInputs) -> list[_Home]:
                              v2g_min_soc_percent=float(f.ev_v2g_min_soc[e]) * 100,
                              ev_id=str(f.ev_id[e]))
         ev.soc = float(f.ev_soc[e])            # exactly the engine's starting state
-        cars[h].append(_Car(ev, first[e], trips[e], bool(f.ev_priority[h] < 2)))
+        cars[h].append(_Car(ev, first[e], plans.trips(e), bool(f.ev_priority[h] < 2)))
     # each home's load series, its floats allocated step by step: the loop reads the
     # homes of one step in turn, so their values sit together in memory
     rows = load.tolist()
