@@ -13,6 +13,7 @@ hours; `direction` < 0 is a discharge (reduce-load) event, > 0 an absorb event.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from desim.assets import physics
@@ -144,30 +145,70 @@ def ev_offer_kw(allowed, need_kwh, baseline_kw, departure_h, now_h, window_h, di
     float or array
         The offer, kW (>= 0): deferral plus V2G, or the absorb offer.
     """
-    guarded = bool(guarded)
-    need = need_kwh
-    charging = np.maximum(0.0, baseline_kw) * (need > 0)
-    if direction < 0:
-        eff = charge_efficiency
-        c = max_charge_kw if recharge_kw is None else recharge_kw
-        rate = c * eff
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lax = (departure_h - now_h) - np.where(need > 0, need / rate, 0.0)
-        lax = np.nan_to_num(lax, nan=-np.inf, neginf=-np.inf)
-        v2g_kwh = np.maximum(0.0, soc - v2g_min_soc) * capacity_kwh
-        v2g_kw = np.minimum(v2g_max_kw, v2g_kwh * eff / window_h)
-        if guarded:
-            defer_ok = lax >= window_h
-            with np.errstate(divide="ignore", invalid="ignore"):
-                recover_h = np.where(v2g_kw > 0, v2g_kw * window_h / (rate * eff), 0.0)
-            v2g_ok = defer_ok & (lax - window_h - np.nan_to_num(recover_h, nan=np.inf) >= 0)
-        else:
-            defer_ok = v2g_ok = np.ones(np.shape(need), dtype=bool)
-        offer = np.where(defer_ok, charging, 0.0) + np.where(v2g_ok, v2g_kw, 0.0)
+    recharge = max_charge_kw if recharge_kw is None else recharge_kw
+    args = (allowed, need_kwh, baseline_kw, departure_h, soc, v2g_min_soc, capacity_kwh,
+            v2g_max_kw, max_charge_kw, charge_efficiency, recharge)
+    fixed = (float(now_h), float(window_h), int(direction), bool(guarded))
+    if all(type(a) in (float, int, bool) for a in args):
+        return _ev_offer_one(*(float(a) for a in args[1:]), *fixed, bool(args[0]))
+    arrays = [np.asarray(a) for a in args]
+    shape = arrays[1].shape
+    if len(shape) == 1 and all(a.shape == shape and a.dtype == np.float64 for a in arrays[1:]):
+        flat = arrays                        # the engine's fleet arrays: as they are
     else:
-        offer = np.where(need > 0, np.maximum(0.0, max_charge_kw - np.maximum(0.0, baseline_kw)),
-                         0.0)
-    return np.where(allowed, offer, 0.0)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        flat = [np.ascontiguousarray(np.broadcast_to(a.astype(float), shape)).reshape(-1)
+                for a in arrays]
+    if flat[0].shape != flat[1].shape:
+        flat[0] = np.broadcast_to(flat[0], flat[1].shape)
+    out = _ev_offer_loop(*flat, *fixed)
+    return out.reshape(shape) if shape else float(out[0])
+
+
+@numba.njit(cache=True, nogil=True)
+def _ev_offer_one(need, baseline_kw, departure_h, soc, v2g_min_soc, capacity_kwh, v2g_max_kw,
+                  max_charge_kw, eff, recharge_kw, now_h, window_h, direction, guarded,
+                  allowed):
+    """`ev_offer_kw` of one EV (floats; the equations are written here once)."""
+    if not allowed:
+        return 0.0
+    charging = baseline_kw if (baseline_kw > 0.0 and need > 0.0) else 0.0
+    if direction >= 0:
+        if need <= 0.0:
+            return 0.0
+        room = max_charge_kw - (baseline_kw if baseline_kw > 0.0 else 0.0)
+        return room if room > 0.0 else 0.0
+    rate = recharge_kw * eff
+    if need > 0.0:
+        lax = (departure_h - now_h) - (need / rate if rate > 0.0 else np.inf)
+    else:
+        lax = departure_h - now_h
+    if lax != lax:                      # inf - inf: no laxity to count on
+        lax = -np.inf
+    above = soc - v2g_min_soc
+    v2g_kw = min(v2g_max_kw, (above if above > 0.0 else 0.0) * capacity_kwh * eff / window_h)
+    defer_ok = True
+    v2g_ok = True
+    if guarded:
+        defer_ok = lax >= window_h
+        recover_h = 0.0
+        if v2g_kw > 0.0:
+            recover_h = v2g_kw * window_h / (rate * eff) if rate * eff > 0.0 else np.inf
+        v2g_ok = defer_ok and (lax - window_h - recover_h >= 0.0)
+    return (charging if defer_ok else 0.0) + (v2g_kw if v2g_ok else 0.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _ev_offer_loop(allowed, need, baseline_kw, departure_h, soc, v2g_min_soc, capacity_kwh,
+                   v2g_max_kw, max_charge_kw, eff, recharge_kw, now_h, window_h, direction,
+                   guarded):
+    out = np.empty(need.size)
+    for i in range(need.size):
+        out[i] = _ev_offer_one(need[i], baseline_kw[i], departure_h[i], soc[i],
+                               v2g_min_soc[i], capacity_kwh[i], v2g_max_kw[i],
+                               max_charge_kw[i], eff[i], recharge_kw[i], now_h, window_h,
+                               direction, guarded, allowed[i] != 0)
+    return out
 
 
 def accepts(price_per_mwh, min_compensation_per_kwh, participation_willingness, uniform):

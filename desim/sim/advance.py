@@ -44,6 +44,15 @@ class FleetAdvance:
         if behind.size:
             self._ev_integrate(behind, t_h)
 
+    def _set_ev_next(self, idx, t_h) -> None:
+        """Set the next event time of EVs `idx` (`idx` None: every EV) and keep
+        `ev_due_h`, the earliest of all, current."""
+        if idx is None:
+            self.ev_next_h = np.asarray(t_h, dtype=float)
+        else:
+            self.ev_next_h[idx] = t_h
+        self.ev_due_h = float(self.ev_next_h.min()) if self.ev_next_h.size else np.inf
+
     def _ev_next(self, idx):
         """Next event time of EVs `idx` from their current state (closed form,
         `kernels.ev_next_event_h`)."""
@@ -58,10 +67,8 @@ class FleetAdvance:
     def _advance_evs(self, t1: float) -> None:
         ev, log = self.ev, self.log
         t_ev = self._ev_horizon(t1)
-        while True:
+        while self.ev_due_h <= t_ev:
             idx = np.flatnonzero(self.ev_next_h <= t_ev)
-            if idx.size == 0:
-                break
             te = self.ev_next_h[idx]
             self._ev_integrate(idx, te)
             plugged = ev.plugged[idx]
@@ -140,7 +147,7 @@ class FleetAdvance:
                            soc_percent=ev.soc[a] * 100,
                            required_soc_percent=ev.target_soc[a] * 100,
                            detail=self._cause_detail(cause))
-            self.ev_next_h[idx] = self._ev_next(idx)
+            self._set_ev_next(idx, self._ev_next(idx))
         self._merge_queue()
         if self.active >= 0:
             # during an event delivery accrues continuously: keep every EV current

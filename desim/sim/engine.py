@@ -148,7 +148,8 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self._meter_kw = np.zeros(n)
         self._ev_queue: list[list] = []
         self.price = 0.0
-        self.ev_next_h = np.full(self.ev.n, np.inf)
+        self.ev_next_h = np.full(self.ev.n, np.inf)   # each EV's next own event, h
+        self.ev_due_h = np.inf                          # the earliest of them
         # dispatch
         self.active = -1
         self.accepted = np.zeros(n, dtype=bool)
@@ -225,7 +226,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         ev.target_soc[:] = tgt
         ev.next_arrival_soc[:] = soc
         ev.plugged[:] = False
-        self.ev_next_h[:] = np.where(at_home, 0.0, arr)
+        self._set_ev_next(None, np.where(at_home, 0.0, arr))
 
     # -- the fleet advance ----------------------------------------------------------
     def advance_to(self, t1: float) -> None:
@@ -240,14 +241,14 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             self._recompute()
         while t1 > self.t_h and self.ev.n and self._coupled():
             # every EV event before t1 is a decision instant (docs/semantics.md)
-            t_e = float(self.ev_next_h.min())
+            t_e = self.ev_due_h
             if t_e >= t1:
                 break
             self._advance_evs(t_e)
             self._advance_bess(t_e)
             self.t_h = t_e
             self._recompute()
-        if t1 == self.t_h and not np.any(self.ev_next_h <= t1):
+        if t1 == self.t_h and not self.ev_due_h <= t1:
             return
         self._advance_evs(t1)
         self._advance_bess(t1)
@@ -420,7 +421,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             self.ev_delta_kw = np.zeros(ev.n)
         ev.setpoint_kw = p
         self._set_fleet_ev_power(new_power, t)
-        self.ev_next_h = self._ev_next(np.arange(ev.n))
+        self._set_ev_next(None, self._ev_next(np.arange(ev.n)))
         self._check_site_limit(t)
 
     def _cut_to_limit(self, p, floor, limit):
