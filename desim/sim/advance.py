@@ -116,7 +116,8 @@ class FleetAdvance:
                 ev.plugged[a] = True
                 if np.isfinite(self.inp.site_limit_kw):
                     self._shrink_reservations(float(ta.max()))
-                reserved = float(ev.reservation_kw[ev.plugged].sum())
+                finite = np.isfinite(self.inp.site_limit_kw)
+                reserved = float(ev.reservation_kw[ev.plugged].sum()) if finite else 0.0
                 need_a = ev.needed_kwh_at(a)
                 cause, rho = guard.admit(need_a, ev.departure_h[a] - ta,
                                          ev.max_charge_kw[a], ev.charge_efficiency[a],
@@ -135,8 +136,10 @@ class FleetAdvance:
                     p = np.zeros(len(a))
                     self.dirty = True
                 else:
+                    # a static policy's setpoints do not depend on the signals
+                    static = getattr(self.inp.ev_policy, "static", False)
                     p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
-                        ev, a, self._signals(ta.min())), dtype=float)
+                        ev, a, None if static else self._signals(ta.min())), dtype=float)
                     if self._guarded():
                         p = np.maximum(p, self._guard_at(a, ta))
                 p = np.where(ev.soc[a] < ev.target_soc[a], np.clip(p, 0.0, ev.max_charge_kw[a]),
@@ -186,7 +189,10 @@ class FleetAdvance:
 
     def _cause_detail(self, cause):
         """Detail codes of plug-in causes (`desim.sim.guard.CAUSE_NAMES`)."""
-        codes = np.array([self.log.detail_code(n) for n in guard.CAUSE_NAMES])
+        codes = self._cause_codes
+        if codes is None:
+            codes = self._cause_codes = np.array([self.log.detail_code(n)
+                                                  for n in guard.CAUSE_NAMES])
         return codes[np.asarray(cause, dtype=np.int64)]
 
     def _coupled(self) -> bool:

@@ -150,6 +150,7 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.price = 0.0
         self.ev_next_h = np.full(self.ev.n, np.inf)   # each EV's next own event, h
         self.ev_due_h = np.inf                          # the earliest of them
+        self._cause_codes = None                        # log detail codes of plug-in causes
         # dispatch
         self.active = -1
         self.accepted = np.zeros(n, dtype=bool)
@@ -175,11 +176,11 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.series = {k: np.zeros(ns) for k in (
             "load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "water_heater_kw", "import_kw", "export_kw",
             "price_usd_per_kwh", "target_kw", "delivered_kw")}
-        # The meter's per-home running sums, one row per home (they are updated
-        # together at every interval: one cache line per home instead of seven).
-        self._acc = np.zeros((n, len(kernels.ACCOUNT_COLUMNS)))
+        # The meter's per-home running sums, one contiguous row per quantity
+        # (`kernels.account_interval` streams through each).
+        self._acc = np.zeros((len(kernels.ACCOUNT_COLUMNS), n))
         self.tot = {k: np.zeros(n) for k in ("pv_kwh", "settled_kwh", "payment_usd")}
-        self.tot.update({k: self._acc[:, j] for j, k in enumerate(kernels.ACCOUNT_COLUMNS)})
+        self.tot.update({k: self._acc[j] for j, k in enumerate(kernels.ACCOUNT_COLUMNS)})
         self.bess_in_kwh = np.zeros(self.bess.n)    # terminal energy charged, per battery
         self.bess_out_kwh = np.zeros(self.bess.n)   # terminal energy discharged, per battery
         b = self.bess

@@ -180,7 +180,7 @@ class Market:
     def _snapshot(self, b: int) -> None:
         """Keep each home's cumulative net import at meter boundary `b` if it is read."""
         if b in self._snap_at:
-            self.net_snapshots[b] = self._acc[:, 3] - self._acc[:, 4]
+            self.net_snapshots[b] = self._acc[3] - self._acc[4]
         ev = self._boundary_events.pop(b, None)
         if ev is not None:
             ev.succeed()

@@ -7,6 +7,9 @@ convention). A researcher can plug in their
 own: any object with ``name``, ``setpoints(state, signals)`` and
 ``plug_in_setpoints(state, index, signals)`` (EVs) works, from Python or named
 in a scenario as ``"package.module:callable"`` (called with no arguments).
+A policy whose setpoints never depend on the signals may say so with
+``static = True``: it is then not called again outside dispatch events, and its
+``plug_in_setpoints`` gets ``signals=None``.
 """
 
 from __future__ import annotations

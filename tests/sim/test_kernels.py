@@ -83,10 +83,10 @@ def test_interval_accounting_equals_the_array_form(seed, n_homes, n_bess):
     hvac = rng.uniform(0.0, 1.0, n_homes) * (rng.random(n_homes) < 0.5)
     wh = rng.uniform(0.0, 1.0, n_homes) * (rng.random(n_homes) < 0.5)
     tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(9)]
-    acc = np.stack(tots, axis=1)
+    acc = np.stack(tots, axis=0)
     sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, acc,
                                     np.zeros(n_homes), hvac, wh)
-    got = list(acc.T)
+    got = list(acc)
     b = np.bincount(home, bess_step, minlength=n_homes)
     net = net_kw * dt + ev + b + hvac + wh
     imp = np.maximum(net, 0.0)
