@@ -71,49 +71,45 @@ class FleetAdvance:
             idx = np.flatnonzero(self.ev_next_h <= t_ev)
             te = self.ev_next_h[idx]
             self._ev_integrate(idx, te)
-            plugged = ev.plugged[idx]
-            departing = plugged & (te >= ev.departure_h[idx])
-            stopping = plugged & ~departing
-            arriving = ~plugged
-            if np.any(stopping):
-                s = idx[stopping]
-                up = ev.power_kw[s] > 0
-                ev.soc[s] = np.where(up, ev.target_soc[s], ev.v2g_min_soc[s])
-                ts = te[stopping]
-                # a stop within STOP_TOL_H of the departure is part of the departure
-                own = ev.departure_h[s] - ts > guard.STOP_TOL_H
-                tgt, flo = up & own, ~up & own
-                log.record("ev_target_reached", ts[tgt], ev.prosumer_index[s[tgt]], "ev", s[tgt],
-                           power_kw=0.0, soc_percent=ev.soc[s[tgt]] * 100,
-                           required_soc_percent=ev.target_soc[s[tgt]] * 100)
-                log.record("ev_v2g_floor", ts[flo], ev.prosumer_index[s[flo]], "ev", s[flo],
-                           power_kw=0.0, soc_percent=ev.soc[s[flo]] * 100)
-                self._set_ev_power(s, 0.0, ts)
-                self.ev_delta_kw[s] = 0.0
+            kind = np.empty(idx.size, dtype=np.int8)
+            shortfall = np.zeros(idx.size)
+            change_t, change_kw = np.empty(idx.size), np.empty(idx.size)
+            change_home = np.empty(idx.size, dtype=np.int64)
+            n_stop, n_change = kernels.ev_events(
+                idx, te, ev.plugged, ev.departure_h, ev.power_kw, ev.soc, ev.target_soc,
+                ev.v2g_min_soc, ev.capacity_kwh, ev.next_arrival_soc, ev.reservation_kw,
+                ev.reservation_v2g_kw, self.ev_delta_kw, ev.prosumer_index, guard.STOP_TOL_H,
+                guard.MET_TOL_KWH, kind, shortfall, change_t, change_home, change_kw)
+            for code, name in ((kernels.EV_TARGET, "ev_target_reached"),
+                               (kernels.EV_FLOOR, "ev_v2g_floor")):
+                sel = kind == code
+                if np.any(sel):
+                    e = idx[sel]
+                    log.record(name, te[sel], ev.prosumer_index[e], "ev", e, power_kw=0.0,
+                               soc_percent=ev.soc[e] * 100,
+                               **({"required_soc_percent": ev.target_soc[e] * 100}
+                                  if code == kernels.EV_TARGET else {}))
+            self._meter_changes(change_t[:n_stop], change_home[:n_stop], change_kw[:n_stop])
+            departing = kind == kernels.EV_DEPART
             if np.any(departing):
                 d = idx[departing]
                 td = te[departing]
-                shortfall = ev.needed_kwh_at(d)
-                shortfall = np.where(shortfall <= guard.MET_TOL_KWH, 0.0, shortfall)
+                short = shortfall[departing]
                 log.record("ev_departure", td, ev.prosumer_index[d], "ev", d, power_kw=0.0,
-                           energy_kwh=shortfall, soc_percent=ev.soc[d] * 100,
-                           required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=shortfall,
+                           energy_kwh=short, soc_percent=ev.soc[d] * 100,
+                           required_soc_percent=ev.target_soc[d] * 100, shortfall_kwh=short,
                            detail=self._cause_detail(ev.plugin_cause[d]))
-                ev.plugged[d] = False
-                ev.reservation_kw[d] = 0.0
-                ev.reservation_v2g_kw[d] = 0.0
-                self._set_ev_power(d, 0.0, td)
-                self.ev_delta_kw[d] = 0.0
+                self._meter_changes(change_t[n_stop:n_change], change_home[n_stop:n_change],
+                                    change_kw[n_stop:n_change])
                 arr, dep, soc, tgt = self.inp.sessions.next_after_departure(d, ev.soc[d])
                 ev.arrival_h[d] = arr
                 ev.departure_h[d] = dep
                 ev.next_arrival_soc[d] = soc
                 ev.target_soc[d] = tgt
+            arriving = kind == kernels.EV_ARRIVE
             if np.any(arriving):
                 a = idx[arriving]
                 ta = te[arriving]
-                ev.soc[a] = ev.next_arrival_soc[a]
-                ev.plugged[a] = True
                 if np.isfinite(self.inp.site_limit_kw):
                     self._shrink_reservations(float(ta.max()))
                 finite = np.isfinite(self.inp.site_limit_kw)

@@ -271,16 +271,21 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         if j < len(starts):
             next_boundary = min(next_boundary, float(starts[j]))
         direction = int(inp.events.direction[self.active]) if self.active >= 0 else 0
+        net = self._home_net_load_kw()
+        return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, tol.MIN_HORIZON_H), interval_h=inp.interval_h,
+                       price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
+                       site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
+                       home_net_load_kw=net)
+
+    def _home_net_load_kw(self) -> np.ndarray:
+        """Each home's load less PV now, with its thermal units as they run now (kW)."""
         net = self.home_net_kw
         if self.thermal.n:
             # a battery following self-consumption sees the thermal units as they run now
             net = net + self.thermal.home_power_kw(len(net))
         if self.water_heaters.n:
             net = net + self.water_heaters.home_power_kw(len(net))
-        return Signals(t_h=t_h, dt_h=max(next_boundary - t_h, tol.MIN_HORIZON_H), interval_h=inp.interval_h,
-                       price_usd_per_kwh=float(self.price), future_price_usd_per_kwh=future,
-                       site_limit_kw=inp.site_limit_kw, dispatch_direction=direction,
-                       home_net_load_kw=net)
+        return net
 
     def _ev_floor(self, t: float, dt_h: float) -> np.ndarray:
         """The guard floor of every EV at `t` (-inf where the guard does not apply)."""
@@ -296,10 +301,20 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         """New setpoints for the whole fleet at the current time (vectorized)."""
         self.dirty = False
         t = self.t_h
-        sig = self._signals(t)
         ev, b, log = self.ev, self.bess, self.log
-        direction = sig.dispatch_direction
         dispatching = self.active >= 0
+        policy = self.inp.bess_policy
+        if (not dispatching and not self._ev_dispatch_dirty and hasattr(policy, "limited_setpoints")
+                and getattr(self.inp.ev_policy, "static", False)):
+            # outside events with a static EV policy only the batteries change: the
+            # same setpoints as below, in one compiled call
+            if b.n:
+                policy.limited_setpoints(b, self._home_net_load_kw(), b.power_kw)
+            if ev.n:
+                self._check_site_limit(t)
+            return
+        sig = self._signals(t)
+        direction = sig.dispatch_direction
         base_b = (np.asarray(self.inp.bess_policy.setpoints(b, sig), dtype=float) if b.n
                   else np.zeros(0))
         if dispatching and b.n:

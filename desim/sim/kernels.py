@@ -20,7 +20,7 @@ from desim.assets.physics import scalar as phys
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
-           "battery_limits", "meter_add", "self_consumption", "ev_next_event_h",
+           "battery_limits", "meter_add", "self_consumption", "self_consumption_limited", "ev_next_event_h",
            "ev_integrate"]
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -219,6 +219,16 @@ def battery_limits(power_kw, soc, min_soc, max_soc, max_charge_kw, max_discharge
 
 
 @_jit
+def self_consumption_limited(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
+                             min_soc, max_soc, self_discharge_per_h, top_up_margin_soc, out):
+    """`self_consumption` setpoints into `out`, then `battery_limits` on them (one call
+    for the engine's interval boundaries)."""
+    self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
+                     max_soc, self_discharge_per_h, top_up_margin_soc, out)
+    battery_limits(out, soc, min_soc, max_soc, max_charge_kw, max_discharge_kw)
+
+
+@_jit
 def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
                      max_soc, self_discharge_per_h, top_up_margin_soc, out):
     """Self-consumption setpoints into `out`: ``-(load - pv)`` of the battery's home within
@@ -283,3 +293,75 @@ def ev_integrate(idx, t_end_h, power_kw, charge_efficiency, capacity_kwh, soc, c
             delivered += d
         t_last_h[i] = t_end
     return delivered
+
+
+#: What `ev_events` found for each EV of a round.
+EV_TARGET, EV_FLOOR, EV_STOP_AT_DEPARTURE, EV_DEPART, EV_ARRIVE = 0, 1, 2, 3, 4
+
+
+@_jit
+def ev_events(idx, te, plugged, departure_h, power_kw, soc, target_soc, v2g_min_soc,
+              capacity_kwh, next_arrival_soc, reservation_kw, reservation_v2g_kw, delta_kw,
+              prosumer_index, stop_tol_h, met_tol_kwh, kind, shortfall_kwh, change_t_h,
+              change_home, change_kw):
+    """The state changes of one round of EV events, in place (EVs `idx`, each at its
+    own event time `te`, already brought up to it).
+
+    Per EV, into `kind`: a plugged EV at or past its departure leaves (`EV_DEPART`:
+    unplugged, reservations released, its shortfall ``energy_needed`` into
+    `shortfall_kwh`, 0 within `met_tol_kwh`); another plugged EV stops at its target
+    (charging) or its V2G floor (discharging), its SOC set exactly there
+    (`EV_TARGET`, `EV_FLOOR`, or `EV_STOP_AT_DEPARTURE` within `stop_tol_h` of its
+    departure: part of the departure); an EV away arrives (`EV_ARRIVE`: plugged, SOC
+    its arrival SOC). Stops and departures hold no power from their time on (and
+    deliver nothing against a dispatch baseline): their power changes ``(time, home,
+    kW)`` go to ``change_*``, the stops' first, then the departures', in the order
+    of `idx`. Returns ``(number of stop changes, number of changes)``.
+    """
+    n_change = 0
+    for phase in range(2):          # 0: stops, 1: departures
+        for j in range(idx.size):
+            i = idx[j]
+            if not plugged[i]:
+                if phase == 1:
+                    kind[j] = EV_ARRIVE
+                continue
+            t = te[j]
+            departs = t >= departure_h[i]
+            if departs != (phase == 1):
+                continue
+            if departs:
+                need = phys.energy_needed_kwh(soc[i], target_soc[i], capacity_kwh[i])
+                shortfall_kwh[j] = 0.0 if need <= met_tol_kwh else need
+                kind[j] = EV_DEPART
+            else:
+                up = power_kw[i] > 0.0
+                soc[i] = target_soc[i] if up else v2g_min_soc[i]
+                if departure_h[i] - t > stop_tol_h:
+                    kind[j] = EV_TARGET if up else EV_FLOOR
+                else:
+                    kind[j] = EV_STOP_AT_DEPARTURE
+            p = power_kw[i]
+            if p != 0.0:
+                change_t_h[n_change] = t
+                change_home[n_change] = prosumer_index[i]
+                change_kw[n_change] = -p
+                n_change += 1
+            power_kw[i] = 0.0
+            if delta_kw.size:
+                delta_kw[i] = 0.0
+        if phase == 0:
+            n_stop = n_change
+    # arrivals last: their SOC is set once the departures of this round are done
+    for j in range(idx.size):
+        if kind[j] == EV_ARRIVE:
+            i = idx[j]
+            soc[i] = next_arrival_soc[i]
+            plugged[i] = True
+    for j in range(idx.size):
+        if kind[j] == EV_DEPART:
+            i = idx[j]
+            plugged[i] = False
+            reservation_kw[i] = 0.0
+            reservation_v2g_kw[i] = 0.0
+    return n_stop, n_change

@@ -45,8 +45,14 @@ class EvMeter:
         c = np.flatnonzero(change != 0.0)
         if not c.size:
             return
-        homes, dp = ev.prosumer_index[idx[c]], change[c]
-        t = np.broadcast_to(t_h, idx.shape)[c]
+        self._meter_changes(np.broadcast_to(t_h, idx.shape)[c], ev.prosumer_index[idx[c]],
+                            change[c])
+
+    def _meter_changes(self, t, homes, dp) -> None:
+        """EV power changes `dp` (kW) of `homes` at times `t` into the meter: now if all
+        are inside the current interval, else into the queue (`_meter_due`)."""
+        if not t.size:
+            return
         end_h = (self.step + 1) * self.inp.interval_h
         if t.max() < end_h:
             self._meter_add(homes, dp, t)

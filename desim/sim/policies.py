@@ -191,6 +191,14 @@ class SelfConsumption:
                                  TOP_UP_MARGIN_SOC, p)
         return p
 
+    def limited_setpoints(self, bess, home_net_load_kw, out) -> None:
+        """`setpoints` within each battery's ratings and limits (`kernels.battery_limits`),
+        into `out`: what the engine holds outside dispatch events, in one compiled call."""
+        kernels.self_consumption_limited(home_net_load_kw, bess.prosumer_index,
+                                         bess.max_charge_kw, bess.max_discharge_kw, bess.soc,
+                                         bess.min_soc, bess.max_soc, bess.self_discharge_per_h,
+                                         TOP_UP_MARGIN_SOC, out)
+
 
 class FollowDispatch(SelfConsumption):
     """Self-consumption outside dispatch events; the aggregator's award inside them."""
