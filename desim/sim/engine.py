@@ -151,6 +151,9 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
         self.ev_next_h = np.full(self.ev.n, np.inf)   # each EV's next own event, h
         self.ev_due_h = np.inf                          # the earliest of them
         self._cause_codes = None                        # log detail codes of plug-in causes
+        # dispatch event starts (h, a list for bisect): EVs are not handled past one
+        self._event_starts_h = (inp.events.start_h.astype(float).tolist()
+                                if inp.dispatch_enabled else [])
         # dispatch
         self.active = -1
         self.accepted = np.zeros(n, dtype=bool)

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import bisect
+import math
+
 import numpy as np
 
 from desim.sim import kernels
@@ -71,6 +74,8 @@ class EvMeter:
 
     def _meter_due(self, end_h: float) -> None:
         """Apply queued EV power changes before `end_h` to the interval ending there."""
+        if not self._ev_queue:
+            return
         keep = []
         for item in self._ev_queue:
             t, homes, dp, pos = item
@@ -91,10 +96,11 @@ class EvMeter:
         # to the end of the current lookahead period (`Engine.ev_lookahead_h`), not a
         # sliding window: one large round per period, not a small one per boundary
         period_h = self.ev_lookahead_h
-        limit = min(period_h * (np.floor(self.t_h / period_h + tol.BOUNDARY_TOL) + 1.0), self.inp.horizon_h)
-        ev_ = self.inp.events
-        if self.inp.dispatch_enabled and len(ev_):
-            j = int(np.searchsorted(ev_.start_h, self.t_h, side="left"))
-            if j < len(ev_):
-                limit = min(limit, float(ev_.start_h[j]))
+        limit = min(period_h * (math.floor(self.t_h / period_h + tol.BOUNDARY_TOL) + 1.0),
+                    self.inp.horizon_h)
+        starts = self._event_starts_h
+        if starts:
+            j = bisect.bisect_left(starts, self.t_h)
+            if j < len(starts):
+                limit = min(limit, starts[j])
         return max(t1, limit)
