@@ -69,10 +69,15 @@ class MobilitySessions:
     _day: np.ndarray = field(init=False)
     _cache: dict = field(init=False, factory=dict)
     _days: LocalDays = field(init=False)
+    _spread_of: np.ndarray = field(init=False)
+    _share_of: np.ndarray = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._day = np.zeros(len(self.departure_hour), dtype=np.int64)
         self._days = LocalDays(self.start, self.start_hour_of_day)
+        shape = self.departure_hour.shape
+        self._spread_of = np.broadcast_to(np.asarray(self.spread, dtype=float), shape)
+        self._share_of = np.broadcast_to(np.asarray(self.home_share, dtype=float), shape)
 
     def _draws(self, day: int) -> dict[str, np.ndarray]:
         if day not in self._cache:
@@ -90,19 +95,17 @@ class MobilitySessions:
 
     def _per_day(self, ev_index, day, fn):
         """``fn(ev_rows, draws_of_day)`` for EVs grouped by their day."""
+        if day.size and day.min() == day.max():          # usually: one day
+            return np.asarray(fn(ev_index, self._draws(int(day[0]))), dtype=float)
         out = np.empty(len(ev_index))
         for d in np.unique(day):
             m = day == d
             out[m] = fn(ev_index[m], self._draws(int(d)))
         return out
 
-    def _spread(self, e):
-        return np.broadcast_to(np.asarray(self.spread, dtype=float),
-                               self.departure_hour.shape)[e]
-
     def _clock(self, hour, e, noise):
-        return np.where(self._spread(e) > 0,
-                        np.clip(hour[e] + self._spread(e) * noise[e], 0.0, _LAST_CLOCK_H),
+        spread = self._spread_of[e]
+        return np.where(spread > 0, np.clip(hour[e] + spread * noise[e], 0.0, _LAST_CLOCK_H),
                         hour[e])
 
     def _departure_h(self, ev_index, day):
@@ -119,8 +122,7 @@ class MobilitySessions:
         arr_day = np.where(arr_clock > dep_clock, day, day + 1)
         leave = self._days.hours(day, dep_clock)
         back = np.maximum(self._days.hours(arr_day, arr_clock), leave + _MIN_AWAY_H)
-        share = np.broadcast_to(np.asarray(self.home_share, dtype=float),
-                                self.departure_hour.shape)
+        share = self._share_of
         used = self._per_day(ev_index, day, lambda e, dr: share[e] * self.daily_miles[e]
                              * dr["miles"][e] * self.kwh_per_mile[e])
         return back, used, arr_day
