@@ -108,44 +108,7 @@ class FleetAdvance:
                 ev.target_soc[d] = tgt
             arriving = kind == kernels.EV_ARRIVE
             if np.any(arriving):
-                a = idx[arriving]
-                ta = te[arriving]
-                if np.isfinite(self.inp.site_limit_kw):
-                    self._shrink_reservations(float(ta.max()))
-                finite = np.isfinite(self.inp.site_limit_kw)
-                reserved = float(ev.reservation_kw[ev.plugged].sum()) if finite else 0.0
-                need_a = ev.needed_kwh_at(a)
-                cause, rho = guard.admit(need_a, ev.departure_h[a] - ta,
-                                         ev.max_charge_kw[a], ev.charge_efficiency[a],
-                                         self.inp.site_limit_kw, reserved, ev.v2g_max_kw[a])
-                ev.plugin_cause[a] = cause
-                ev.reservation_kw[a] = rho
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    m_a = np.where(need_a > 0, need_a / (ev.charge_efficiency[a]
-                                                         * (ev.departure_h[a] - ta)), 0.0)
-                ev.reservation_v2g_kw[a] = np.maximum(0.0, rho - m_a)
-                log.record("ev_arrival", ta, ev.prosumer_index[a], "ev", a,
-                           soc_percent=ev.soc[a] * 100, required_soc_percent=ev.target_soc[a] * 100)
-                if self._coupled() and (self.active >= 0 or not getattr(
-                        self.inp.ev_policy, "static", False)):
-                    # decided with the whole fleet at this instant (`advance_to`)
-                    p = np.zeros(len(a))
-                    self.dirty = True
-                else:
-                    # a static policy's setpoints do not depend on the signals
-                    static = getattr(self.inp.ev_policy, "static", False)
-                    p = np.asarray(self.inp.ev_policy.plug_in_setpoints(
-                        ev, a, None if static else self._signals(ta.min())), dtype=float)
-                    if self._guarded():
-                        p = np.maximum(p, self._guard_at(a, ta))
-                p = np.where(ev.soc[a] < ev.target_soc[a], np.clip(p, 0.0, ev.max_charge_kw[a]),
-                             0.0)
-                self._set_ev_power(a, p, ta)
-                ev.setpoint_kw[a] = p
-                log.record("ev_plugged_in", ta, ev.prosumer_index[a], "ev", a, power_kw=p,
-                           soc_percent=ev.soc[a] * 100,
-                           required_soc_percent=ev.target_soc[a] * 100,
-                           detail=self._cause_detail(cause))
+                self._plug_in(idx[arriving], te[arriving])
             self._set_ev_next(idx, self._ev_next(idx))
         self._merge_queue()
         if self.active >= 0:
@@ -154,15 +117,52 @@ class FleetAdvance:
             self._ev_integrate(moving, t1)
             ev.t_last_h[:] = t1
 
-    def _guard_at(self, idx, t_h):
-        """Guard floor (>= 0) of EVs `idx` plugging in at their own times `t_h`, until
-        the next boundary (an uncoupled run: no site limit, no event in progress)."""
-        ev = self.ev
-        next_boundary = (np.floor(t_h / self.inp.interval_h + tol.BOUNDARY_TOL) + 1) * self.inp.interval_h
-        f = guard.floor_kw(ev.needed_kwh_at(idx), ev.departure_h[idx] - t_h, next_boundary - t_h,
-                           ev.max_charge_kw[idx], ev.max_charge_kw[idx],
-                           ev.charge_efficiency[idx], 0.0)
-        return np.where(ev.guaranteed[idx], f, 0.0)
+    def _plug_in(self, a, ta) -> None:
+        """EVs `a`, just arrived at their times `ta`, plug in: admission (the site
+        limit's reservations, `guard.admit`), their first setpoint (the policy's, or
+        none yet in a coupled run: it is decided with the fleet, `advance_to`), the
+        guard floor, and the ``ev_arrival`` / ``ev_plugged_in`` rows."""
+        ev, log = self.ev, self.log
+        limited = np.isfinite(self.inp.site_limit_kw)
+        if limited:
+            self._shrink_reservations(float(ta.max()))
+            reserved = float(ev.reservation_kw[ev.plugged].sum())
+            need_a = ev.needed_kwh_at(a)
+            cause, rho = guard.admit(need_a, ev.departure_h[a] - ta, ev.max_charge_kw[a],
+                                     ev.charge_efficiency[a], self.inp.site_limit_kw, reserved,
+                                     ev.v2g_max_kw[a])
+            ev.plugin_cause[a] = cause
+            ev.reservation_kw[a] = rho
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m_a = np.where(need_a > 0, need_a / (ev.charge_efficiency[a]
+                                                     * (ev.departure_h[a] - ta)), 0.0)
+            ev.reservation_v2g_kw[a] = np.maximum(0.0, rho - m_a)
+        static = getattr(self.inp.ev_policy, "static", False)
+        decided_later = self._coupled() and (self.active >= 0 or not static)
+        if decided_later:
+            p_in = np.zeros(len(a))
+            self.dirty = True
+        else:
+            # a static policy's setpoints do not depend on the signals
+            p_in = np.asarray(self.inp.ev_policy.plug_in_setpoints(
+                ev, a, None if static else self._signals(ta.min())), dtype=float)
+        n = len(a)
+        p, soc_pct, target_pct = np.empty(n), np.empty(n), np.empty(n)
+        change_t, change_kw, change_home = np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
+        n_change = kernels.ev_plug_in(
+            a, np.ascontiguousarray(ta, dtype=float), np.broadcast_to(p_in, (n,)).astype(float),
+            not limited, self._guarded() and not decided_later, self.inp.interval_h,
+            tol.BOUNDARY_TOL, guard.MET_TOL_KWH, ev.soc, ev.target_soc, ev.capacity_kwh,
+            ev.departure_h, ev.max_charge_kw, ev.charge_efficiency, ev.plugin_cause,
+            ev.reservation_kw, ev.reservation_v2g_kw, ev.power_kw, ev.setpoint_kw,
+            ev.prosumer_index, p, soc_pct, target_pct, change_t, change_home, change_kw)
+        homes = ev.prosumer_index[a]
+        log.record("ev_arrival", ta, homes, "ev", a, soc_percent=soc_pct,
+                   required_soc_percent=target_pct)
+        self._meter_changes(change_t[:n_change], change_home[:n_change], change_kw[:n_change])
+        log.record("ev_plugged_in", ta, homes, "ev", a, power_kw=p, soc_percent=soc_pct,
+                   required_soc_percent=target_pct,
+                   detail=self._cause_detail(ev.plugin_cause[a]))
 
     def _shrink_reservations(self, t_h: float) -> None:
         """Before EVs are admitted at `t_h`, each guaranteed EV's reservation shrinks to

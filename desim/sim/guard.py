@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from desim.assets import physics
+from desim.sim import kernels
 from desim.sim.tolerances import LIMIT_TOL_KW, MET_TOL_KWH, STOP_TOL_H
 
 __all__ = ["FEASIBLE", "INFEASIBLE", "CONGESTION", "CAUSE_NAMES", "MET_TOL_KWH",
@@ -48,7 +49,12 @@ def admit(need_kwh, time_left_h, max_charge_kw, charge_efficiency, site_limit_kw
     """
     need = np.asarray(need_kwh, dtype=float)
     left = np.maximum(np.asarray(time_left_h, dtype=float), 0.0)
-    alone = need <= max_charge_kw * charge_efficiency * left + MET_TOL_KWH
+    shape = need.shape
+    alone = kernels.reachable_alone_all(
+        need, np.broadcast_to(left, shape).astype(float),
+        np.broadcast_to(np.asarray(max_charge_kw, dtype=float), shape).astype(float),
+        np.broadcast_to(np.asarray(charge_efficiency, dtype=float), shape).astype(float),
+        MET_TOL_KWH)
     cause = np.where(alone, FEASIBLE, INFEASIBLE).astype(np.int8)
     rho = np.zeros(len(need))
     if not np.isfinite(site_limit_kw):

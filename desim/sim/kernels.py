@@ -365,3 +365,83 @@ def ev_events(idx, te, plugged, departure_h, power_kw, soc, target_soc, v2g_min_
             reservation_kw[i] = 0.0
             reservation_v2g_kw[i] = 0.0
     return n_stop, n_change
+
+
+#: Plug-in causes (`desim.sim.guard`).
+FEASIBLE, INFEASIBLE = 0, 1
+
+
+@_jit
+def reachable_alone(need_kwh, time_left_h, max_charge_kw, charge_efficiency, met_tol_kwh):
+    """Whether an EV reaches its target by its departure charging alone at full power:
+    ``need <= pmax eff max(time_left, 0) + met_tol`` (floats; kWh, h, kW)."""
+    left = time_left_h if time_left_h > 0.0 else 0.0
+    return need_kwh <= max_charge_kw * charge_efficiency * left + met_tol_kwh
+
+
+@_jit
+def reachable_alone_all(need_kwh, time_left_h, max_charge_kw, charge_efficiency, met_tol_kwh):
+    """`reachable_alone` of each EV (arrays of one length)."""
+    out = np.empty(need_kwh.size, dtype=np.bool_)
+    for j in range(need_kwh.size):
+        out[j] = reachable_alone(need_kwh[j], time_left_h[j], max_charge_kw[j],
+                                 charge_efficiency[j], met_tol_kwh)
+    return out
+
+
+@_jit
+def ev_plug_in(a, ta, p_in, admit, guard_floor, interval_h, boundary_tol, met_tol_kwh, soc,
+               target_soc, capacity_kwh, departure_h, max_charge_kw, charge_efficiency,
+               plugin_cause, reservation_kw, reservation_v2g_kw, power_kw, setpoint_kw,
+               prosumer_index, p_out, soc_percent, target_percent, change_t_h, change_home,
+               change_kw):
+    """EVs `a` plug in at their times `ta` with the policy's setpoints `p_in`, in place.
+
+    With `admit` (no site limit) each is classified feasible or not
+    (`reachable_alone`) and reserves nothing; else its cause and reservations are
+    already set (`desim.sim.guard.admit`). With `guard_floor` a feasible EV holds at
+    least its guard floor until the next profile boundary
+    (`phys.guard_floor_kw`, recharging at full power, no V2G). An EV at or above its
+    target holds 0, others their setpoint within ``[0, max_charge_kw]``. Writes
+    the power held (`p_out`, also `power_kw` and `setpoint_kw`), SOC and target in
+    percent for the log, and the power changes ``(time, home, kW)`` to ``change_*``;
+    returns their number.
+    """
+    n_change = 0
+    for j in range(a.size):
+        i = a[j]
+        t = ta[j]
+        s = soc[i]
+        target = target_soc[i]
+        pmax = max_charge_kw[i]
+        eff = charge_efficiency[i]
+        need = phys.energy_needed_kwh(s, target, capacity_kwh[i])
+        if admit:
+            feasible = reachable_alone(need, departure_h[i] - t, pmax, eff, met_tol_kwh)
+            plugin_cause[i] = FEASIBLE if feasible else INFEASIBLE
+            reservation_kw[i] = 0.0
+            reservation_v2g_kw[i] = 0.0
+        p = p_in[j]
+        if guard_floor:
+            floor = 0.0
+            if plugin_cause[i] == FEASIBLE:
+                boundary = (np.floor(t / interval_h + boundary_tol) + 1.0) * interval_h
+                floor = phys.guard_floor_kw(need, departure_h[i] - t, boundary - t, pmax, pmax,
+                                            eff, eff, 0.0)
+            p = max(p, floor)
+        if s < target:
+            p = min(max(p, 0.0), pmax)
+        else:
+            p = 0.0
+        dp = p - power_kw[i]
+        if dp != 0.0:
+            change_t_h[n_change] = t
+            change_home[n_change] = prosumer_index[i]
+            change_kw[n_change] = dp
+            n_change += 1
+        power_kw[i] = p
+        setpoint_kw[i] = p
+        p_out[j] = p
+        soc_percent[j] = s * 100
+        target_percent[j] = target * 100
+    return n_change
