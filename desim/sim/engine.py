@@ -131,7 +131,9 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
              "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac"),
              "water_heater": _suffixed(fleet.prosumer_id[whtr.prosumer_index],
                                        "/water_heater")},
-            kinds=inp.event_kinds, first_event_id=inp.event_id_base)
+            kinds=inp.event_kinds, first_event_id=inp.event_id_base,
+            # rows pending between two flushes: a chunk's worth and the EVs handled ahead
+            expected_rows=min(int(2 * _ROWS_PER_PROSUMER_DAY * n), _FLUSH_ROWS + _LOOKAHEAD_ROWS))
         self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
         self.water_heaters = WaterHeaterFleet(
             whtr, n, inp.draw_l if whtr.n else np.zeros((0, 1)),

@@ -62,9 +62,14 @@ class EventLog:
     first_event_id : int, optional
         The event id of the first row (>= 0; a shard's id base, see
         `desim.sim.shardslice.SHARD_ID_BASE`).
+    expected_rows : int, optional
+        Rows the buffers are first sized for (they grow as needed): about what is
+        pending between two flushes saves growing them during the run.
     """
 
-    def __init__(self, prosumer_ids, asset_ids, kinds=None, first_event_id: int = 0):
+    def __init__(self, prosumer_ids, asset_ids, kinds=None, first_event_id: int = 0,
+                 expected_rows: int = 0):
+        self._min_rows = max(_MIN_ROWS, int(expected_rows))
         self.prosumer_ids = np.asarray(prosumer_ids, dtype=object)
         self.asset_ids = {k: np.asarray(v, dtype=object) for k, v in asset_ids.items()}
         self.kinds = None if not kinds else {KIND_CODE[k] for k in kinds}
@@ -82,6 +87,8 @@ class EventLog:
         self._chunks: list[dict[str, np.ndarray]] = []
         self._sink = None
         self._layout: ArrowLayout | None = None
+        if expected_rows:
+            self._grow(self._min_rows)   # the buffers, allocated with the log
 
     def detail_code(self, text: str) -> int:
         """Integer code of a detail string (the detail column is dictionary-encoded)."""
@@ -152,8 +159,14 @@ class EventLog:
         if end > self._cap:
             self._grow(end)
         buf = self._buf
-        for name, value in given:
-            buf[name][pos:end] = value
+        if n == 1:
+            # one row (the fleet's interval rows, market rows): item assignment
+            for name, value in given:
+                buf[name][pos] = value[0] if isinstance(value, np.ndarray) and value.ndim \
+                    else value
+        else:
+            for name, value in given:
+                buf[name][pos:end] = value
         if detail.__class__ is str:
             if detail:
                 buf["detail"][pos:end] = self.detail_code(detail)
@@ -167,7 +180,7 @@ class EventLog:
         return ids
 
     def _grow(self, need: int) -> None:
-        cap = max(need, self._cap + self._cap // 2, _MIN_ROWS)
+        cap = max(need, self._cap + self._cap // 2, self._min_rows)
         if not self._buf:
             self._buf = self._new_buffer(cap)
         else:
@@ -258,7 +271,7 @@ class EventLog:
             # The buffers go to the sink whole (it sorts and takes the finished rows
             # on its own thread, then hands them back); the pending rows move on.
             if n_pend:
-                fresh = self._new_buffer(max(self._cap, _MIN_ROWS))
+                fresh = self._new_buffer(max(self._cap, self._min_rows))
                 for name, v in buf.items():
                     fresh[name][:n_pend] = v[pend]
                 self._buf, self._cap = fresh, len(fresh["t_h"])
