@@ -240,10 +240,12 @@ class FleetAdvance:
             h = self._edge[:n_hit]
             t_hit = self.t_h + self._active[:n_hit]
             full = self._full[:n_hit] == 1
-            self.log.record("bess_full", t_hit[full], b.prosumer_index[h[full]], "bess", h[full],
-                            power_kw=0.0, soc_percent=b.max_soc[h[full]] * 100)
-            self.log.record("bess_empty", t_hit[~full], b.prosumer_index[h[~full]], "bess",
-                            h[~full], power_kw=0.0, soc_percent=b.min_soc[h[~full]] * 100)
+            for kind, rows, soc in (("bess_full", full, b.max_soc),
+                                    ("bess_empty", ~full, b.min_soc)):
+                i = h[rows]
+                if i.size:
+                    self.log.record(kind, t_hit[rows], b.prosumer_index[i], "bess", i,
+                                    power_kw=0.0, soc_percent=soc[i] * 100)
             if delta_kw.size == 0:
                 self.bess_delta_kw[h] = 0.0
 

@@ -442,7 +442,8 @@ class Engine(FleetAdvance, EvMeter, Market, IntervalAccounting):
             self.ev_delta_kw = np.zeros(ev.n)
         ev.setpoint_kw = p
         self._set_fleet_ev_power(new_power, t)
-        self._set_ev_next(None, self._ev_next(np.arange(ev.n)))
+        plugged = np.flatnonzero(ev.plugged)   # an EV away keeps its arrival as its next event
+        self._set_ev_next(plugged, self._ev_next(plugged))
         self._check_site_limit(t)
 
     def _cut_to_limit(self, p, floor, limit):

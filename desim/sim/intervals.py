@@ -64,7 +64,7 @@ class IntervalAccounting:
                                 self._pv_bucket, self._pv_scale, self._pv_home, self.load_kw,
                                 self.pv_kw, self.home_net_kw)
         # EV energy of the interval if nothing changes (see the EV meter)
-        self._ev_interval_kwh = self._meter_kw * inp.interval_h
+        np.multiply(self._meter_kw, inp.interval_h, out=self._ev_interval_kwh)
         price = float(inp.price_usd_per_kwh[k])
         if k == 0 or price != self.price:
             self.log.record("price_update", self.t_h, asset_type="market",
