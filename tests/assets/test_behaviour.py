@@ -111,3 +111,48 @@ def test_a_given_draw_gets_the_engine_decision(case, price_per_mwh, u):
     engine_accepts = bool(dsp.decide(table, price_per_mwh, np.array([u]))[0])
     assert result.decision_basis == "draw"
     assert result.participate == (engine_accepts and result.available_kw > 0.0)
+
+
+def _offer_by_formula(allowed, need, base, dep, now, w, direction, guarded, soc, vmin, cap,
+                      vmax, pmax, eff, c):
+    """docs/semantics.md's EV offer, written here from the text (one EV, floats)."""
+    if not allowed:
+        return 0.0
+    charging = max(0.0, base) if need > 0 else 0.0
+    if direction > 0:
+        return max(0.0, pmax - max(0.0, base)) if need > 0 else 0.0
+    rate = c * eff
+    lax = (dep - now) - (need / rate if need > 0 else 0.0)
+    v2g = min(vmax, max(0.0, soc - vmin) * cap * eff / w)
+    if not guarded:
+        return charging + v2g
+    defer_ok = lax >= w
+    recover = v2g * w / (rate * eff) if v2g > 0 else 0.0
+    v2g_ok = defer_ok and lax - w - recover >= 0
+    return (charging if defer_ok else 0.0) + (v2g if v2g_ok else 0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(0.0, 60.0), st.floats(-3.0, 12.0),
+                          st.floats(0.0, 30.0), st.floats(0.0, 1.0), st.floats(0.0, 0.5),
+                          st.floats(20.0, 100.0), st.floats(0.0, 11.0), st.floats(1.0, 11.0),
+                          st.floats(0.8, 1.0), st.floats(0.5, 11.0)), min_size=1, max_size=30),
+       st.floats(0.0, 10.0), st.floats(0.05, 4.0), st.sampled_from([-1, 1]), st.booleans())
+def test_ev_offer_arrays_equal_the_scalar_form_and_the_written_rule(rows, now, w, direction,
+                                                                      guarded):
+    """The compiled EV offer: its array form equals its scalar form bit for bit, and
+    both equal the rule written from the docs (to rounding of the same operations)."""
+    from desim.assets import behaviour
+
+    cols = [np.array(c) for c in zip(*rows, strict=True)]
+    allowed, need, base, dep, soc, vmin, cap, vmax, pmax, eff, c = cols
+    got = behaviour.ev_offer_kw(allowed, need, base, dep, now, w, direction, guarded, soc,
+                                vmin, cap, vmax, pmax, eff, c)
+    for j, row in enumerate(rows):
+        a, nd, b, d, s, vm, cp, vx, pm, ef, cc = row
+        one = behaviour.ev_offer_kw(a, nd, b, d, now, w, direction, guarded, s, vm, cp, vx,
+                                    pm, ef, cc)
+        assert one == got[j]
+        want = _offer_by_formula(a, nd, b, d, now, w, direction, guarded, s, vm, cp, vx, pm,
+                                 ef, cc)
+        assert one == pytest.approx(want, rel=1e-12, abs=1e-12)
