@@ -27,7 +27,7 @@ class FleetAdvance:
 
         Outside dispatch events EVs are brought up to date lazily: at their own
         events, before a policy that reads them, and at the end of the run; the
-        meter does not need it (`_set_ev_power`).
+        meter does not need it (`EvMeter._meter_changes`).
         """
         ev = self.ev
         # delivery against the baseline accrues during an event whether or not the

@@ -32,24 +32,14 @@ class EvMeter:
                           (self.step + 1) * self.inp.interval_h)
 
     def _set_fleet_ev_power(self, power_kw, t_h: float) -> None:
-        """`_set_ev_power` for the whole fleet at one time (every EV current at `t_h`)."""
+        """Set every EV's power at one time `t_h` (every EV current at it); the changes
+        go into the meter (`_meter_changes` for changes at their own times)."""
         ev = self.ev
         change = power_kw - ev.power_kw
         ev.power_kw = np.asarray(power_kw, dtype=float)
         c = np.flatnonzero(change != 0.0)
         if c.size:
             self._meter_add(ev.prosumer_index[c], change[c], t_h)
-
-    def _set_ev_power(self, idx, power_kw, t_h) -> None:
-        """Set the power of EVs `idx` from time(s) `t_h` on (see the EV meter above)."""
-        ev = self.ev
-        change = power_kw - ev.power_kw[idx]
-        ev.power_kw[idx] = power_kw
-        c = np.flatnonzero(change != 0.0)
-        if not c.size:
-            return
-        self._meter_changes(np.broadcast_to(t_h, idx.shape)[c], ev.prosumer_index[idx[c]],
-                            change[c])
 
     def _meter_changes(self, t, homes, dp) -> None:
         """EV power changes `dp` (kW) of `homes` at times `t` into the meter: now if all
