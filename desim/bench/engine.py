@@ -92,8 +92,8 @@ class _MeteredEngine(Engine):
         self.split = {
             "ev_charged_kwh": float(self.ev.charged_kwh.sum()),
             "ev_discharged_kwh": float(self.ev.discharged_kwh.sum()),
-            "bess_charged_kwh": float(self.bess_in_kwh.sum()),
-            "bess_discharged_kwh": float(self.bess_out_kwh.sum())}
+            "bess_charged_kwh": float(self.batteries.in_kwh.sum()),
+            "bess_discharged_kwh": float(self.batteries.out_kwh.sum())}
         return super().result()
 
 
@@ -102,10 +102,9 @@ def _state_bytes(engine: Engine) -> int:
     (state, setpoints, awards, running totals; not the fleet table, the profiles
     or the per-interval series)."""
     total = state_nbytes(engine.ev, engine.bess)
-    skip = {"series", "inp", "fleet", "ev", "bess", "log", "_load_block"}
-    for name, value in vars(engine).items():
-        if name in skip:
-            continue
+    skip = {"series", "inp", "fleet", "state", "log", "_load_block", "net_snapshots"}
+    parts = (engine.evs, engine.batteries, engine.meter, engine.aggregator)
+    for value in (v for part in parts for name, v in vars(part).items() if name not in skip):
         if isinstance(value, np.ndarray):
             total += value.nbytes
         elif isinstance(value, dict):

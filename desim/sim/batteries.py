@@ -1,0 +1,121 @@
+"""The battery fleet: every home battery's state and its advance in time.
+
+Batteries are stepped at every boundary by one compiled pass
+(`kernels.battery_step`); the few that reach a limit inside the step are redone
+exactly (`kernels.battery_edges`) and logged at the time they got there. See
+docs/engine.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desim.assets import physics
+from desim.sim import kernels
+from desim.sim.state import BessState
+
+__all__ = ["BatteryFleet"]
+
+_FACTOR_CACHE_SIZE = 64   # step lengths whose decay factors are kept
+
+
+class BatteryFleet:
+    """Battery state (`BessState`), its terminal energy totals and, during a dispatch
+    event, each battery's award and its move against its baseline.
+
+    Parameters
+    ----------
+    state : BessState
+        The batteries, one row each.
+    log : desim.sim.log.EventLog
+        Where ``bess_full``, ``bess_empty`` and awarded ``setpoint`` rows go.
+    """
+
+    def __init__(self, state: BessState, log):
+        n = state.n
+        self.state = state
+        self.log = log
+        self.in_kwh = np.zeros(n)          # terminal energy charged, per battery
+        self.out_kwh = np.zeros(n)         # terminal energy discharged, per battery
+        self.award_kw = np.zeros(n)        # share of the active event's award (kW)
+        self.delta_kw = np.zeros(n)        # move against the baseline, event direction (kW)
+        self.delta_kwh = np.zeros(n)       # the same, integrated over the event (kWh)
+        self._factors: dict[float, tuple] = {}
+        self._edge = np.zeros(n, dtype=np.int64)   # scratch for kernels.battery_step
+        self._active = np.zeros(n)                 # and kernels.battery_edges
+        self._full = np.zeros(n, dtype=np.int8)
+        self._empty = np.zeros(0)
+
+    @property
+    def n(self) -> int:
+        return self.state.n
+
+    def _decay(self, dt: float):
+        """Per-battery constants of one step of length `dt` (cached by length)."""
+        f = self._factors.get(dt)
+        if f is None:
+            if len(self._factors) > _FACTOR_CACHE_SIZE:
+                self._factors.clear()
+            f = self._factors[dt] = physics.decay_factors(self.state.self_discharge_per_h, dt)
+        return f
+
+    def advance(self, t0: float, t1: float, dispatching: bool) -> float:
+        """Advance every battery from `t0` to `t1` at its current power; returns the
+        energy delivered against the baselines meanwhile (kWh, during an event)."""
+        b = self.state
+        dt = t1 - t0
+        if b.n == 0 or dt <= 0:
+            return 0.0
+        e, g = self._decay(dt)
+        delta_kw = self.delta_kw if dispatching else self._empty
+        n_edge, delivered = kernels.battery_step(
+            b.soc, b.power_kw, b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e, g,
+            b.min_soc, b.max_soc, dt, b.energy_step_kwh, self.in_kwh, self.out_kwh, delta_kw,
+            self.delta_kwh, self._edge)
+        if not n_edge:
+            return delivered
+        # the few at a limit: redone by hold_power; those that reach it in the step
+        # (or exactly at its end) stop and are logged at the time they got there
+        more, n_hit = kernels.battery_edges(
+            self._edge[:n_edge], b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
+            b.charge_efficiency, b.discharge_efficiency, b.self_discharge_per_h, dt,
+            b.energy_step_kwh, self.in_kwh, self.out_kwh, delta_kw, self.delta_kwh,
+            self._active, self._full)
+        if n_hit:
+            h = self._edge[:n_hit]
+            t_hit = t0 + self._active[:n_hit]
+            full = self._full[:n_hit] == 1
+            for kind, rows, soc in (("bess_full", full, b.max_soc),
+                                    ("bess_empty", ~full, b.min_soc)):
+                i = h[rows]
+                if i.size:
+                    self.log.record(kind, t_hit[rows], b.prosumer_index[i], "bess", i,
+                                    power_kw=0.0, soc_percent=soc[i] * 100)
+            if not dispatching:
+                self.delta_kw[h] = 0.0
+        return delivered + more
+
+    def apply(self, t_h: float, sp, direction: int, award_ids) -> None:
+        """Hold the batteries' powers of `sp` (`desim.sim.boundary.Setpoints`) from `t_h`;
+        during an event keep the awards and log a ``setpoint`` row for each awarded
+        battery whose power changes (`award_ids`: each home's award row)."""
+        b = self.state
+        if direction and b.n:
+            self.award_kw = sp.bess_award_kw
+            self.delta_kw = sp.bess_delta_kw(direction)
+            awarded = np.flatnonzero((self.award_kw > 0) & (sp.bess_kw != b.power_kw))
+            self.log.record("setpoint", t_h, b.prosumer_index[awarded], "bess", awarded,
+                            power_kw=sp.bess_kw[awarded], soc_percent=b.soc[awarded] * 100,
+                            cause_id=award_ids[b.prosumer_index[awarded]])
+        b.power_kw = sp.bess_kw
+
+    def start_event(self) -> None:
+        self.delta_kwh[:] = 0.0
+
+    def end_event(self) -> None:
+        self.award_kw[:] = 0.0
+        self.delta_kw[:] = 0.0
+
+    def per_home_kwh(self, values, n_prosumers: int) -> np.ndarray:
+        """Per-battery `values` summed per home."""
+        return np.bincount(self.state.prosumer_index, values, minlength=n_prosumers)
