@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from desim.sim.tolerances import TIME_TOL_H
+
 __all__ = ["LocalDays"]
 
 _FIRST_DAY = -2      # days before the start's date kept in the table
@@ -44,7 +46,7 @@ class LocalDays:
             starts = ((local - self.start) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
             shift = np.diff(starts) - 24.0
             change = np.full(n_days, np.inf)
-            for j in np.flatnonzero(np.abs(shift) > 1e-9):   # a few days a year
+            for j in np.flatnonzero(np.abs(shift) > TIME_TOL_H):   # a few days a year
                 change[j] = self._change_clock(local[j], len_h=24.0 + shift[j])
         self.day_start_h = np.asarray(starts[:-1], dtype=float)
         self.shift_h = np.asarray(shift, dtype=float)

@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from desim.assets.physics import scalar as phys
+from desim.sim.tolerances import METER_ZERO_KW
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
@@ -134,7 +135,7 @@ def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
         t = t_h[0] if one_t else t_h[j]
         interval_kwh[h] += dp_kw[j] * (end_h - t)
         kw = meter_kw[h] + dp_kw[j]
-        meter_kw[h] = 0.0 if abs(kw) < 1e-9 else kw
+        meter_kw[h] = 0.0 if abs(kw) < METER_ZERO_KW else kw
 
 
 #: Columns of the per-home running sums that `account_interval` updates.

@@ -26,6 +26,7 @@ from desim.sim.sessions import (
     read_acn_json,
     read_sessions_csv,
 )
+from desim.sim.tolerances import TIME_TOL_H
 
 __all__ = ["build_inputs", "simulate", "RunOutput", "replay_fleet", "SEED_COMPONENTS"]
 
@@ -331,7 +332,7 @@ def _delivered_series(result, cf, inputs) -> None:
     out = np.zeros(len(t))
     ev_ = inputs.events
     for j in range(len(ev_)):
-        inside = (t + dt > ev_.start_h[j] + 1e-9) & (t < ev_.end_h[j] - 1e-9)
+        inside = (t + dt > ev_.start_h[j] + TIME_TOL_H) & (t < ev_.end_h[j] - TIME_TOL_H)
         out[inside] = -ev_.direction[j] * diff[inside]
     s["delivered_kw"] = out
 

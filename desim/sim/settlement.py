@@ -23,6 +23,7 @@ from attrs import frozen
 
 from desim.errors import ScenarioError
 from desim.scenario.schema import BASELINES
+from desim.sim.tolerances import ADJUST_MIN_KWH, BOUNDARY_TOL
 
 __all__ = ["BASELINES", "EventWindow", "event_windows", "program_days",
            "counterfactual_kwh", "rebound_kwh", "caiso_10in10_kwh",
@@ -50,11 +51,11 @@ def event_windows(start_h, end_h, interval_h: float, n_steps: int,
     """Boundary indices of each event's window (rounded outward to the meter)."""
     out = []
     for s, e in zip(np.asarray(start_h, float), np.asarray(end_h, float), strict=True):
-        ks = int(np.clip(np.floor(s / interval_h + 1e-9), 0, n_steps))
-        ke = int(np.clip(np.ceil(e / interval_h - 1e-9), 0, n_steps))
-        kr = int(np.clip(np.ceil((e + rebound_h) / interval_h - 1e-9), 0, n_steps))
-        ka = int(np.clip(np.floor((s - ADJUST_FROM_H) / interval_h + 1e-9), 0, n_steps))
-        kb = int(np.clip(np.floor((s - ADJUST_TO_H) / interval_h + 1e-9), 0, n_steps))
+        ks = int(np.clip(np.floor(s / interval_h + BOUNDARY_TOL), 0, n_steps))
+        ke = int(np.clip(np.ceil(e / interval_h - BOUNDARY_TOL), 0, n_steps))
+        kr = int(np.clip(np.ceil((e + rebound_h) / interval_h - BOUNDARY_TOL), 0, n_steps))
+        ka = int(np.clip(np.floor((s - ADJUST_FROM_H) / interval_h + BOUNDARY_TOL), 0, n_steps))
+        kb = int(np.clip(np.floor((s - ADJUST_TO_H) / interval_h + BOUNDARY_TOL), 0, n_steps))
         out.append(EventWindow(ks, ke, kr, ka, kb))
     return out
 
@@ -112,7 +113,7 @@ def caiso_10in10_kwh(net, w: EventWindow, offsets: list[int], direction: int,
                        axis=0)
     adj_today = net[w.adjust_end] - net[w.adjust_start]
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(np.abs(adj_like) > 1e-9, adj_today / adj_like, 1.0)
+        ratio = np.where(np.abs(adj_like) > ADJUST_MIN_KWH, adj_today / adj_like, 1.0)
     ratio = np.clip(ratio, 1.0 - ADJUST_CAP, 1.0 + ADJUST_CAP)
     baseline = window * ratio
     actual = net[w.end] - net[w.start]

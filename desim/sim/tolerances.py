@@ -8,7 +8,7 @@ quantities compared.
 from __future__ import annotations
 
 __all__ = ["MET_TOL_KWH", "LIMIT_TOL_KW", "STOP_TOL_H", "TIME_TOL_H", "MIN_HORIZON_H",
-           "MIN_WINDOW_H", "BOUNDARY_TOL"]
+           "MIN_WINDOW_H", "BOUNDARY_TOL", "METER_ZERO_KW", "ADJUST_MIN_KWH"]
 
 #: A need below this (stored kWh) counts as met.
 MET_TOL_KWH = 1e-6
@@ -24,3 +24,8 @@ MIN_HORIZON_H = 1e-12
 MIN_WINDOW_H = 1e-9
 #: A time within this fraction of an interval of its boundary is on the boundary.
 BOUNDARY_TOL = 1e-9
+#: A home's EV meter power below this (kW) is float residue of changes that cancel:
+#: it is snapped to exactly 0.
+METER_ZERO_KW = 1e-9
+#: A like-day adjustment energy below this (kWh) gives no ratio (the ratio is 1).
+ADJUST_MIN_KWH = 1e-9
