@@ -76,20 +76,19 @@ class BatteryFleet:
             return delivered
         # the few at a limit: redone by hold_power; those that reach it in the step
         # (or exactly at its end) stop and are logged at the time they got there
-        more, n_hit = kernels.battery_edges(
+        more, n_hit, n_full = kernels.battery_edges(
             self._edge[:n_edge], b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
             b.charge_efficiency, b.discharge_efficiency, b.self_discharge_per_h, dt,
             b.energy_step_kwh, self.in_kwh, self.out_kwh, delta_kw, self.delta_kwh,
             self._active, self._full)
         if n_hit:
-            h = self._edge[:n_hit]
+            h = self._edge[:n_hit]          # full ones first (`kernels.battery_edges`)
             t_hit = t0 + self._active[:n_hit]
-            full = self._full[:n_hit] == 1
-            for kind, rows, soc in (("bess_full", full, b.max_soc),
-                                    ("bess_empty", ~full, b.min_soc)):
-                i = h[rows]
-                if i.size:
-                    self.log.record(kind, t_hit[rows], b.prosumer_index[i], "bess", i,
+            for kind, lo, hi, soc in (("bess_full", 0, n_full, b.max_soc),
+                                      ("bess_empty", n_full, n_hit, b.min_soc)):
+                if hi > lo:
+                    i = h[lo:hi]
+                    self.log.record(kind, t_hit[lo:hi], b.prosumer_index[i], "bess", i,
                                     power_kw=0.0, soc_percent=soc[i] * 100)
             if not dispatching:
                 self.delta_kw[h] = 0.0

@@ -47,6 +47,7 @@ _FUTURE_H = 48.0
 _FLUSH_ROWS = 500_000          # log rows per finished chunk, roughly
 _LOOKAHEAD_ROWS = 500_000      # log rows EVs handled ahead may leave waiting, roughly
 _ROWS_PER_PROSUMER_DAY = 4.0   # about what the benchmark scenario logs
+_NO_UNITS = np.zeros(0)        # per-home energies of a fleet without such units
 
 
 @define
@@ -322,8 +323,10 @@ class Engine:
 
     def close_interval(self, k: int) -> None:
         """Account interval `k` at the meter."""
-        hvac_kwh = self.thermal.interval_kwh
-        wh_kwh = self.water_heaters.interval_kwh
+        # a fleet without thermal units or water heaters passes empty arrays: the
+        # accounting then skips their streams
+        hvac_kwh = self.thermal.interval_kwh if self.thermal.n else _NO_UNITS
+        wh_kwh = self.water_heaters.interval_kwh if self.water_heaters.n else _NO_UNITS
         self.delivered_kwh += self.evs.delivered_kwh
         self.evs.delivered_kwh = 0.0
         self.meter.close_interval(k, self.t_h, self.bess, hvac_kwh, wh_kwh, self.delivered_kwh)

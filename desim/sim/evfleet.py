@@ -159,18 +159,19 @@ class EvFleet:
                 ev.v2g_min_soc, ev.capacity_kwh, ev.next_arrival_soc, ev.reservation_kw,
                 ev.reservation_v2g_kw, self.delta_kw, ev.prosumer_index, tol.STOP_TOL_H,
                 tol.MET_TOL_KWH, kind, shortfall, change_t, change_home, change_kw)
+            count = np.bincount(kind, minlength=kernels.EV_ARRIVE + 1)   # events per kind
             for code, name in ((kernels.EV_TARGET, "ev_target_reached"),
                                (kernels.EV_FLOOR, "ev_v2g_floor")):
-                sel = kind == code
-                if np.any(sel):
+                if count[code]:
+                    sel = kind == code
                     e = idx[sel]
                     log.record(name, te[sel], ev.prosumer_index[e], "ev", e, power_kw=0.0,
                                soc_percent=ev.soc[e] * 100,
                                **({"required_soc_percent": ev.target_soc[e] * 100}
                                   if code == kernels.EV_TARGET else {}))
             self.meter.changes(change_t[:n_stop], change_home[:n_stop], change_kw[:n_stop])
-            departing = kind == kernels.EV_DEPART
-            if np.any(departing):
+            if count[kernels.EV_DEPART]:
+                departing = kind == kernels.EV_DEPART
                 d = idx[departing]
                 short = shortfall[departing]
                 log.record("ev_departure", te[departing], ev.prosumer_index[d], "ev", d,
@@ -184,8 +185,8 @@ class EvFleet:
                 ev.departure_h[d] = dep
                 ev.next_arrival_soc[d] = soc
                 ev.target_soc[d] = tgt
-            arriving = kind == kernels.EV_ARRIVE
-            if np.any(arriving):
+            if count[kernels.EV_ARRIVE]:
+                arriving = kind == kernels.EV_ARRIVE
                 redecide |= self._plug_in(idx[arriving], te[arriving], signals_at)
             self._set_next(idx, self._next_of(idx))
         self.meter.merge_queue()
@@ -326,9 +327,9 @@ class EvFleet:
     def check_site_limit(self, t_h: float) -> None:
         """Log an instant at which the EVs' total charging exceeds the site limit
         (only a policy that ignores the limit can get there)."""
-        limit = self.rules.site_limit_kw
-        if not np.isfinite(limit) or not self.n:
+        if not self.coupled or not self.n:
             return
+        limit = self.rules.site_limit_kw
         total = float(np.maximum(self.state.power_kw, 0.0).sum())
         if total > limit + tol.LIMIT_TOL_KW:
             if self.rules.honours_limit:

@@ -97,9 +97,10 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
     Energy and, with `delta_kw` non-empty, the delta energy over the time at power
     are accumulated as in `battery_step`. A battery that reaches its limit inside
     the step, or exactly at its end while still pushing, stops (its power and delta
-    set to 0) and is a *hit*: the hits are compacted to the front of `rows`, with
-    the hours at power in `active_h` and 1 in `full` for a full one (0: empty).
-    Returns ``(sum of the delta energy, number of hits)``.
+    set to 0) and is a *hit*: the hits are compacted to the front of `rows`, the full
+    ones first, each group in the order of `rows`, with the hours at power in
+    `active_h` and 1 in `full` for a full one (0: empty). Returns ``(sum of the delta
+    energy, number of hits, number of full ones)``.
     """
     delivered = 0.0
     n_hit = 0
@@ -121,7 +122,24 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
             power_kw[i] = 0.0
             if delta_kw.size:
                 delta_kw[i] = 0.0
-    return delivered, n_hit
+    n_full = 0
+    for j in range(n_hit):
+        n_full += full[j]
+    if 0 < n_full < n_hit:
+        # full ones first, each group in its order (the log records them so)
+        r, a = rows[:n_hit].copy(), active_h[:n_hit].copy()
+        f = full[:n_hit].copy()
+        lo, hi = 0, n_full
+        for j in range(n_hit):
+            at = lo if f[j] == 1 else hi
+            rows[at] = r[j]
+            active_h[at] = a[j]
+            full[at] = f[j]
+            if f[j] == 1:
+                lo += 1
+            else:
+                hi += 1
+    return delivered, n_hit, n_full
 
 
 @_jit
@@ -153,6 +171,8 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     ``net = (load - pv) dt + ev + bess + hvac + water_heater`` (kWh), export ``import
     - net``, cost ``net x price``, the largest import so far. Returns ``(load kW, net,
     import, ev, bess, hvac, water_heater)`` summed over the fleet (energies in kWh).
+    `hvac_kwh` or `water_heater_kwh` may be empty (a fleet without such units): their
+    rows of `acc` are then left alone.
     """
     scratch[:] = 0.0
     bess_sum = 0.0
@@ -171,12 +191,14 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     # strided row per home (about 40 % less time with the fleet out of cache)
     load_acc, ev_acc, bess_acc, imp_acc, exp_acc = acc[0], acc[1], acc[2], acc[3], acc[4]
     cost_acc, peak_acc, hvac_acc, wh_acc = acc[5], acc[6], acc[7], acc[8]
+    has_hv = hvac_kwh.size > 0
+    has_wh = water_heater_kwh.size > 0
     for h in range(home_net_kw.size):
         load = np.float64(load_kw[h])
         b = scratch[h]
         ev = ev_kwh[h]
-        hv = hvac_kwh[h]
-        wh = water_heater_kwh[h]
+        hv = hvac_kwh[h] if has_hv else 0.0
+        wh = water_heater_kwh[h] if has_wh else 0.0
         net = home_net_kw[h] * dt_h + ev + b + hv + wh
         imp = net if net > 0.0 else 0.0
         load_acc[h] += load * dt_h
@@ -187,8 +209,10 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
         cost_acc[h] += net * price
         if imp > peak_acc[h]:
             peak_acc[h] = imp
-        hvac_acc[h] += hv
-        wh_acc[h] += wh
+        if has_hv:
+            hvac_acc[h] += hv
+        if has_wh:
+            wh_acc[h] += wh
         load_sum += load
         net_sum += net
         imp_sum += imp

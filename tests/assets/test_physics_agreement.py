@@ -87,7 +87,7 @@ def test_battery_kernels_equal_the_scalar_hold_bit_for_bit(seed, n, dt):
                                      discharged, none, none, edge)
     active = np.full(n, dt)
     out_active, full = np.empty(n_edge), np.empty(n_edge, dtype=np.int8)
-    _, n_hit = kernels.battery_edges(edge[:n_edge], got_soc, p.copy(), cap, lo, hi, ce, de, k,
+    _, n_hit, _ = kernels.battery_edges(edge[:n_edge], got_soc, p.copy(), cap, lo, hi, ce, de, k,
                                      dt, step, charged, discharged, none, none, out_active, full)
     active[edge[:n_hit]] = out_active[:n_hit]      # the rest held their power all step
     # `step` accumulates from 0.0, which turns an energy of -0.0 into 0.0; the time at

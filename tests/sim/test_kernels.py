@@ -48,7 +48,7 @@ def test_battery_step_and_edges_equal_hold_power(seed, n, dt):
     out_active, full = np.empty(n_edge), np.empty(n_edge, dtype=np.int8)
     power, delta_held = p.copy(), delta_kw.copy()
     compact = rows.copy()
-    more, n_hit = kernels.battery_edges(compact, got_soc, power, cap, lo, hi, ec, ed, k, dt, step,
+    more, n_hit, n_full = kernels.battery_edges(compact, got_soc, power, cap, lo, hi, ec, ed, k, dt, step,
                                         charged, discharged, delta_held, delta_kwh, out_active,
                                         full)
     delivered += more
@@ -57,6 +57,11 @@ def test_battery_step_and_edges_equal_hold_power(seed, n, dt):
     # a battery that reached its limit stops, and says which one
     assert np.all(power[hits] == 0.0) and np.all(delta_held[hits] == 0.0)
     np.testing.assert_array_equal(full[:n_hit] == 1, p[hits] > 0)
+    # full ones first, each group in the order the rows came in
+    assert n_full == int((p[hits] > 0).sum()) and np.all(full[:n_full] == 1)
+    order = {r: j for j, r in enumerate(rows.tolist())}
+    for group in (hits[:n_full], hits[n_full:]):
+        assert all(order[a] < order[b] for a, b in zip(group[:-1], group[1:], strict=True))
     # the kernels call the same scalar closed forms: equal bit for bit
     np.testing.assert_array_equal(got_soc, want_soc)
     np.testing.assert_array_equal(step, want_energy)
