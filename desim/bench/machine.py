@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from desim.sim.memory import LARGE_FLEET_PROSUMERS, huge_page_advice
+
 __all__ = ["machine_info", "load_average", "python_reference_ms", "reset_peak_rss", "peak_rss_mb"]
 
 
@@ -64,9 +66,15 @@ def machine_info() -> dict:
     except OSError:
         pass
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        thp = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text().strip()
+    except OSError:
+        thp = None
     return {"cpu_model": cpu, "nproc": nproc, "memory_gb": mem_gb,
             "python": platform.python_version(), "numpy": np.__version__,
-            "platform": platform.platform()}
+            "platform": platform.platform(), "transparent_hugepage": thp,
+            "numpy_huge_page_advice": huge_page_advice(),
+            "huge_page_advice_off_from_prosumers": LARGE_FLEET_PROSUMERS}
 
 
 def reset_peak_rss() -> bool:

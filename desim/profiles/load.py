@@ -197,8 +197,16 @@ class LoadModel:
         mean_kw = mean_shape + self._ac_levels[level] * mean_cool
         self._scale = (annual / (_HOURS_PER_YEAR * mean_kw)).astype(np.float32)
 
-    def block(self, start_index: int, n_steps: int) -> np.ndarray:
+    def block(self, start_index: int, n_steps: int, out: np.ndarray | None = None
+              ) -> np.ndarray:
         """Load of every home over intervals ``start_index`` to ``start_index + n_steps - 1``.
+
+        Parameters
+        ----------
+        out : numpy.ndarray, optional
+            float32 C-contiguous (n_steps, n_homes) array to fill and return (a caller
+            that walks the horizon block by block reuses one, instead of fresh memory
+            for every block).
 
         Returns
         -------
@@ -213,7 +221,13 @@ class LoadModel:
         """
         _check_block(start_index, n_steps, self.n_times)
         start, stop = int(start_index), int(start_index) + int(n_steps)
-        out = np.empty((stop - start, self.n_homes), dtype=np.float32)
+        shape = (stop - start, self.n_homes)
+        if out is None:
+            out = np.empty(shape, dtype=np.float32)
+        elif (out.shape != shape or out.dtype != np.float32
+              or not out.flags.c_contiguous):
+            raise ParameterError(f"LoadModel.block: out: expected a C-contiguous float32 "
+                                 f"array of shape {shape}, got {out.dtype} {out.shape}")
         if stop > start:
             # compiled: load[t, h] = table[combo[h], t] x noise[(start[h] + t) mod bank]
             # x scale[h], float32 in the same order as the array form

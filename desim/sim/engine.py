@@ -35,6 +35,7 @@ from desim.sim.boundary import Rules
 from desim.sim.evfleet import EvFleet
 from desim.sim.log import EventLog
 from desim.sim.market import SETTLEMENT_COLUMNS, Aggregator
+from desim.sim.memory import fresh_memory_policy
 from desim.sim.meter import Meter
 from desim.sim.policies import Signals
 from desim.sim.state import BessState, EvState
@@ -338,6 +339,10 @@ class Engine:
 
     # -- run ---------------------------------------------------------------------------
     def run(self, progress=None) -> SimResult:
+        with fresh_memory_policy(self.fleet.n_prosumers):
+            return self._run(progress)
+
+    def _run(self, progress) -> SimResult:
         env = simpy.Environment()
         env.process(profile_updates(env, self, progress))
         env.process(ev_mobility(env, self))

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from desim.profiles.load import LoadModel
 from desim.sim import kernels
 
 __all__ = ["Meter"]
+
+#: Load values generated at once (a day's worth, or fewer intervals for a large fleet:
+#: 2**24 float32 values is 64 MB). The values do not depend on the block's length.
+LOAD_BLOCK_VALUES = 1 << 24
 
 SERIES = ("load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "water_heater_kw", "import_kw",
           "export_kw", "price_usd_per_kwh", "target_kw", "delivered_kw")
@@ -52,6 +57,7 @@ class Meter:
         self._queue: list[list] = []           # changes of later intervals, time-sorted
         self._load_block = None
         self._load_block_start = -1
+        self._load_buffer = None               # LoadModel blocks are generated into it
         self.series = {k: np.zeros(inp.n_steps) for k in SERIES}
         # per-home running sums, one contiguous row per quantity (kernels.account_interval)
         self.acc = np.zeros((len(kernels.ACCOUNT_COLUMNS), n))
@@ -142,8 +148,17 @@ class Meter:
         self.step = k
         if inp.n_steps and (self._load_block is None
                             or k >= self._load_block_start + len(self._load_block)):
-            n_block = min(int(round(24 / self.interval_h)), inp.n_steps - k)
-            self._load_block = inp.load.block(k, n_block)
+            per_day = int(round(24 / self.interval_h))
+            n_homes = len(self.load_kw)
+            full = min(per_day, max(1, LOAD_BLOCK_VALUES // max(1, n_homes)))
+            n_block = min(full, inp.n_steps - k)
+            if isinstance(inp.load, LoadModel):
+                # one buffer for every block (fresh memory costs more than the values)
+                if self._load_buffer is None:
+                    self._load_buffer = np.empty((full, n_homes), dtype=np.float32)
+                self._load_block = inp.load.block(k, n_block, self._load_buffer[:n_block])
+            else:
+                self._load_block = inp.load.block(k, n_block)
             self._load_block_start = k
         self.load_kw = self._load_block[k - self._load_block_start]
         unit = inp.pv_kw_per_kwp

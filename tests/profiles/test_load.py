@@ -84,6 +84,26 @@ def test_blocks_are_independent_of_the_split(first, second):
     assert np.array_equal(whole, split)
 
 
+@given(st.integers(0, 400), st.integers(1, 200))
+def test_a_block_into_a_reused_buffer_equals_a_fresh_one(start, n):
+    times = make_times("2026-07-10", 700, 15, "America/Los_Angeles")
+    model = LoadModel(np.linspace(2000, 12000, 37), times, np.random.default_rng(2))
+    buffer = np.full((200, 37), np.nan, dtype=np.float32)
+    model.block(0, 200, buffer)                  # holds other values before
+    got = model.block(start, n, buffer[:n])
+    assert got.base is buffer or got is buffer[:n] or np.shares_memory(got, buffer)
+    assert np.array_equal(got, model.block(start, n))
+
+
+def test_a_block_buffer_of_the_wrong_shape_or_type_is_refused():
+    times = make_times("2026-07-10", 96, 15, "America/Los_Angeles")
+    model = LoadModel(np.full(4, 6000.0), times, np.random.default_rng(2))
+    for bad in (np.zeros((10, 5), dtype=np.float32), np.zeros((10, 4)),
+                np.zeros((4, 10), dtype=np.float32).T):
+        with pytest.raises(ParameterError, match="out: expected"):
+            model.block(0, 10, bad)
+
+
 def test_block_spans_the_noise_bank_wrap_and_long_chunks():
     times = make_times("2026-01-01", 2 * 365 * 96 + 5000, 15, "America/Los_Angeles")
     model = LoadModel(np.full(3, 6000.0), times, np.random.default_rng(2))
