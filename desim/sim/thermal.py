@@ -114,6 +114,48 @@ class HvacTable:
 
 
 @_jit
+def switches_on_first(unit, t, on, temp) -> int:
+    """Reorder the switches so the ones that switch on come first, each group in its
+    order (the log records them so); returns how many switch on."""
+    n = unit.size
+    n_on = 0
+    for j in range(n):
+        if on[j] > 0:
+            n_on += 1
+    if 0 < n_on < n:
+        u, tt, o, tp = unit.copy(), t.copy(), on.copy(), temp.copy()
+        lo, hi = 0, n_on
+        for j in range(n):
+            if o[j] > 0:
+                at = lo
+                lo += 1
+            else:
+                at = hi
+                hi += 1
+            unit[at] = u[j]
+            t[at] = tt[j]
+            on[at] = o[j]
+            temp[at] = tp[j]
+    return n_on
+
+
+def record_switches(log, kinds, asset_type, home, rated_kw, unit, t, on, temp) -> None:
+    """Log switches as ``kinds[0]`` rows (on, at `rated_kw`) then ``kinds[1]`` rows (off),
+    each in the order given (`unit`, `t`, `on`, `temp` are reordered in place)."""
+    if not unit.size:
+        return
+    n_on = switches_on_first(unit, t, on, temp)
+    if n_on:
+        u = unit[:n_on]
+        log.record(kinds[0], t[:n_on], home[u], asset_type, u, power_kw=rated_kw[u],
+                   temperature_c=temp[:n_on])
+    if n_on < unit.size:
+        u = unit[n_on:]
+        log.record(kinds[1], t[n_on:], home[u], asset_type, u, power_kw=0.0,
+                   temperature_c=temp[n_on:])
+
+
+@_jit
 def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setpoint,
                   deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
                   ev_on, ev_temp, comfort_setpoint, normal_setpoint):
@@ -259,6 +301,7 @@ class ThermalFleet:
         # the time it ends (h; inf: at the event's end)
         self.offset_c = np.zeros(self.n)
         self.offset_until_h = np.full(self.n, np.inf)
+        self._first_end_h = np.inf          # the earliest of offset_until_h
         self.offset_cause = np.full(self.n, -1, dtype=np.int64)
         # after a setback ends, the band the home accepted holds until the temperature
         # is back within its own band (the recovery is the event's doing)
@@ -301,6 +344,7 @@ class ThermalFleet:
             return
         self.offset_c[units] = offset_c
         self.offset_until_h[units] = until_h
+        self._first_end_h = float(self.offset_until_h.min())
         self.offset_cause[units] = cause_id
         self.log.record("setpoint", t, self.home[units], "hvac", units,
                         temperature_c=self.table.setpoint_c[units] + self.offset_c[units],
@@ -319,6 +363,7 @@ class ThermalFleet:
         self._recover_c[units] = np.where(outside & widened, self.offset_c[units], 0.0)
         self.offset_c[units] = 0.0
         self.offset_until_h[units] = np.inf
+        self._first_end_h = float(self.offset_until_h.min())
         self.log.record(kind, t, self.home[units], "hvac", units,
                         temperature_c=self.table.setpoint_c[units],
                         cause_id=self.offset_cause[units], detail=detail)
@@ -333,7 +378,7 @@ class ThermalFleet:
         """
         if not self.n or t1 < self.t_h:
             return
-        while True:
+        while self._first_end_h <= t1:
             ends = self.offset_until_h[(self.offset_until_h > self.t_h)
                                        & (self.offset_until_h <= t1)]
             if not ends.size:
@@ -385,15 +430,8 @@ class ThermalFleet:
         self.t_h = t1
 
     def _record(self, unit, t, on, temp) -> None:
-        if not unit.size:
-            return
-        for kind, mask in (("hvac_on", on > 0), ("hvac_off", on == 0)):
-            if mask.any():
-                u = unit[mask]
-                self.log.record(kind, t[mask], self.home[u], "hvac", u,
-                                power_kw=np.where(on[mask] > 0, self.table.rated_power_kw[u],
-                                                  0.0),
-                                temperature_c=temp[mask])
+        record_switches(self.log, ("hvac_on", "hvac_off"), "hvac", self.home,
+                        self.table.rated_power_kw, unit, t, on, temp)
 
     def unit_totals(self, prosumer_id) -> pd.DataFrame:
         """One row per unit: its home, kind, electric energy and comfort figures.

@@ -25,7 +25,7 @@ import pandas as pd
 from attrs import define, field
 
 from desim.assets.physics import thermal as th
-from desim.sim.thermal import advance_units
+from desim.sim.thermal import advance_units, record_switches
 
 __all__ = ["WATER_HEATER_KINDS", "WaterHeaterTable", "WaterHeaterFleet", "WATER_HEATER_STATS",
            "interval_environment"]
@@ -166,14 +166,8 @@ class WaterHeaterFleet:
         self.t_h = t1
 
     def _record(self, unit, t, on, temp) -> None:
-        if not unit.size:
-            return
-        for kind, mask in (("water_heater_on", on > 0), ("water_heater_off", on == 0)):
-            if mask.any():
-                u = unit[mask]
-                self.log.record(kind, t[mask], self.home[u], "water_heater", u,
-                                power_kw=np.where(on[mask] > 0, self.table.element_kw[u], 0.0),
-                                temperature_c=temp[mask])
+        record_switches(self.log, ("water_heater_on", "water_heater_off"), "water_heater",
+                        self.home, self.table.element_kw, unit, t, on, temp)
 
     def unit_totals(self, prosumer_id) -> pd.DataFrame:
         """One row per unit: ``prosumer_id``, ``kind``, ``energy_kwh`` (electric, kWh),
