@@ -95,7 +95,9 @@ def decide(fleet, ev, bess, sig: Signals, rules: Rules, event: ActiveEvent | Non
     ev, bess : desim.sim.state.EvState, desim.sim.state.BessState
         The state at ``sig.t_h``; not changed.
     sig : Signals
-        What the policies may know now.
+        What the policies may know now. When only batteries are decided outside an
+        event by a policy with ``limited_setpoints`` (the quiet case), only
+        ``sig.home_net_load_kw`` is read.
     rules : Rules
         The run's policies, guard, site limit and allocation rule.
     event : ActiveEvent, optional
