@@ -153,13 +153,14 @@ class _Car:
 class _Home:
     """One prosumer: its load series, PV, battery and cars."""
 
-    __slots__ = ("load_kw", "solar", "unit", "bess", "full_above", "leaks", "cars", "wake_h",
+    __slots__ = ("loads", "h", "solar", "unit", "bess", "full_above", "leaks", "cars", "wake_h",
                  "accepted", "idle_h", "pv_kwh", "bess_charged_kwh", "bess_discharged_kwh",
                  "import_kwh", "export_kwh")
 
-    def __init__(self, load_kw: list, solar: SolarPV | None, unit: list | None,
+    def __init__(self, loads: list, h: int, solar: SolarPV | None, unit: list | None,
                  bess: BESS | None, cars: list):
-        self.load_kw = load_kw
+        self.loads = loads          # the fleet's load, one list per step (kW per home)
+        self.h = h                  # this home's column
         self.solar = solar          # at most one PV system per prosumer object
         self.unit = unit            # its kW per kWp per step
         self.bess = bess
@@ -182,7 +183,7 @@ class _Home:
     def step(self, k: int, t0: float, t1: float, dt: float) -> None:
         """Advance the home over step `k`, ``[t0, t1]`` (``dt = t1 - t0``, h)."""
         # hot path: plain floats, seed-API calls only for assets with work
-        load = self.load_kw[k]
+        load = self.loads[k][self.h]
         pv = 0.0
         if self.solar is not None:
             g = self.unit[k]
@@ -350,11 +351,10 @@ def build_homes(inp: SimInputs) -> list[_Home]:
                              ev_id=str(f.ev_id[e]))
         ev.soc = float(f.ev_soc[e])            # exactly the engine's starting state
         cars[h].append(_Car(ev, first[e], plans.trips(e), bool(f.ev_priority[h] < 2)))
-    # each home's load series, its floats allocated step by step: the loop reads the
-    # homes of one step in turn, so their values sit together in memory
+    # the load as one list per step, read by every home at its column: the loop reads
+    # the homes of one step in turn, so the values it reads sit together in memory
     rows = load.tolist()
-    return [_Home([row[h] for row in rows], solar[h], unit[h], bess[h], cars[h])
-            for h in range(f.n_prosumers)]
+    return [_Home(rows, h, solar[h], unit[h], bess[h], cars[h]) for h in range(f.n_prosumers)]
 
 
 def _totals(homes: list[_Home], inp: SimInputs) -> dict[str, float]:
@@ -363,7 +363,8 @@ def _totals(homes: list[_Home], inp: SimInputs) -> dict[str, float]:
         home.finish()
     cars = [car for home in homes for car in home.cars]
     # the load is input, the same whatever the stepping: summed once, not per step
-    load_kwh = math.fsum(math.fsum(h.load_kw) for h in homes) * inp.interval_h
+    load_kwh = (math.fsum(math.fsum(row) for row in homes[0].loads) * inp.interval_h
+                if homes else 0.0)
     return {"load_kwh": load_kwh,
             "pv_kwh": math.fsum(h.pv_kwh for h in homes),
             "ev_charged_kwh": math.fsum(c.charged_kwh for c in cars),
