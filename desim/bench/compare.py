@@ -50,7 +50,13 @@ def _fixed_share(t_big: float, n_big: int, t_small: float, n_small: int) -> floa
 
 
 def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_of) -> dict:
-    """Engine (median of `repeats` runs), the SimPy baseline and the loop on one scenario.
+    """Engine (median of its runs), the SimPy baseline and the loop on one scenario.
+
+    The engine runs `repeats` times before the SimPy baseline, between it and the
+    loop, and after the loop (three times `repeats` runs in all): a baseline runs
+    once for seconds and averages over a shared machine's spells, an engine run
+    takes a fraction of a second, so its runs are spread over the same stretch and
+    the median taken.
 
     `run_engine` and `best_of` are `desim.bench.engine`'s. Returns wall and CPU
     seconds, costs per prosumer-step, the energy agreement, the engine's fixed
@@ -62,16 +68,22 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
         return inp
 
     prepare_s: list[float] = []
-    runs = []
-    for _ in range(max(1, repeats)):
-        gc.collect()
-        runs.append(run_engine(prepared(n), metered=True))
-    # the median run, not the best: the baselines run once each
-    engine = sorted(runs, key=lambda r: r["run_s"])[len(runs) // 2]
+    runs: list[dict] = []
+
+    def engine_runs():
+        for _ in range(max(1, repeats)):
+            gc.collect()
+            runs.append(run_engine(prepared(n), metered=True))
+
+    engine_runs()
     n_small = max(10, n // 10)
     small = best_of(lambda: run_engine(prepared(n_small)), repeats)
     simpy_ = run_simpy_baseline(prepared(n))
+    engine_runs()
     loop = run_loop_baseline(prepared(n))
+    engine_runs()
+    # the median run, not the best: the baselines run once each
+    engine = sorted(runs, key=lambda r: r["run_s"])[len(runs) // 2]
     e_tot = engine["totals"]
     agreement = {}
     ok = True

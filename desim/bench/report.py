@@ -62,7 +62,9 @@ def report_tables(report: dict) -> list:
     small = c.get("engine_small", {})
     res.add_row("engine", size, _f(c["engine_s"]),
                 f"{c['engine_us_per_prosumer_step']:.3g} us/step",
-                f"CPU {c['engine_cpu_us_per_prosumer_step']:.3g} us/step; fixed costs "
+                f"median of {len(c.get('engine_times_s', []))} runs spread before, between "
+                f"and after the baselines; CPU {c['engine_cpu_us_per_prosumer_step']:.3g} "
+                f"us/step; fixed costs "
                 f"{_f(share, '{:.0%}')} of its time (at {small.get('n_prosumers', 0):,}: "
                 f"{_f(small.get('us_per_prosumer_step'))} us/step)")
     for key, label in (("simpy", "SimPy process per prosumer"), ("loop", "plain loop")):
