@@ -12,7 +12,7 @@ and awards. The rules themselves are in docs/semantics.md.
 from __future__ import annotations
 
 import numpy as np
-from attrs import evolve, frozen
+from attrs import define, evolve, frozen
 
 from desim.sim import dispatch as dsp
 from desim.sim import guard, kernels
@@ -57,10 +57,12 @@ class ActiveEvent:
     shadow_soc: np.ndarray      # per EV: SOC had the event not moved it (`EvFleet.shadow_soc`)
 
 
-@frozen
+@define
 class Setpoints:
     """What `decide` returns: every battery's power, and every EV's when EVs are
-    re-decided (``ev_kw`` None: each EV keeps its power)."""
+    re-decided (``ev_kw`` None: each EV keeps its power). Fresh arrays, owned by the
+    caller (not frozen: built at every decision, and a frozen class costs about
+    three times as much to build)."""
 
     bess_kw: np.ndarray                  # power each battery holds (kW, load convention)
     bess_base_kw: np.ndarray | None = None   # its policy's setpoint with no event

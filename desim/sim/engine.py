@@ -381,7 +381,7 @@ class Engine:
                          thermal, whtr)
 
 
-@define(frozen=True)
+@define
 class _QuietSignals:
     """What a decision reads outside events with EVs holding: the time and net load."""
 
