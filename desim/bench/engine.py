@@ -102,8 +102,7 @@ def _state_bytes(engine: Engine) -> int:
     (state, setpoints, awards, running totals; not the fleet table, the profiles
     or the per-interval series)."""
     total = state_nbytes(engine.ev, engine.bess)
-    skip = {"series", "inp", "fleet", "state", "log", "_load_block", "_load_buffer",
-            "net_snapshots"}
+    skip = {"series", "inp", "fleet", "state", "log", "_loads", "net_snapshots"}
     parts = (engine.evs, engine.batteries, engine.meter, engine.aggregator)
     for value in (v for part in parts for name, v in vars(part).items() if name not in skip):
         if isinstance(value, np.ndarray):

@@ -340,7 +340,10 @@ class Engine:
     # -- run ---------------------------------------------------------------------------
     def run(self, progress=None) -> SimResult:
         with fresh_memory_policy(self.fleet.n_prosumers):
-            return self._run(progress)
+            try:
+                return self._run(progress)
+            finally:
+                self.meter.close()
 
     def _run(self, progress) -> SimResult:
         env = simpy.Environment()

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from desim.profiles.load import LoadModel
 from desim.sim import kernels
+from desim.sim.loadblocks import LoadBlocks
 
 __all__ = ["Meter"]
-
-#: Load values generated at once (a day's worth, or fewer intervals for a large fleet:
-#: 2**24 float32 values is 64 MB). The values do not depend on the block's length.
-LOAD_BLOCK_VALUES = 1 << 24
 
 SERIES = ("load_kw", "pv_kw", "ev_kw", "bess_kw", "hvac_kw", "water_heater_kw", "import_kw",
           "export_kw", "price_usd_per_kwh", "target_kw", "delivered_kw")
@@ -55,9 +51,7 @@ class Meter:
         self.ev_interval_kwh = np.zeros(n)     # EV energy of the interval per home
         self.power_kw = np.zeros(n)            # EV power per home at the interval's start
         self._queue: list[list] = []           # changes of later intervals, time-sorted
-        self._load_block = None
-        self._load_block_start = -1
-        self._load_buffer = None               # LoadModel blocks are generated into it
+        self._loads = LoadBlocks(inp.load, n, inp.n_steps, self.interval_h)
         self.series = {k: np.zeros(inp.n_steps) for k in SERIES}
         # per-home running sums, one contiguous row per quantity (kernels.account_interval)
         self.acc = np.zeros((len(kernels.ACCOUNT_COLUMNS), n))
@@ -146,21 +140,7 @@ class Meter:
         """Switch solar, load and price to interval `k`; log a price change."""
         inp = self.inp
         self.step = k
-        if inp.n_steps and (self._load_block is None
-                            or k >= self._load_block_start + len(self._load_block)):
-            per_day = int(round(24 / self.interval_h))
-            n_homes = len(self.load_kw)
-            full = min(per_day, max(1, LOAD_BLOCK_VALUES // max(1, n_homes)))
-            n_block = min(full, inp.n_steps - k)
-            if isinstance(inp.load, LoadModel):
-                # one buffer for every block (fresh memory costs more than the values)
-                if self._load_buffer is None:
-                    self._load_buffer = np.empty((full, n_homes), dtype=np.float32)
-                self._load_block = inp.load.block(k, n_block, self._load_buffer[:n_block])
-            else:
-                self._load_block = inp.load.block(k, n_block)
-            self._load_block_start = k
-        self.load_kw = self._load_block[k - self._load_block_start]
+        self.load_kw = self._loads.row(k)
         unit = inp.pv_kw_per_kwp
         kernels.home_pv_and_net(np.ascontiguousarray(unit[:, k], dtype=float) if unit.size
                                 else self._empty,
@@ -220,6 +200,10 @@ class Meter:
         if ev is None:
             ev = self._boundary_events[b] = env.event()
         return ev
+
+    def close(self) -> None:
+        """Release what the meter holds beyond its arrays (the load worker thread)."""
+        self._loads.close()
 
     def pv_totals_kwh(self) -> np.ndarray:
         """PV energy per home over the run (kWh)."""
