@@ -120,55 +120,60 @@ class Engine:
     """
 
     def __init__(self, inputs: SimInputs, ev_lookahead_h: float | None = None):
-        self.inp = inp = inputs
-        fleet = inp.fleet
-        self.fleet = fleet
-        hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
-        whtr = inp.water_heaters if inp.water_heaters is not None else WaterHeaterTable.empty()
-        n = fleet.n_prosumers
-        self.log = EventLog(
-            fleet.prosumer_id,
-            {"ev": fleet.ev_id,
-             "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
-             "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
-             "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac"),
-             "water_heater": _suffixed(fleet.prosumer_id[whtr.prosumer_index],
-                                       "/water_heater")},
-            kinds=inp.event_kinds, first_event_id=inp.event_id_base,
-            # rows pending between two flushes: a chunk's worth and the EVs handled ahead
-            expected_rows=min(int(2 * _ROWS_PER_PROSUMER_DAY * n), _FLUSH_ROWS + _LOOKAHEAD_ROWS))
-        self.rules = Rules(inp.ev_policy, inp.bess_policy, inp.departure_guard,
-                           float(inp.site_limit_kw), inp.allocation)
-        # Finish the log in chunks of about _FLUSH_ROWS rows (a day, or a few hours for
-        # a large fleet), so a streaming sink writes while the run goes on; the result
-        # does not depend on when chunks are cut.
-        steps_per_day = max(1, round(24.0 / inp.interval_h))
-        rows_per_day = _ROWS_PER_PROSUMER_DAY * max(1, n)
-        self.flush_every = min(steps_per_day,
-                               max(1, round(steps_per_day * _FLUSH_ROWS / rows_per_day)))
-        # How far ahead EV events are handled while nothing but their own events can
-        # change their power (`EvFleet.horizon`): a day, or a few hours for a large
-        # fleet so that about _LOOKAHEAD_ROWS rows wait for their chunk.
-        if ev_lookahead_h is None:
-            ev_lookahead_h = inp.interval_h * min(
-                steps_per_day, max(1, round(steps_per_day * _LOOKAHEAD_ROWS / rows_per_day)))
-        if not ev_lookahead_h > 0:
-            raise ValueError(f"ev_lookahead_h: expected > 0 hours, got {ev_lookahead_h}")
-        self.ev_lookahead_h = float(ev_lookahead_h)
-        # the components
-        self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0), self.log)
-        self.water_heaters = WaterHeaterFleet(
-            whtr, n, inp.draw_l if whtr.n else np.zeros((0, 1)),
-            inp.interval_h, self.log)
-        self.aggregator = Aggregator(inp, self.log, self.thermal)
-        self.meter = Meter(inp, self.log, self.aggregator.snapshot_at)
-        self.evs = EvFleet(EvState.from_table(fleet), inp, self.rules, self.meter, self.log,
-                           self.ev_lookahead_h)
-        self.batteries = BatteryFleet(BessState.from_table(fleet), self.log)
-        self.t_h = 0.0
-        self.dirty = True            # setpoints are decided before time moves on
-        self.delivered_kwh = 0.0     # delivery against the baselines, this interval
-        self.evs.first_sessions()
+        # the engine's arrays are allocated under the memory policy the run touches them
+        # in (`desim.sim.memory`)
+        with fresh_memory_policy(inputs.fleet.n_prosumers):
+            self.inp = inp = inputs
+            fleet = inp.fleet
+            self.fleet = fleet
+            hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
+            whtr = inp.water_heaters if inp.water_heaters is not None else WaterHeaterTable.empty()
+            n = fleet.n_prosumers
+            self.log = EventLog(
+                fleet.prosumer_id,
+                {"ev": fleet.ev_id,
+                 "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
+                 "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
+                 "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac"),
+                 "water_heater": _suffixed(fleet.prosumer_id[whtr.prosumer_index],
+                                           "/water_heater")},
+                kinds=inp.event_kinds, first_event_id=inp.event_id_base,
+                # rows pending between two flushes: a chunk's worth and the EVs handled ahead
+                expected_rows=min(int(2 * _ROWS_PER_PROSUMER_DAY * n),
+                                  _FLUSH_ROWS + _LOOKAHEAD_ROWS))
+            self.rules = Rules(inp.ev_policy, inp.bess_policy, inp.departure_guard,
+                               float(inp.site_limit_kw), inp.allocation)
+            # Finish the log in chunks of about _FLUSH_ROWS rows (a day, or a few hours for
+            # a large fleet), so a streaming sink writes while the run goes on; the result
+            # does not depend on when chunks are cut.
+            steps_per_day = max(1, round(24.0 / inp.interval_h))
+            rows_per_day = _ROWS_PER_PROSUMER_DAY * max(1, n)
+            self.flush_every = min(steps_per_day,
+                                   max(1, round(steps_per_day * _FLUSH_ROWS / rows_per_day)))
+            # How far ahead EV events are handled while nothing but their own events can
+            # change their power (`EvFleet.horizon`): a day, or a few hours for a large
+            # fleet so that about _LOOKAHEAD_ROWS rows wait for their chunk.
+            if ev_lookahead_h is None:
+                ev_lookahead_h = inp.interval_h * min(
+                    steps_per_day, max(1, round(steps_per_day * _LOOKAHEAD_ROWS / rows_per_day)))
+            if not ev_lookahead_h > 0:
+                raise ValueError(f"ev_lookahead_h: expected > 0 hours, got {ev_lookahead_h}")
+            self.ev_lookahead_h = float(ev_lookahead_h)
+            # the components
+            self.thermal = ThermalFleet(hvac, n, inp.outdoor_c if hvac.n else np.zeros(0),
+                                        self.log)
+            self.water_heaters = WaterHeaterFleet(
+                whtr, n, inp.draw_l if whtr.n else np.zeros((0, 1)),
+                inp.interval_h, self.log)
+            self.aggregator = Aggregator(inp, self.log, self.thermal)
+            self.meter = Meter(inp, self.log, self.aggregator.snapshot_at)
+            self.evs = EvFleet(EvState.from_table(fleet), inp, self.rules, self.meter, self.log,
+                               self.ev_lookahead_h)
+            self.batteries = BatteryFleet(BessState.from_table(fleet), self.log)
+            self.t_h = 0.0
+            self.dirty = True            # setpoints are decided before time moves on
+            self.delivered_kwh = 0.0     # delivery against the baselines, this interval
+            self.evs.first_sessions()
 
     @property
     def ev(self) -> EvState:

@@ -4,8 +4,9 @@ A block is a day of intervals, or fewer for a large fleet (`LOAD_BLOCK_VALUES`).
 synthetic `desim.profiles.LoadModel` writes its blocks into two reused buffers, and
 while the run goes through one block the next is generated on a worker thread (its
 compiled pass releases the GIL): for 10,000 homes that is about 4 ms a simulated day
-taken off the run's own thread. Block values do not depend on where blocks start, so
-the run's results do not depend on any of this.
+taken off the run's own thread (not for a large fleet: `PREFETCH_MAX_VALUES`). Block
+values do not depend on where blocks start, so the run's results do not depend on any
+of this.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import numpy as np
 
 from desim.profiles.load import LoadModel
 
-__all__ = ["LoadBlocks", "LOAD_BLOCK_VALUES", "PREFETCH_MIN_VALUES"]
+__all__ = ["LoadBlocks", "LOAD_BLOCK_VALUES", "PREFETCH_MIN_VALUES", "PREFETCH_MAX_VALUES"]
 
 #: Load values generated at once (a day's worth, or fewer intervals for a large fleet:
 #: 2**24 float32 values is 64 MB).
 LOAD_BLOCK_VALUES = 1 << 24
 #: Blocks smaller than this (values) are generated on the run's thread, when needed.
 PREFETCH_MIN_VALUES = 1 << 18
+#: And blocks larger than this too: for a large fleet the worker's second buffer of fresh
+#: memory and its memory traffic cost the run more than they save (a million homes, one
+#: day: first runs 8.0-8.1 s without the worker, 8.3-10.4 s with it).
+PREFETCH_MAX_VALUES = 1 << 22
 
 
 class LoadBlocks:
@@ -43,7 +48,9 @@ class LoadBlocks:
         self._n_homes = n_homes
         self._n_steps = n_steps
         self._model = isinstance(load, LoadModel)
-        self._prefetch = self._model and self.block_steps * n_homes >= PREFETCH_MIN_VALUES
+        values = self.block_steps * n_homes
+        self._prefetch = (self._model
+                          and PREFETCH_MIN_VALUES <= values <= PREFETCH_MAX_VALUES)
         self._buffers: list[np.ndarray] = []
         self._current = 0                # the buffer holding the block in use
         self._pending = None             # (start, future) of the block being generated
