@@ -269,7 +269,7 @@ class Engine:
             sp = boundary.decide(self.fleet, self.ev, self.bess,
                                  _QuietSignals(t, self._home_net_load_kw()), self.rules,
                                  evs_hold=True)
-            self.bess.power_kw = sp.bess_kw
+            self.batteries.apply(t, sp, 0, agg.award_ids)
             evs.check_site_limit(t)
             return
         evs.decided_in_event = dispatching

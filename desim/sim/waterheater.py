@@ -25,7 +25,7 @@ import pandas as pd
 from attrs import define, field
 
 from desim.assets.physics import thermal as th
-from desim.sim.thermal import advance_units, record_switches
+from desim.sim.thermal import _f64, _i64, advance_units, record_switches
 
 __all__ = ["WATER_HEATER_KINDS", "WaterHeaterTable", "WaterHeaterFleet", "WATER_HEATER_STATS",
            "interval_environment"]
@@ -36,14 +36,6 @@ WATER_HEATER_KINDS = ("resistance", "heat_pump")
 WATER_HEATER_STATS = ("switches", "min_temperature_c", "max_temperature_c")
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-
-def _f64(v) -> np.ndarray:
-    return np.asarray(v, dtype=np.float64)
-
-
-def _i64(v) -> np.ndarray:
-    return np.asarray(v, dtype=np.int64)
 
 
 @define(eq=False)
