@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from attrs import define, evolve, frozen
 
+from desim.sim import decisionkernels as dk
 from desim.sim import dispatch as dsp
 from desim.sim import guard, kernels
 from desim.sim import tolerances as tol
@@ -119,13 +120,14 @@ def decide(fleet, ev, bess, sig: Signals, rules: Rules, event: ActiveEvent | Non
               else np.zeros(0))
     if event is not None and bess.n:
         # the baseline the battery would really hold: nothing past its limits
-        base_b = np.where(((base_b > 0) & (bess.soc >= bess.max_soc))
-                          | ((base_b < 0) & (bess.soc <= bess.min_soc)), 0.0,
-                          np.clip(base_b, -bess.max_discharge_kw, bess.max_charge_kw))
+        base_b = base_b.copy()
+        kernels.battery_limits(base_b, bess.soc, bess.min_soc, bess.max_soc, bess.max_charge_kw,
+                               bess.max_discharge_kw)
     ev_part = ev.n and not evs_hold
     if ev_part:
         floor = ev_floor_kw(ev, sig.t_h, sig.dt_h, rules)
-        sig = evolve(sig, ev_floor_kw=np.where(np.isfinite(floor), floor, 0.0))
+        sig = evolve(sig, ev_floor_kw=(np.where(np.isfinite(floor), floor, 0.0) if rules.guarded
+                                       else np.zeros(ev.n)))
         base_ev = _ev_baseline(ev, sig, rules, event)
     else:
         floor = base_ev = np.zeros(0)
@@ -138,13 +140,12 @@ def decide(fleet, ev, bess, sig: Signals, rules: Rules, event: ActiveEvent | Non
     if bess.n:
         kernels.battery_limits(pb, bess.soc, bess.min_soc, bess.max_soc, bess.max_charge_kw,
                                bess.max_discharge_kw)
-    out = Setpoints(bess_kw=pb, bess_base_kw=base_b, bess_award_kw=bess_award,
-                    ev_award_kw=ev_award, home_offer_kw=offer, home_award_kw=award)
     if not ev_part:
-        return out
-    p = base_ev + direction * ev_award if event is not None else base_ev
-    requested = np.clip(p, -ev.v2g_max_kw, ev.max_charge_kw)
-    raised = np.maximum(requested, floor)
+        return Setpoints(bess_kw=pb, bess_base_kw=base_b, bess_award_kw=bess_award,
+                         ev_award_kw=ev_award, home_offer_kw=offer, home_award_kw=award)
+    requested, raised = np.empty(ev.n), np.empty(ev.n)
+    dk.ev_requests_kw(base_ev, ev_award, direction, ev.v2g_max_kw, ev.max_charge_kw, floor,
+                      requested, raised)
     p = raised
     limit = rules.site_limit_kw
     if (np.isfinite(limit) and rules.honours_limit
@@ -152,11 +153,12 @@ def decide(fleet, ev, bess, sig: Signals, rules: Rules, event: ActiveEvent | Non
         # an absorb award beyond the limit: cut the parts above the floors, latest
         # departure first (the floors themselves fit: see docs/semantics.md)
         p = cut_to_limit(p, floor, limit, ev.departure_h)
-    moving = ev.plugged & (((p > 0) & (ev.soc < ev.target_soc))
-                           | ((p < 0) & (ev.soc > ev.v2g_min_soc)))
-    return evolve(out, ev_kw=np.where(moving, p, 0.0), ev_setpoint_kw=p,
-                  ev_requested_kw=requested, ev_raised_kw=raised, ev_base_kw=base_ev,
-                  ev_floor_kw=floor)
+    ev_kw = np.empty(ev.n)
+    dk.ev_moving_kw(p, ev.plugged, ev.soc, ev.target_soc, ev.v2g_min_soc, ev_kw)
+    return Setpoints(bess_kw=pb, bess_base_kw=base_b, bess_award_kw=bess_award,
+                     ev_kw=ev_kw, ev_setpoint_kw=p, ev_requested_kw=requested,
+                     ev_raised_kw=raised, ev_base_kw=base_ev, ev_floor_kw=floor,
+                     ev_award_kw=ev_award, home_offer_kw=offer, home_award_kw=award)
 
 
 def ev_floor_kw(ev, t_h: float, dt_h: float, rules: Rules) -> np.ndarray:
@@ -175,10 +177,12 @@ def _ev_baseline(ev, sig, rules: Rules, event: ActiveEvent | None) -> np.ndarray
     and short of its target, within its charger. During an event the policy sees each
     EV's shadow SOC (where it would be had the event not moved it), so a deferred or
     discharged EV does not count its catch-up as baseline."""
-    seen = evolve(ev, soc=event.shadow_soc) if event is not None else ev
+    seen = ev.with_soc(event.shadow_soc) if event is not None else ev
     p = np.asarray(rules.ev_policy.setpoints(seen, sig), dtype=float)
-    return np.where(seen.plugged & (seen.soc < seen.target_soc),
-                    np.clip(p, 0.0, seen.max_charge_kw), 0.0)
+    out = np.empty(ev.n)
+    dk.ev_baseline_kw(p if p.shape == out.shape else np.broadcast_to(p, out.shape), seen.plugged,
+                      seen.soc, seen.target_soc, seen.max_charge_kw, out)
+    return out
 
 
 def _allocate(fleet, ev, bess, base_b, base_ev, t_h, rules: Rules, event: ActiveEvent):
@@ -202,14 +206,17 @@ def _allocate(fleet, ev, bess, base_b, base_ev, t_h, rules: Rules, event: Active
         offer_b = dsp.bess_offers_kw(bess, fleet, base_b, window_h, direction)
     else:
         offer_b = np.zeros(bess.n)
-    per_home = (np.bincount(ev.prosumer_index, offer_ev, minlength=n)
-                + np.bincount(bess.prosumer_index, offer_b, minlength=n))
-    per_home = np.where(event.accepted, per_home, 0.0)
+    offer_ev = np.asarray(offer_ev, dtype=float)
+    offer_b = np.asarray(offer_b, dtype=float)
+    per_home = np.empty(n)
+    dk.home_offers_kw(ev.prosumer_index, offer_ev, bess.prosumer_index, offer_b,
+                      event.accepted, per_home)
     award = dsp.allocate(per_home, event.target_kw, rules.allocation,
                          fleet.min_compensation_per_kwh)
-    share = np.divide(award, per_home, out=np.zeros(n), where=per_home > 0)
-    return (per_home, award, offer_ev * share[ev.prosumer_index],
-            offer_b * share[bess.prosumer_index])
+    ev_award, bess_award = np.empty(ev.n), np.empty(bess.n)
+    dk.award_parts_kw(award, per_home, ev.prosumer_index, offer_ev, bess.prosumer_index, offer_b,
+                      ev_award, bess_award)
+    return per_home, award, ev_award, bess_award
 
 
 def cut_to_limit(p, floor, limit, departure_h):

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from desim.sim import decisionkernels as dk
 from desim.sim import guard, kernels
 from desim.sim import tolerances as tol
 from desim.sim.state import EvState
@@ -289,8 +290,13 @@ class EvFleet:
         requested, raised, p, new_power = (sp.ev_requested_kw, sp.ev_raised_kw,
                                            sp.ev_setpoint_kw, sp.ev_kw)
         self.award_kw = sp.ev_award_kw
-        changed = np.flatnonzero(ev.plugged & (new_power != ev.power_kw)
-                                 & ((ev.soc < ev.target_soc) | (requested < 0)))
+        # rows to log, EVs whose power changes (the meter), the new powers held
+        changed, moved, change = (np.empty(ev.n, dtype=np.int64),
+                                  np.empty(ev.n, dtype=np.int64), np.empty(ev.n))
+        n_log, n_change = dk.ev_power_changes(np.asarray(new_power, dtype=float), ev.power_kw,
+                                              ev.plugged, ev.soc, ev.target_soc, requested,
+                                              changed, moved, change)
+        changed, moved, change = changed[:n_log], moved[:n_change], change[:n_change]
         if changed.size:
             cause = np.where(self.award_kw[changed] > 0,
                              award_ids[ev.prosumer_index[changed]], -1)
@@ -315,11 +321,8 @@ class EvFleet:
         else:
             self.delta_kw = np.zeros(ev.n)
         ev.setpoint_kw = p
-        change = new_power - ev.power_kw
-        ev.power_kw = np.asarray(new_power, dtype=float)
-        c = np.flatnonzero(change != 0.0)
-        if c.size:
-            self.meter.add(ev.prosumer_index[c], change[c], t_h)
+        if moved.size:
+            self.meter.add(ev.prosumer_index[moved], change, t_h)
         plugged = np.flatnonzero(ev.plugged)   # an EV away keeps its arrival as its next event
         self._set_next(plugged, self._next_of(plugged))
         self.check_site_limit(t_h)

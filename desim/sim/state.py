@@ -8,7 +8,7 @@ setpoint, the time each row was last brought up to date); processes decide
 from __future__ import annotations
 
 import numpy as np
-from attrs import define
+from attrs import define, fields
 
 from desim.assets import physics
 from desim.fleet.table import FleetTable
@@ -62,6 +62,15 @@ class EvState:
     def n(self) -> int:
         return len(self.soc)
 
+    def with_soc(self, soc) -> EvState:
+        """The same arrays (not copies) but `soc`: the fleet as a policy sees it with
+        another SOC (a dispatch event's shadow SOC)."""
+        seen = object.__new__(EvState)
+        for name in _EV_FIELDS:
+            setattr(seen, name, getattr(self, name))
+        seen.soc = soc
+        return seen
+
     def needed_kwh(self, soc=None):
         """Stored energy each EV still needs to reach its target (kWh, >= 0;
         `physics.energy_needed_kwh`)."""
@@ -82,6 +91,9 @@ class EvState:
         """Time left minus time needed at full power (h); `physics.laxity_h`."""
         return physics.laxity_h(self.departure_h - now_h, self.soc, self.target_soc,
                                 self.capacity_kwh, self.max_charge_kw, self.charge_efficiency)
+
+
+_EV_FIELDS = tuple(a.name for a in fields(EvState))
 
 
 @define(eq=False)

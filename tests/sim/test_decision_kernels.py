@@ -1,0 +1,89 @@
+"""The compiled passes of a decision equal the numpy expressions they replace, bit for bit
+(signed zeros included), on random fleets with ties, zeros and unplugged EVs."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from desim.sim import decisionkernels as dk
+
+# values that make ties and signed zeros likely
+_VALUES = (0.0, -0.0, 1.0, -1.0, 3.5, -7.0, 11.5)
+
+
+def _arr(rng, n, choices=_VALUES):
+    pick = rng.integers(0, 2, n).astype(bool)
+    return np.where(pick, rng.choice(choices, n), rng.normal(0.0, 5.0, n))
+
+
+def _same(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    assert a.shape == b.shape
+    assert np.array_equal(a.view(np.int64), b.view(np.int64)), (a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 40), direction=st.sampled_from([-1, 0, 1]))
+def test_ev_passes_equal_their_numpy_forms(seed, n, direction):
+    rng = np.random.default_rng(seed)
+    plugged = rng.random(n) < 0.7
+    soc, target, v2g_min = rng.random(n), rng.choice([0.5, 0.8, 1.0], n), rng.random(n) * 0.3
+    soc = np.where(rng.random(n) < 0.2, target, soc)          # some at their target
+    max_kw = np.abs(_arr(rng, n, (0.0, 7.0, 11.5))) + 0.0
+    v2g_max = np.abs(_arr(rng, n, (0.0, 5.0)))
+    policy = _arr(rng, n)
+    floor = np.where(rng.random(n) < 0.5, -np.inf, _arr(rng, n))
+
+    base = np.empty(n)
+    dk.ev_baseline_kw(policy, plugged, soc, target, max_kw, base)
+    _same(base, np.where(plugged & (soc < target), np.clip(policy, 0.0, max_kw), 0.0))
+
+    award = np.abs(_arr(rng, n))
+    requested, raised = np.empty(n), np.empty(n)
+    dk.ev_requests_kw(base, award, direction, v2g_max, max_kw, floor, requested, raised)
+    p = base + direction * award if direction else base
+    want = np.clip(p, -v2g_max, max_kw)
+    _same(requested, want)
+    _same(raised, np.maximum(want, floor))
+
+    out = np.empty(n)
+    dk.ev_moving_kw(raised, plugged, soc, target, v2g_min, out)
+    moving = plugged & (((raised > 0) & (soc < target)) | ((raised < 0) & (soc > v2g_min)))
+    _same(out, np.where(moving, raised, 0.0))
+
+    held = np.where(rng.random(n) < 0.5, out, _arr(rng, n))
+    before = held.copy()
+    logged, changed, change = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    n_log, n_change = dk.ev_power_changes(out, held, plugged, soc, target, requested, logged,
+                                          changed, change)
+    want_log = np.flatnonzero(plugged & (out != before) & ((soc < target) | (requested < 0)))
+    diff = out - before
+    want_changed = np.flatnonzero(diff != 0.0)
+    assert logged[:n_log].tolist() == want_log.tolist()
+    assert changed[:n_change].tolist() == want_changed.tolist()
+    _same(change[:n_change], diff[want_changed])
+    _same(held, out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_homes=st.integers(1, 12), n_ev=st.integers(0, 30),
+       n_b=st.integers(0, 12))
+def test_offer_and_award_passes_equal_their_numpy_forms(seed, n_homes, n_ev, n_b):
+    rng = np.random.default_rng(seed)
+    ev_home = np.sort(rng.integers(0, n_homes, n_ev))
+    b_home = rng.integers(0, n_homes, n_b)
+    offer_ev, offer_b = np.abs(_arr(rng, n_ev)), np.abs(_arr(rng, n_b))
+    accepted = rng.random(n_homes) < 0.7
+
+    per_home = np.empty(n_homes)
+    dk.home_offers_kw(ev_home, offer_ev, b_home, offer_b, accepted, per_home)
+    want = np.where(accepted, np.bincount(ev_home, offer_ev, minlength=n_homes)
+                    + np.bincount(b_home, offer_b, minlength=n_homes), 0.0)
+    _same(per_home, want)
+
+    award = per_home * rng.random(n_homes)
+    ev_award, b_award = np.empty(n_ev), np.empty(n_b)
+    dk.award_parts_kw(award, per_home, ev_home, offer_ev, b_home, offer_b, ev_award, b_award)
+    share = np.divide(award, per_home, out=np.zeros(n_homes), where=per_home > 0)
+    _same(ev_award, offer_ev * share[ev_home])
+    _same(b_award, offer_b * share[b_home])
