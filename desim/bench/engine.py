@@ -1,7 +1,8 @@
 """Engine benchmark: desim's engine against the baselines, scaling, the year and the million.
 
-Everything is measured in one process on the benchmark scenario
-(`desim.bench.scenario`); ratios compare runs of the same process. Sections:
+Everything is measured on the benchmark scenario (`desim.bench.scenario`), in
+one process except the year and the million-prosumer day; ratios compare runs
+of the same process. Sections:
 
 - ``fleet_generation``: `desim.bench.fleet` (best of N).
 - ``seed_api``: cost of one call of the scalar asset API and of a fleet of
@@ -13,8 +14,10 @@ Everything is measured in one process on the benchmark scenario
 - ``scaling``: engine run time at several fleet sizes.
 - ``year``: 10,000 prosumers for 365 days, event log streamed to Parquet
   during the run; main-thread time spent on the log and its share; time per
-  simulated day at the start and at the end of the year.
-- ``million``: 1,000,000 prosumers for one day (log streamed to Parquet).
+  simulated day at the start and at the end of the year. In a fresh process
+  (`desim.bench.large`), as a user's ``desim run`` would be.
+- ``million``: 1,000,000 prosumers for one day (log streamed to Parquet), in a
+  fresh process too.
 - ``sharded``: 1,000,000 prosumers for a week as shards (`run_sharded`), ``--full`` only.
 - ``thermal``: a summer month of 10,000 homes with and without an air conditioner in
   every home, and the ratio of the two times (`desim.bench.thermal`).
@@ -33,12 +36,11 @@ import numpy as np
 
 from desim.bench.compare import run_comparison
 from desim.bench.fleet import run_fleet_benchmark
+from desim.bench.large import in_fresh_process, million_section, year_section
 from desim.bench.machine import (
     load_average,
     machine_info,
-    peak_rss_mb,
     python_reference_ms,
-    reset_peak_rss,
 )
 from desim.bench.scenario import bench_inputs
 from desim.bench.seed import run_seed_benchmark
@@ -280,31 +282,16 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None) ->
             r["us_per_prosumer_day"] = r["run_s"] / (n * days) * 1e6
             report["scaling"].append(_strip(r))
 
+        # the year and the million-home day in fresh processes, as a user runs them
+        # (`desim.bench.large`)
         n, days = cfg["year"]
-        say(f"year: {n:,} prosumers x {days} days, log written")
-        t = time.perf_counter()
-        inp = bench_inputs(n, days, seed)
-        inputs_s = time.perf_counter() - t
-        reset_peak_rss()
-        r = run_engine(inp, write_dir=tmp)
-        r["inputs_s"] = inputs_s
-        r["day_cost"] = _day_costs(r["_marks"], days, min(7.0, days / 4))
-        r["peak_rss_mb"] = peak_rss_mb()
-        report["year"] = _strip(r)
-        del inp
+        say(f"year: {n:,} prosumers x {days} days, log written (fresh process)")
+        gc.collect()
+        report["year"] = in_fresh_process(year_section, n, days, seed, tmp)
 
         n, days = cfg["million"]
-        say(f"million: {n:,} prosumers x {days} day, log written")
-        gc.collect()
-        t = time.perf_counter()
-        inp = bench_inputs(n, days, seed)
-        inputs_s = time.perf_counter() - t
-        reset_peak_rss()
-        r = run_engine(inp, write_dir=tmp)
-        r["inputs_s"] = inputs_s
-        r["peak_rss_mb"] = peak_rss_mb()
-        report["million"] = _strip(r)
-        del inp
+        say(f"million: {n:,} prosumers x {days} day, log written (fresh process)")
+        report["million"] = in_fresh_process(million_section, n, days, seed, tmp)
         gc.collect()
 
         if cfg["sharded"] is not None:

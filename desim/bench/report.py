@@ -90,6 +90,8 @@ def report_tables(report: dict) -> list:
             d = r["day_cost"]
             extra = (f"; s/day first {d['window_days']:g} d {_f(d['s_per_day_start'])}, "
                      f"last {_f(d['s_per_day_end'])}")
+        if r.get("process", {}).get("fresh"):
+            extra += "; in a fresh process"
         if r.get("log_streamed"):
             how = (f"run {r['run_s']:.3g} s, log streamed: record {_f(r['record_s'])} s, flush "
                    f"{_f(r['flush_s'])} s, wait for writer {_f(r['write_wait_s'])} s (writer "

@@ -80,7 +80,9 @@ class Setpoints:
 
     def ev_delta_kw(self, plugged, direction: int) -> np.ndarray:
         """Each EV's move against its baseline, in the event's direction (kW)."""
-        return np.where(plugged, direction * (self.ev_kw - self.ev_base_kw), 0.0)
+        out = np.empty(len(self.ev_kw))
+        dk.ev_delta_kw(self.ev_kw, self.ev_base_kw, plugged, direction, out)
+        return out
 
     def bess_delta_kw(self, direction: int) -> np.ndarray:
         """Each battery's move against its baseline, in the event's direction (kW)."""

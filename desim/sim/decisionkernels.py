@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 __all__ = ["ev_baseline_kw", "home_offers_kw", "award_parts_kw", "ev_requests_kw",
-           "ev_moving_kw", "ev_power_changes"]
+           "ev_moving_kw", "ev_power_changes", "shadow_soc", "ev_delta_kw", "award_moves"]
 
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -120,3 +120,45 @@ def ev_power_changes(new_kw, power_kw, plugged, soc, target_soc, requested_kw, l
             n_change += 1
         power_kw[i] = p
     return n_log, n_change
+
+
+@_jit
+def shadow_soc(shadow, base_kw, plugged, was_plugged, soc, target_soc, charge_efficiency,
+               capacity_kwh, dt_h, out):
+    """Each EV's shadow SOC `dt_h` later (`EvFleet.advance_shadow`), into `out`: a plugged
+    EV charging at its baseline `base_kw` gains ``base x eff x dt / capacity``, up to its
+    target; an EV plugged in since (not `was_plugged`) starts from its SOC now."""
+    for i in range(out.size):
+        s = shadow[i]
+        if plugged[i]:
+            if not was_plugged[i]:
+                s = soc[i]
+            elif dt_h > 0.0 and base_kw[i] > 0.0:
+                s2 = s + base_kw[i] * charge_efficiency[i] * dt_h / capacity_kwh[i]
+                s = target_soc[i] if target_soc[i] < s2 else s2
+        out[i] = s
+
+
+@_jit
+def ev_delta_kw(ev_kw, base_kw, plugged, direction, out):
+    """Each EV's move against its baseline in the event's direction (kW, into `out`; 0
+    for an EV not plugged in)."""
+    for i in range(out.size):
+        out[i] = direction * (ev_kw[i] - base_kw[i]) if plugged[i] else 0.0
+
+
+@_jit
+def award_moves(award_kw, previous_kw, joined, left):
+    """Homes that win an award they did not hold (`joined`) and homes that lose one
+    (`left`), in index order; returns both counts."""
+    n_j = 0
+    n_l = 0
+    for h in range(award_kw.size):
+        if award_kw[h] > 0.0:
+            if previous_kw[h] <= 0.0:
+                joined[n_j] = h
+                n_j += 1
+        elif award_kw[h] <= 0.0 and previous_kw[h] > 0.0:
+            left[n_l] = h
+            n_l += 1
+    return n_j, n_l

@@ -269,15 +269,11 @@ class EvFleet:
         """Bring the shadow SOCs from the last decision to `t_h` at the baseline then held;
         an EV plugged in since then starts its shadow at its SOC now."""
         ev = self.state
-        dt = t_h - self._shadow_t_h
-        if dt > 0:
-            moved = ev.plugged & (self._shadow_base_kw > 0)
-            self.shadow_soc = np.where(
-                moved, np.minimum(ev.target_soc, self.shadow_soc + self._shadow_base_kw
-                                  * ev.charge_efficiency * dt / ev.capacity_kwh),
-                self.shadow_soc)
-        new = ev.plugged & ~self._shadow_plugged
-        self.shadow_soc[new] = ev.soc[new]
+        out = np.empty(ev.n)
+        dk.shadow_soc(self.shadow_soc, self._shadow_base_kw, ev.plugged, self._shadow_plugged,
+                      ev.soc, ev.target_soc, ev.charge_efficiency, ev.capacity_kwh,
+                      t_h - self._shadow_t_h, out)
+        self.shadow_soc = out
         self._shadow_plugged = ev.plugged.copy()
         self._shadow_t_h = t_h
 

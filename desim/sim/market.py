@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from desim.sim import decisionkernels as dk
 from desim.sim import dispatch as dsp
 from desim.sim import settlement as stl
 
@@ -147,9 +148,9 @@ class Aggregator:
             self.award_ids[:] = -1
             self.award_ids[won] = ids
         else:
-            prev = self._award_home
-            joined = np.flatnonzero((award_kw > 0) & (prev <= 0))
-            left = np.flatnonzero((award_kw <= 0) & (prev > 0))
+            joined, left = np.empty(len(award_kw), np.int64), np.empty(len(award_kw), np.int64)
+            n_j, n_l = dk.award_moves(award_kw, self._award_home, joined, left)
+            joined, left = joined[:n_j], left[:n_l]
             ids = self.log.record("award", t_h, joined, "home", power_kw=award_kw[joined],
                                   price_usd_per_mwh=price, cause_id=self.row_id,
                                   detail="re-allocated")

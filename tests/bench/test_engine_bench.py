@@ -1,6 +1,7 @@
 """The engine benchmark runs in quick mode and its report carries what it promises."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,11 @@ def test_quick_report_has_every_section_and_check(quick_report):
     # the quick comparison is too small to measure the design: its ratios are not judged
     assert quick_report["checks"]["speedup_vs_loop"]["met"] is None
     assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
+    # the year and the million-home day ran in processes of their own
+    for key in ("year", "million"):
+        assert quick_report[key]["process"]["fresh"]
+        assert quick_report[key]["process"]["pid"] != os.getpid()
+        assert quick_report[key]["log_rows"] > 0
     json.loads(json.dumps(quick_report, default=float))
 
 

@@ -87,3 +87,34 @@ def test_offer_and_award_passes_equal_their_numpy_forms(seed, n_homes, n_ev, n_b
     share = np.divide(award, per_home, out=np.zeros(n_homes), where=per_home > 0)
     _same(ev_award, offer_ev * share[ev_home])
     _same(b_award, offer_b * share[b_home])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 30), direction=st.sampled_from([-1, 1]),
+       dt=st.sampled_from([0.0, 0.25, 1.0 / 3.0]))
+def test_shadow_delta_and_award_moves_equal_their_numpy_forms(seed, n, direction, dt):
+    rng = np.random.default_rng(seed)
+    plugged, was = rng.random(n) < 0.7, rng.random(n) < 0.7
+    shadow, soc, target = rng.random(n), rng.random(n), rng.choice([0.5, 0.9, 1.0], n)
+    base = _arr(rng, n)
+    eff, cap = rng.uniform(0.8, 1.0, n), rng.choice([40.0, 60.0, 77.4], n)
+    out = np.empty(n)
+    dk.shadow_soc(shadow, base, plugged, was, soc, target, eff, cap, dt, out)
+    want = shadow.copy()
+    if dt > 0:
+        moved = plugged & (base > 0)
+        want = np.where(moved, np.minimum(target, shadow + base * eff * dt / cap), shadow)
+    new = plugged & ~was
+    want[new] = soc[new]
+    _same(out, want)
+
+    ev_kw = _arr(rng, n)
+    delta = np.empty(n)
+    dk.ev_delta_kw(ev_kw, base, plugged, direction, delta)
+    _same(delta, np.where(plugged, direction * (ev_kw - base), 0.0))
+
+    award, prev = _arr(rng, n), _arr(rng, n)
+    joined, left = np.empty(n, np.int64), np.empty(n, np.int64)
+    n_j, n_l = dk.award_moves(award, prev, joined, left)
+    assert joined[:n_j].tolist() == np.flatnonzero((award > 0) & (prev <= 0)).tolist()
+    assert left[:n_l].tolist() == np.flatnonzero((award <= 0) & (prev > 0)).tolist()
