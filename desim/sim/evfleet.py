@@ -111,15 +111,14 @@ class EvFleet:
             self.next_h[idx] = t_h
         self.due_h = float(self.next_h.min()) if self.next_h.size else np.inf
 
-    def _next_of(self, idx):
-        """Next event time of EVs `idx` from their state (`kernels.ev_next_event_h`)."""
+    def _renew_next(self, idx) -> None:
+        """Recompute the next event time of EVs `idx` from their state; keep `due_h`
+        current (`kernels.ev_renew_next_h`)."""
         ev = self.state
-        idx = np.asarray(idx, dtype=np.int64)
-        out = np.empty(len(idx))
-        kernels.ev_next_event_h(idx, ev.power_kw, ev.charge_efficiency, ev.capacity_kwh,
-                                ev.target_soc, ev.v2g_min_soc, ev.soc, ev.t_last_h, ev.plugged,
-                                ev.departure_h, ev.arrival_h, out)
-        return out
+        self.due_h = float(kernels.ev_renew_next_h(
+            np.asarray(idx, dtype=np.int64), ev.power_kw, ev.charge_efficiency, ev.capacity_kwh,
+            ev.target_soc, ev.v2g_min_soc, ev.soc, ev.t_last_h, ev.plugged, ev.departure_h,
+            ev.arrival_h, self.next_h))
 
     def horizon(self, t_h: float, t1: float) -> float:
         """How far EVs can be handled now (at `t_h`, going to `t1`): past `t1` while
@@ -189,7 +188,7 @@ class EvFleet:
             if count[kernels.EV_ARRIVE]:
                 arriving = kind == kernels.EV_ARRIVE
                 redecide |= self._plug_in(idx[arriving], te[arriving], signals_at)
-            self._set_next(idx, self._next_of(idx))
+            self._renew_next(idx)
         self.meter.merge_queue()
         if self.in_event:
             # during an event delivery accrues continuously: keep every EV current
@@ -319,8 +318,8 @@ class EvFleet:
         ev.setpoint_kw = p
         if moved.size:
             self.meter.add(ev.prosumer_index[moved], change, t_h)
-        plugged = np.flatnonzero(ev.plugged)   # an EV away keeps its arrival as its next event
-        self._set_next(plugged, self._next_of(plugged))
+        # every plugged EV's next event from its state now (an EV away keeps its arrival)
+        self._renew_next(np.flatnonzero(ev.plugged))
         self.check_site_limit(t_h)
 
     def check_site_limit(self, t_h: float) -> None:

@@ -21,7 +21,7 @@ from desim.sim.tolerances import METER_ZERO_KW
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
-           "battery_limits", "meter_add", "self_consumption", "self_consumption_limited", "ev_next_event_h",
+           "battery_limits", "meter_add", "self_consumption", "self_consumption_limited", "ev_next_event_h", "ev_renew_next_h",
            "ev_integrate"]
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -268,6 +268,22 @@ def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_k
 
 
 @_jit
+def _next_event_one(i, power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc, soc,
+                    t_last_h, plugged, departure_h, arrival_h):
+    """`ev_next_event_h` of EV `i`."""
+    if not plugged[i]:
+        return arrival_h[i]
+    p = power_kw[i]
+    t_stop = np.inf
+    if p != 0.0:
+        limit = target_soc[i] if p > 0.0 else v2g_min_soc[i]
+        eff = charge_efficiency[i]
+        t_stop = t_last_h[i] + phys.time_to_soc(soc[i], limit, p, capacity_kwh[i], eff, eff,
+                                                0.0)
+    return min(departure_h[i], t_stop)
+
+
+@_jit
 def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc,
                     soc, t_last_h, plugged, departure_h, arrival_h, out):
     """Next event time of EVs `idx` into `out` (h): the arrival of an EV away; for a
@@ -275,18 +291,24 @@ def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
     (charging) or its V2G floor (discharging), `phys.time_to_soc` without
     self-discharge, counted from its ``t_last_h``."""
     for j in range(idx.size):
+        out[j] = _next_event_one(idx[j], power_kw, charge_efficiency, capacity_kwh, target_soc,
+                                 v2g_min_soc, soc, t_last_h, plugged, departure_h, arrival_h)
+
+
+@_jit
+def ev_renew_next_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc,
+                    soc, t_last_h, plugged, departure_h, arrival_h, next_h):
+    """`ev_next_event_h` of EVs `idx` written into their rows of `next_h`; returns the
+    earliest next event time of all EVs (inf for none)."""
+    for j in range(idx.size):
         i = idx[j]
-        if not plugged[i]:
-            out[j] = arrival_h[i]
-            continue
-        p = power_kw[i]
-        t_stop = np.inf
-        if p != 0.0:
-            limit = target_soc[i] if p > 0.0 else v2g_min_soc[i]
-            eff = charge_efficiency[i]
-            t_stop = t_last_h[i] + phys.time_to_soc(soc[i], limit, p, capacity_kwh[i], eff,
-                                                    eff, 0.0)
-        out[j] = min(departure_h[i], t_stop)
+        next_h[i] = _next_event_one(i, power_kw, charge_efficiency, capacity_kwh, target_soc,
+                                    v2g_min_soc, soc, t_last_h, plugged, departure_h, arrival_h)
+    due = np.inf
+    for i in range(next_h.size):
+        if next_h[i] < due:
+            due = next_h[i]
+    return due
 
 
 @_jit

@@ -159,6 +159,16 @@ def test_next_ev_event_is_the_earlier_of_departure_and_time_to_soc(seed, n):
                       np.inf)
     want = np.where(plugged, np.minimum(dep, t_stop), arr)
     np.testing.assert_array_equal(out, want)
+    # renewing some rows in place: those rows take the same times, the others stay,
+    # and the earliest of all comes back
+    some = np.flatnonzero(rng.random(n) < 0.5)
+    next_h = rng.uniform(0, 30, n)
+    kept = next_h.copy()
+    due = kernels.ev_renew_next_h(some, p, eff, cap, target, floor, soc, t_last, plugged, dep,
+                                  arr, next_h)
+    kept[some] = want[some]
+    np.testing.assert_array_equal(next_h, kept)
+    assert due == kept.min()
 
 
 @settings(max_examples=40)
