@@ -268,19 +268,18 @@ def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_k
 
 
 @_jit
-def _next_event_one(i, power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc, soc,
-                    t_last_h, plugged, departure_h, arrival_h):
-    """`ev_next_event_h` of EV `i`."""
-    if not plugged[i]:
-        return arrival_h[i]
-    p = power_kw[i]
+def _next_event_one(plugged, arrival_h, departure_h, power_kw, target_soc, v2g_min_soc, soc,
+                    t_last_h, capacity_kwh, charge_efficiency):
+    """`ev_next_event_h` of one EV (floats: a compiled helper given arrays pays their
+    reference counts at every call, many times the work here)."""
+    if not plugged:
+        return arrival_h
     t_stop = np.inf
-    if p != 0.0:
-        limit = target_soc[i] if p > 0.0 else v2g_min_soc[i]
-        eff = charge_efficiency[i]
-        t_stop = t_last_h[i] + phys.time_to_soc(soc[i], limit, p, capacity_kwh[i], eff, eff,
-                                                0.0)
-    return min(departure_h[i], t_stop)
+    if power_kw != 0.0:
+        limit = target_soc if power_kw > 0.0 else v2g_min_soc
+        t_stop = t_last_h + phys.time_to_soc(soc, limit, power_kw, capacity_kwh,
+                                             charge_efficiency, charge_efficiency, 0.0)
+    return min(departure_h, t_stop)
 
 
 @_jit
@@ -291,8 +290,10 @@ def ev_next_event_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
     (charging) or its V2G floor (discharging), `phys.time_to_soc` without
     self-discharge, counted from its ``t_last_h``."""
     for j in range(idx.size):
-        out[j] = _next_event_one(idx[j], power_kw, charge_efficiency, capacity_kwh, target_soc,
-                                 v2g_min_soc, soc, t_last_h, plugged, departure_h, arrival_h)
+        i = idx[j]
+        out[j] = _next_event_one(plugged[i], arrival_h[i], departure_h[i], power_kw[i],
+                                 target_soc[i], v2g_min_soc[i], soc[i], t_last_h[i],
+                                 capacity_kwh[i], charge_efficiency[i])
 
 
 @_jit
@@ -302,8 +303,9 @@ def ev_renew_next_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
     earliest next event time of all EVs (inf for none)."""
     for j in range(idx.size):
         i = idx[j]
-        next_h[i] = _next_event_one(i, power_kw, charge_efficiency, capacity_kwh, target_soc,
-                                    v2g_min_soc, soc, t_last_h, plugged, departure_h, arrival_h)
+        next_h[i] = _next_event_one(plugged[i], arrival_h[i], departure_h[i], power_kw[i],
+                                    target_soc[i], v2g_min_soc[i], soc[i], t_last_h[i],
+                                    capacity_kwh[i], charge_efficiency[i])
     due = np.inf
     for i in range(next_h.size):
         if next_h[i] < due:
