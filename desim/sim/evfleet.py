@@ -300,7 +300,7 @@ class EvFleet:
                              required_soc_percent=ev.target_soc[changed] * 100,
                              cause_id=cause)
             clipped = new_power[changed] != requested[changed]
-            if np.any(clipped):
+            if clipped.any():
                 c = changed[clipped]
                 reason = np.where(
                     new_power[c] != p[c], log.detail_code("at_limit"),
@@ -319,7 +319,9 @@ class EvFleet:
         if moved.size:
             self.meter.add(ev.prosumer_index[moved], change, t_h)
         # every plugged EV's next event from its state now (an EV away keeps its arrival)
-        self._renew_next(np.flatnonzero(ev.plugged))
+        self.due_h = float(kernels.ev_renew_plugged_next_h(
+            ev.power_kw, ev.charge_efficiency, ev.capacity_kwh, ev.target_soc, ev.v2g_min_soc,
+            ev.soc, ev.t_last_h, ev.plugged, ev.departure_h, ev.arrival_h, self.next_h))
         self.check_site_limit(t_h)
 
     def check_site_limit(self, t_h: float) -> None:

@@ -22,6 +22,7 @@ from desim.sim.tolerances import METER_ZERO_KW
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
            "battery_limits", "meter_add", "self_consumption", "self_consumption_limited", "ev_next_event_h", "ev_renew_next_h",
+           "ev_renew_plugged_next_h",
            "ev_integrate"]
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -308,6 +309,21 @@ def ev_renew_next_h(idx, power_kw, charge_efficiency, capacity_kwh, target_soc, 
                                     capacity_kwh[i], charge_efficiency[i])
     due = np.inf
     for i in range(next_h.size):
+        if next_h[i] < due:
+            due = next_h[i]
+    return due
+
+
+@_jit
+def ev_renew_plugged_next_h(power_kw, charge_efficiency, capacity_kwh, target_soc, v2g_min_soc,
+                            soc, t_last_h, plugged, departure_h, arrival_h, next_h):
+    """`ev_renew_next_h` of every plugged EV (an EV away keeps its arrival)."""
+    due = np.inf
+    for i in range(next_h.size):
+        if plugged[i]:
+            next_h[i] = _next_event_one(True, arrival_h[i], departure_h[i], power_kw[i],
+                                        target_soc[i], v2g_min_soc[i], soc[i], t_last_h[i],
+                                        capacity_kwh[i], charge_efficiency[i])
         if next_h[i] < due:
             due = next_h[i]
     return due

@@ -70,7 +70,7 @@ def canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
     n = len(t_h)
     if n < 2:
         return np.arange(n)
-    in_order = bool(np.all(np.diff(cols["event_id"]) > 0))
+    in_order = bool((np.diff(cols["event_id"]) > 0).all())
     if in_order and int(p_idx.min()) >= -1 and int(a_idx.min()) >= -1:
         p_bits = int(p_idx.max() + 1).bit_length()
         a_bits = int(a_idx.max() + 1).bit_length()

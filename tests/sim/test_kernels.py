@@ -169,6 +169,12 @@ def test_next_ev_event_is_the_earlier_of_departure_and_time_to_soc(seed, n):
     kept[some] = want[some]
     np.testing.assert_array_equal(next_h, kept)
     assert due == kept.min()
+    # every plugged EV renewed, the others keep theirs
+    due = kernels.ev_renew_plugged_next_h(p, eff, cap, target, floor, soc, t_last, plugged, dep,
+                                          arr, next_h)
+    kept[plugged] = want[plugged]
+    np.testing.assert_array_equal(next_h, kept)
+    assert due == kept.min()
 
 
 @settings(max_examples=40)
