@@ -17,6 +17,7 @@ import numba
 import numpy as np
 
 from desim.assets import physics
+from desim.assets.physics import scalar as _phys
 
 __all__ = ["owner_floor_soc", "bess_offer_kw", "ev_offer_kw", "accepts",
            "participation_probability"]
@@ -196,6 +197,23 @@ def _ev_offer_one(need, baseline_kw, departure_h, soc, v2g_min_soc, capacity_kwh
             recover_h = v2g_kw * window_h / (rate * eff) if rate * eff > 0.0 else np.inf
         v2g_ok = defer_ok and (lax - window_h - recover_h >= 0.0)
     return (charging if defer_ok else 0.0) + (v2g_kw if v2g_ok else 0.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def ev_fleet_offers_kw(plugged, home_priority, ev_home, guaranteed, soc, target_soc,
+                       capacity_kwh, baseline_kw, departure_h, v2g_min_soc, v2g_max_kw,
+                       max_charge_kw, eff, recharge_kw, now_h, window_h, direction, guarded,
+                       out):
+    """`ev_offer_kw` of every EV of a fleet, into `out` (kW): an EV takes part when
+    plugged in and its home's ``ev_priority`` is below ``high`` (2), under a guarded
+    policy also when guaranteed; its need is `physics.scalar.energy_needed_kwh`."""
+    for i in range(out.size):
+        allowed = plugged[i] and home_priority[ev_home[i]] < 2 and (not guarded
+                                                                    or guaranteed[i])
+        need = _phys.energy_needed_kwh(soc[i], target_soc[i], capacity_kwh[i])
+        out[i] = _ev_offer_one(need, baseline_kw[i], departure_h[i], soc[i], v2g_min_soc[i],
+                               capacity_kwh[i], v2g_max_kw[i], max_charge_kw[i], eff[i],
+                               recharge_kw[i], now_h, window_h, direction, guarded, allowed)
 
 
 @numba.njit(cache=True, nogil=True)

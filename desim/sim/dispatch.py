@@ -19,6 +19,7 @@ from attrs import frozen
 from desim.assets.behaviour import (
     accepts,
     bess_offer_kw,
+    ev_fleet_offers_kw,
     ev_offer_kw,
     owner_floor_soc,
     participation_probability,
@@ -79,13 +80,18 @@ def ev_offers_kw(ev, fleet, baseline_kw, now_h, window_h, direction, guarded,
     top if also ``laxity - window - v * window / (c * eff * eff) >= 0``
     (`ev_offer_kw`).
     """
-    home = ev.prosumer_index
-    allowed = ev.plugged & (fleet.ev_priority[home] < 2)
-    if bool(guarded):
-        allowed = allowed & ev.guaranteed
-    return ev_offer_kw(allowed, ev.needed_kwh(), baseline_kw, ev.departure_h, now_h, window_h,
-                       direction, guarded, ev.soc, ev.v2g_min_soc, ev.capacity_kwh,
-                       ev.v2g_max_kw, ev.max_charge_kw, ev.charge_efficiency, recharge_kw)
+    out = np.empty(ev.n)
+    guarded = bool(guarded)
+    ev_fleet_offers_kw(ev.plugged, fleet.ev_priority, ev.prosumer_index,
+                       ev.guaranteed if guarded else ev.plugged, ev.soc,
+                       ev.target_soc, ev.capacity_kwh,
+                       np.broadcast_to(np.asarray(baseline_kw, dtype=float), out.shape),
+                       ev.departure_h, ev.v2g_min_soc, ev.v2g_max_kw, ev.max_charge_kw,
+                       ev.charge_efficiency,
+                       ev.max_charge_kw if recharge_kw is None else np.broadcast_to(
+                           np.asarray(recharge_kw, dtype=float), out.shape),
+                       float(now_h), float(window_h), int(direction), guarded, out)
+    return out
 
 
 def decide(fleet, price_per_mwh, uniform):

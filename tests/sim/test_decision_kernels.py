@@ -118,3 +118,37 @@ def test_shadow_delta_and_award_moves_equal_their_numpy_forms(seed, n, direction
     n_j, n_l = dk.award_moves(award, prev, joined, left)
     assert joined[:n_j].tolist() == np.flatnonzero((award > 0) & (prev <= 0)).tolist()
     assert left[:n_l].tolist() == np.flatnonzero((award <= 0) & (prev > 0)).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 30), direction=st.sampled_from([-1, 1]),
+       guarded=st.booleans(), with_recharge=st.booleans())
+def test_fleet_offers_equal_the_offer_rule_per_ev(seed, n, direction, guarded, with_recharge):
+    """`dispatch.ev_offers_kw` (one compiled pass) equals `behaviour.ev_offer_kw` applied to
+    the participation mask built the way docs/semantics.md states it."""
+    from types import SimpleNamespace
+
+    from desim.assets.behaviour import ev_offer_kw
+    from desim.assets.physics import energy_needed_kwh
+    from desim.sim.dispatch import ev_offers_kw
+
+    rng = np.random.default_rng(seed)
+    n_homes = 8
+    ev = SimpleNamespace(
+        n=n, prosumer_index=rng.integers(0, n_homes, n), plugged=rng.random(n) < 0.7,
+        guaranteed=rng.random(n) < 0.6, soc=rng.random(n), target_soc=rng.choice([0.6, 0.9], n),
+        capacity_kwh=rng.choice([40.0, 75.0], n), departure_h=rng.uniform(18, 40, n),
+        v2g_min_soc=rng.random(n) * 0.3, v2g_max_kw=rng.choice([0.0, 5.0, 7.0], n),
+        max_charge_kw=rng.choice([7.2, 11.5], n), charge_efficiency=rng.uniform(0.85, 0.95, n))
+    fleet = SimpleNamespace(ev_priority=rng.integers(0, 3, n_homes).astype(np.int8))
+    base = np.where(ev.plugged, rng.choice([0.0, 7.2], n), 0.0)
+    recharge = rng.uniform(1.0, 7.0, n) if with_recharge else None
+    got = ev_offers_kw(ev, fleet, base, 18.0, 2.5, direction, guarded, recharge)
+    allowed = ev.plugged & (fleet.ev_priority[ev.prosumer_index] < 2)
+    if guarded:
+        allowed &= ev.guaranteed
+    want = ev_offer_kw(allowed, energy_needed_kwh(ev.soc, ev.target_soc, ev.capacity_kwh), base,
+                       ev.departure_h, 18.0, 2.5, direction, guarded, ev.soc, ev.v2g_min_soc,
+                       ev.capacity_kwh, ev.v2g_max_kw, ev.max_charge_kw, ev.charge_efficiency,
+                       recharge)
+    _same(got, np.asarray(want, dtype=float).reshape(n))
