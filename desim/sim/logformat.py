@@ -76,7 +76,11 @@ def canonical_order(cols: dict[str, np.ndarray]) -> np.ndarray:
         a_bits = int(a_idx.max() + 1).bit_length()
         packed_bits = _KIND_BITS + p_bits + _TYPE_BITS + a_bits
         if n.bit_length() + packed_bits <= 63:
-            by_time = np.argsort(t_h, kind="stable")
+            # non-negative floats order as their bit patterns do (NaN and inf last, as
+            # in a float sort): a stable integer sort is about a third faster
+            bits = t_h.view(np.int64) if t_h.dtype == np.float64 else None
+            by_time = (np.argsort(bits, kind="stable") if bits is not None and bits.min() >= 0
+                       else np.argsort(t_h, kind="stable"))
             t_sorted = t_h[by_time]
             if not np.isnan(t_sorted[-1]):
                 rank = np.zeros(n, dtype=np.int64)
