@@ -45,6 +45,8 @@ class BatteryFleet:
         self._active = np.zeros(n)                 # and kernels.battery_edges
         self._full = np.zeros(n, dtype=np.int8)
         self._empty = np.zeros(0)
+        # a step's full and empty rows go to the log as one batch when both are kept
+        self._both_kept = log.keeps("bess_full") and log.keeps("bess_empty")
 
     @property
     def n(self) -> int:
@@ -84,12 +86,18 @@ class BatteryFleet:
         if n_hit:
             h = self._edge[:n_hit]          # full ones first (`kernels.battery_edges`)
             t_hit = t0 + self._active[:n_hit]
-            for kind, lo, hi, soc in (("bess_full", 0, n_full, b.max_soc),
-                                      ("bess_empty", n_full, n_hit, b.min_soc)):
-                if hi > lo:
-                    i = h[lo:hi]
-                    self.log.record(kind, t_hit[lo:hi], b.prosumer_index[i], "bess", i,
-                                    power_kw=0.0, soc_percent=soc[i] * 100)
+            if self._both_kept:             # one batch of two kinds: full, then empty
+                soc = np.concatenate((b.max_soc[h[:n_full]], b.min_soc[h[n_full:]]))
+                self.log.record((("bess_full", n_full), ("bess_empty", n_hit - n_full)),
+                                t_hit, b.prosumer_index[h], "bess", h, power_kw=0.0,
+                                soc_percent=soc * 100)
+            else:
+                for kind, lo, hi, soc in (("bess_full", 0, n_full, b.max_soc),
+                                          ("bess_empty", n_full, n_hit, b.min_soc)):
+                    if hi > lo:
+                        i = h[lo:hi]
+                        self.log.record(kind, t_hit[lo:hi], b.prosumer_index[i], "bess", i,
+                                        power_kw=0.0, soc_percent=soc[i] * 100)
             if not dispatching:
                 self.delta_kw[h] = 0.0
         return delivered + more

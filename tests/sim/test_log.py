@@ -235,3 +235,30 @@ def test_every_sort_path_gives_the_canonical_order(data):
     want = sorted(range(n), key=lambda i: (t_h[i], kind[i], p_idx[i], a_type[i], a_idx[i],
                                            event_id[i]))
     assert canonical_order(cols).tolist() == want
+
+
+def test_a_batch_of_two_kinds_equals_two_batches():
+    t = np.array([0.25, 0.5, 0.5])
+    homes = np.array([0, 1, 0])
+    one, two = _new_log(), _new_log()
+    ids = one.record((("bess_full", 1), ("bess_empty", 2)), t, homes, "bess", homes,
+                     power_kw=0.0, soc_percent=np.array([95.0, 10.0, 12.0]))
+    a = two.record("bess_full", t[:1], homes[:1], "bess", homes[:1], power_kw=0.0,
+                   soc_percent=np.array([95.0]))
+    b = two.record("bess_empty", t[1:], homes[1:], "bess", homes[1:], power_kw=0.0,
+                   soc_percent=np.array([10.0, 12.0]))
+    assert ids.tolist() == a.tolist() + b.tolist()
+    pd.testing.assert_frame_equal(one.to_pandas(START), two.to_pandas(START))
+    assert one.to_pandas(START)["kind"].tolist()[:1] == ["bess_full"]
+
+
+def test_a_batch_of_two_kinds_must_count_its_rows_and_keep_its_kinds():
+    with pytest.raises(RuntimeError, match="segments hold 2 rows"):
+        _new_log().record((("bess_full", 1), ("bess_empty", 1)), np.array([0.0, 0.1, 0.2]))
+    with pytest.raises(RuntimeError, match="not kept"):
+        _new_log(kinds=["bess_full"]).record((("bess_full", 1), ("bess_empty", 1)),
+                                             np.array([0.0, 0.1]))
+    log = _new_log()
+    with pytest.raises(RuntimeError):
+        log.record((("bess_full", 2),), np.array([0.0]))
+    assert log.n_rows == 0 and log.record("interval", 0.5).tolist() == [0]
