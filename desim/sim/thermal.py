@@ -158,7 +158,7 @@ def record_switches(log, kinds, asset_type, home, rated_kw, unit, t, on, temp) -
 @_jit
 def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setpoint,
                   deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
-                  ev_on, ev_temp, comfort_setpoint, normal_setpoint):
+                  ev_on, ev_temp, comfort_setpoint, normal_setpoint, home_on_kw):
     """Move units ``start..`` from `t0` to `t1`, unit `i` towards environment ``env_c[i]``.
 
     ``env_c[i]`` (C), ``r[i]`` (C/kW) and ``tau[i]`` (h) hold over the stretch: a
@@ -182,12 +182,17 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
     go to ``stats[i, 1]``; those beyond its own band but within the accepted one
     (the discomfort an event caused and the home agreed to) to ``stats[i, 4]``.
 
+    ``home_on_kw`` gets each home's electric power at `t1` (``on x power`` summed in
+    unit order, as ``np.bincount(home, on * power)``; zeroed by the call from unit 0).
+
     Returns ``(next unit, number of switches)``: the next unit equals the number
     of units unless the buffers filled up (call again from it).
     """
     n_ev = 0
     cap = ev_t.size
     length = t1 - t0
+    if start == 0:
+        home_on_kw[:] = 0.0
     for i in range(start, temp.size):
         if decay_h[i] != length:           # the stretches are mostly one interval long
             decay[i] = math.exp(-length / tau[i])
@@ -251,6 +256,7 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
         temp[i] = T
         energy += s * power[i] * (t1 - t)
         on[i] = s
+        home_on_kw[home[i]] += s * power[i]
         home_kwh[home[i]] += energy
         unit_kwh[i] += energy
         stats[i, 0] += n_ev - first
@@ -290,6 +296,7 @@ class ThermalFleet:
         self.home = table.prosumer_index
         self.interval_kwh = np.zeros(n_homes)       # electric energy this interval, per home
         self.energy_kwh = np.zeros(self.n)           # electric energy over the run, per unit
+        self._home_on_kw = np.zeros(n_homes)         # each home's units' power now (kernel)
         self.stats = np.zeros((self.n, len(STATS_COLUMNS)))   # see STATS_COLUMNS
         self._decay = np.zeros(self.n)                 # exp(-length / tau) per unit
         self._decay_h = np.full(self.n, np.nan)        # the length it is for, hours
@@ -306,12 +313,17 @@ class ThermalFleet:
         # after a setback ends, the band the home accepted holds until the temperature
         # is back within its own band (the recovery is the event's doing)
         self._recover_c = np.zeros(self.n)
+        self._moved = False                 # any offset_c or _recover_c not 0
         cap = max(64, 4 * self.n)
         self._buf = (np.zeros(cap, dtype=np.int64), np.zeros(cap), np.zeros(cap), np.zeros(cap))
 
     def home_power_kw(self, n_homes: int) -> np.ndarray:
-        """Electric power of each home's units now, kW."""
-        return np.bincount(self.home, self.on * self.table.rated_power_kw, minlength=n_homes)
+        """Electric power of each home's units now, kW (kept by the thermostat pass, which
+        is the only place units switch once the run has started; not to be changed)."""
+        if not self._started:
+            return np.bincount(self.home, self.on * self.table.rated_power_kw,
+                               minlength=n_homes)
+        return self._home_on_kw
 
     def _set_interval(self, k: int) -> bool:
         """Modes for interval `k`: a heat pump heats below its setpoint, cools otherwise.
@@ -343,6 +355,7 @@ class ThermalFleet:
         if not units.size:
             return
         self.offset_c[units] = offset_c
+        self._moved = True
         self.offset_until_h[units] = until_h
         self._first_end_h = float(self.offset_until_h.min())
         self.offset_cause[units] = cause_id
@@ -362,6 +375,7 @@ class ThermalFleet:
         widened = self.offset_c[units] * -self.mode[units] > 0.0
         self._recover_c[units] = np.where(outside & widened, self.offset_c[units], 0.0)
         self.offset_c[units] = 0.0
+        self._moved = bool(self._recover_c.any() or self.offset_c.any())
         self.offset_until_h[units] = np.inf
         self._first_end_h = float(self.offset_until_h.min())
         self.log.record(kind, t, self.home[units], "hvac", units,
@@ -402,8 +416,8 @@ class ThermalFleet:
         tb = self.table
         unit, t, on, temp = self._buf
         setpoint, comfort = tb.setpoint_c, tb.setpoint_c
-        recovering = self._recover_c.any()
-        if self.offset_c.any() or recovering:
+        recovering = self._moved and bool(self._recover_c.any())
+        if self._moved and (recovering or self.offset_c.any()):
             setpoint = tb.setpoint_c + self.offset_c
             # the band the home accepts widens with a setback (not with pre-cooling),
             # and stays so while the temperature comes back after one
@@ -418,7 +432,7 @@ class ThermalFleet:
                 self.mode, self.tau_h, tb.resistance_c_per_kw, tb.cop, tb.rated_power_kw,
                 setpoint, tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh,
                 self.stats, self._decay, self._decay_h, unit, t, on, temp, comfort,
-                tb.setpoint_c)
+                tb.setpoint_c, self._home_on_kw)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
                 self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)
@@ -427,6 +441,7 @@ class ThermalFleet:
             normal = tb.setpoint_c - self.mode * 0.5 * tb.deadband_c
             back = -self.mode * (self.temperature_c - normal) <= 0.0
             self._recover_c[back] = 0.0
+            self._moved = bool(self._recover_c.any() or self.offset_c.any())
         self.t_h = t1
 
     def _record(self, unit, t, on, temp) -> None:

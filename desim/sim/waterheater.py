@@ -113,6 +113,7 @@ class WaterHeaterFleet:
         self.tau_h = np.ones(self.n)
         self.interval_kwh = np.zeros(n_homes)       # electric energy this interval, per home
         self.energy_kwh = np.zeros(self.n)           # electric energy over the run, per unit
+        self._home_on_kw = np.zeros(n_homes)         # the pass's per-home power (unused)
         # the kernel's figures (desim.sim.thermal.STATS_COLUMNS); comfort columns unused
         self.stats = np.zeros((self.n, 5))
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
@@ -150,7 +151,8 @@ class WaterHeaterFleet:
                 start, self.t_h, t1, self.env_c, self.temperature_c, self.on, self.mode,
                 self.tau_h, self.r_c_per_kw, tb.cop, tb.element_kw, tb.setpoint_c,
                 tb.deadband_c, self.home, self.interval_kwh, self.energy_kwh, self.stats,
-                self._decay, self._decay_h, unit, t, on, temp, tb.setpoint_c, tb.setpoint_c)
+                self._decay, self._decay_h, unit, t, on, temp, tb.setpoint_c, tb.setpoint_c,
+                self._home_on_kw)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
                 self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)

@@ -158,3 +158,32 @@ def test_a_running_heat_pump_stops_at_a_mode_change_with_its_temperature():
     assert rows["temperature_c"].iloc[1] == pytest.approx(12.0 + 18.0 * math.exp(-1 / 6),
                                                           abs=1e-12)
     assert fleet.energy_kwh[0] == pytest.approx(3.0)
+
+
+@settings(max_examples=30)
+@given(units=st.lists(unit, min_size=1, max_size=6), outdoor=outdoor_series,
+       interval_h=intervals, homes=st.integers(1, 3))
+def test_each_homes_power_is_its_running_units_power(units, outdoor, interval_h, homes):
+    """What a decision reads of the units (`home_power_kw`, kept by the thermostat pass)
+    is, at every interval end, the rated power of the units running now summed per
+    home, several units to a home and heat pumps switching mode included."""
+    from desim.sim.log import EventLog
+    from desim.sim.thermal import ThermalFleet
+    from thermal_fleet_driver import table_of
+
+    table = table_of(units)
+    table = type(table)(np.arange(len(units)) % homes, table.kind,
+                        table.resistance_c_per_kw, table.capacitance_kwh_per_c,
+                        table.rated_power_kw, table.cop, table.setpoint_c, table.deadband_c,
+                        table.initial_temperature_c)
+    ids = np.array([f"home-{h}" for h in range(homes)], dtype=object)
+    log = EventLog(ids, {"hvac": np.array([f"u{i}" for i in range(len(units))], dtype=object)})
+    fleet = ThermalFleet(table, homes, np.asarray(outdoor, dtype=float), log)
+    power = np.array([u["rated_power_kw"] for u in units])
+    for k in range(len(outdoor)):
+        fleet.advance(k * interval_h, k)
+        fleet.advance((k + 1) * interval_h, k)
+        want = np.zeros(homes)
+        for i in range(len(units)):
+            want[i % homes] += fleet.on[i] * power[i]
+        np.testing.assert_array_equal(fleet.home_power_kw(homes), want)
