@@ -145,6 +145,12 @@ def record_switches(log, kinds, asset_type, home, rated_kw, unit, t, on, temp) -
     if not unit.size:
         return
     n_on = switches_on_first(unit, t, on, temp)
+    n = unit.size
+    if 0 < n_on < n and log.keeps(kinds[0]) and log.keeps(kinds[1]):
+        # one batch of two kinds: on rows at their rated power, then off rows at 0
+        log.record(((kinds[0], n_on), (kinds[1], n - n_on)), t, home[unit], asset_type, unit,
+                   power_kw=rated_kw[unit] * on, temperature_c=temp)
+        return
     if n_on:
         u = unit[:n_on]
         log.record(kinds[0], t[:n_on], home[u], asset_type, u, power_kw=rated_kw[u],

@@ -124,6 +124,9 @@ class _Log:
     def __init__(self):
         self.rows = []
 
+    def keeps(self, kind):
+        return False        # one kind per call (no batches of two kinds)
+
     def record(self, kind, t, home, asset_type, unit, power_kw=None, temperature_c=None):
         for ti, ui, Ti in zip(np.atleast_1d(t), np.atleast_1d(unit),
                               np.atleast_1d(temperature_c), strict=True):
