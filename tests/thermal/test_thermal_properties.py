@@ -167,9 +167,10 @@ def test_each_homes_power_is_its_running_units_power(units, outdoor, interval_h,
     """What a decision reads of the units (`home_power_kw`, kept by the thermostat pass)
     is, at every interval end, the rated power of the units running now summed per
     home, several units to a home and heat pumps switching mode included."""
+    from thermal_fleet_driver import table_of
+
     from desim.sim.log import EventLog
     from desim.sim.thermal import ThermalFleet
-    from thermal_fleet_driver import table_of
 
     table = table_of(units)
     table = type(table)(np.arange(len(units)) % homes, table.kind,
