@@ -21,7 +21,7 @@ from desim.sim.tolerances import METER_ZERO_KW
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
            "home_pv_and_net",
-           "battery_limits", "meter_add", "self_consumption", "self_consumption_limited", "ev_next_event_h", "ev_renew_next_h",
+           "battery_limits", "meter_add", "meter_due", "self_consumption", "self_consumption_limited", "ev_next_event_h", "ev_renew_next_h",
            "ev_renew_plugged_next_h",
            "ev_integrate"]
 
@@ -155,6 +155,19 @@ def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
         interval_kwh[h] += dp_kw[j] * (end_h - t)
         kw = meter_kw[h] + dp_kw[j]
         meter_kw[h] = 0.0 if abs(kw) < METER_ZERO_KW else kw
+
+
+@_jit
+def meter_due(t_h, homes, dp_kw, pos, end_h, interval_kwh, meter_kw):
+    """`meter_add` of the queued changes ``pos..`` (sorted by `t_h`) before `end_h`, into
+    the interval ending there; returns the position of the first change left queued."""
+    j = pos + np.searchsorted(t_h[pos:], end_h)      # side="left": at end_h stays queued
+    for q in range(pos, j):
+        h = homes[q]
+        interval_kwh[h] += dp_kw[q] * (end_h - t_h[q])
+        kw = meter_kw[h] + dp_kw[q]
+        meter_kw[h] = 0.0 if abs(kw) < METER_ZERO_KW else kw
+    return j
 
 
 #: Columns of the per-home running sums that `account_interval` updates.

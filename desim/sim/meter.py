@@ -127,10 +127,9 @@ class Meter:
         keep = []
         for item in self._queue:
             t, homes, dp, pos = item
-            j = int(np.searchsorted(t, end_h, side="left"))
-            if j > pos:
-                self.add(homes[pos:j], dp[pos:j], t[pos:j])
-                item[3] = j
+            j = int(kernels.meter_due(t, homes, dp, pos, end_h, self.ev_interval_kwh,
+                                      self.power_kw))
+            item[3] = j
             if j < len(t):
                 keep.append(item)
         self._queue = keep

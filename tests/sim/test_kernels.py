@@ -202,3 +202,22 @@ def test_ev_integration_is_linear_in_time_with_efficiency_losses(seed, n, one_ti
         np.testing.assert_allclose(got, (delta_kw * dt).sum(), rtol=1e-12, atol=1e-12)
     else:
         assert got == 0.0
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(0, 30), st.integers(0, 10))
+def test_queued_meter_changes_before_the_interval_end_are_added_as_meter_add_does(seed, n, pos):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.choice([0.1, 0.25, 0.3, 0.5, 0.7], n))
+    homes, dp = rng.integers(0, 4, n), rng.choice([-7.0, -3.3, 3.3, 7.0], n)
+    pos = min(pos, n)
+    end_h = 0.5
+    got_e, got_p = rng.uniform(0, 1, 4), rng.choice([0.0, 3.3, 7.0], 4)
+    want_e, want_p = got_e.copy(), got_p.copy()
+    j = kernels.meter_due(t, homes, dp, pos, end_h, got_e, got_p)
+    # what is due: the changes from `pos` strictly before the end (one at the end waits)
+    want_j = pos + int(np.searchsorted(t[pos:], end_h, side="left"))
+    assert j == want_j
+    kernels.meter_add(want_e, want_p, homes[pos:j], dp[pos:j], t[pos:j], end_h)
+    np.testing.assert_array_equal(got_e, want_e)
+    np.testing.assert_array_equal(got_p, want_p)
