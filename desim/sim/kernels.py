@@ -162,11 +162,7 @@ def meter_due(t_h, homes, dp_kw, pos, end_h, interval_kwh, meter_kw):
     """`meter_add` of the queued changes ``pos..`` (sorted by `t_h`) before `end_h`, into
     the interval ending there; returns the position of the first change left queued."""
     j = pos + np.searchsorted(t_h[pos:], end_h)      # side="left": at end_h stays queued
-    for q in range(pos, j):
-        h = homes[q]
-        interval_kwh[h] += dp_kw[q] * (end_h - t_h[q])
-        kw = meter_kw[h] + dp_kw[q]
-        meter_kw[h] = 0.0 if abs(kw) < METER_ZERO_KW else kw
+    meter_add(interval_kwh, meter_kw, homes[pos:j], dp_kw[pos:j], t_h[pos:j], end_h)
     return j
 
 
