@@ -12,6 +12,7 @@ the engine: nothing clamps it afterwards.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 
 from attrs import define, field
 
@@ -123,13 +124,10 @@ class BESS:
         drawn or loaded; each battery equals the checked constructor's for the same
         values. Hot path (a fleet of objects): slots set directly, no call per battery.
         """
-        new = object.__new__
-        out = []
-        append = out.append
-        for c, pc, eff, s, lo, hi, pd_, k, prod in zip(
-                capacity_kwh, max_power_kw, efficiency, soc, min_soc, max_soc,
+        out = list(map(object.__new__, repeat(cls, len(capacity_kwh))))
+        for self, c, pc, eff, s, lo, hi, pd_, k, prod in zip(
+                out, capacity_kwh, max_power_kw, efficiency, soc, min_soc, max_soc,
                 max_discharge_power_kw, self_discharge_per_h, product, strict=True):
-            self = new(cls)
             self.capacity_kwh = c
             self.max_power_kw = pc
             self.efficiency = eff
@@ -139,7 +137,6 @@ class BESS:
             self.max_discharge_power_kw = pd_
             self.self_discharge_per_h = k
             self.product = prod
-            append(self)
         return out
 
     @classmethod

@@ -8,6 +8,7 @@ before the current clock time is on the next day (22:00 to 07:00 is 9 h).
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import repeat
 
 from attrs import define, field
 
@@ -117,14 +118,11 @@ class ElectricVehicle:
         For `desim.fleet` (see `BESS._unchecked_many`); each EV equals the checked
         constructor's for the same values.
         """
-        new = object.__new__
-        out = []
-        append = out.append
-        for c, pc, s, dep, dl, eff, v2g, vmin, ev_id_, kpm, prod in zip(
-                battery_capacity_kwh, max_charge_power_kw, soc, min_departure_soc,
+        out = list(map(object.__new__, repeat(cls, len(battery_capacity_kwh))))
+        for self, c, pc, s, dep, dl, eff, v2g, vmin, ev_id_, kpm, prod in zip(
+                out, battery_capacity_kwh, max_charge_power_kw, soc, min_departure_soc,
                 charge_deadline, charge_efficiency, v2g_max_discharge_kw, v2g_min_soc, ev_id,
                 kwh_per_mile, product, strict=True):
-            self = new(cls)
             self.battery_capacity_kwh = c
             self.max_charge_power_kw = pc
             self.soc = s
@@ -136,7 +134,6 @@ class ElectricVehicle:
             self.ev_id = ev_id_
             self.kwh_per_mile = kpm
             self.product = prod
-            append(self)
         return out
 
     @classmethod

@@ -13,6 +13,8 @@ the probability of taking part (`MarketEvaluation`).
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 from attrs import define, field, frozen
 
@@ -191,14 +193,11 @@ class Prosumer:
         For `desim.fleet` (see `BESS._unchecked_many`); each prosumer equals the
         checked constructor's for the same values.
         """
-        new = object.__new__
-        out = []
-        append = out.append
-        for pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
-                prosumer_id, bess, evs, solar, participation_willingness,
+        out = list(map(object.__new__, repeat(cls, len(prosumer_id))))
+        for self, pid, b, cars, pv, will, comp, backup, md, pri, prof, annual in zip(
+                out, prosumer_id, bess, evs, solar, participation_willingness,
                 min_compensation_per_kwh, backup_power_hours, max_discharge, ev_priority,
                 profile, annual_load_kwh, strict=True):
-            self = new(cls)
             self.prosumer_id = pid
             self.bess = b
             self.evs = cars
@@ -213,7 +212,6 @@ class Prosumer:
             self.annual_load_kwh = annual
             self.average_load_kw = annual / HOURS_PER_YEAR
             self.load_profile = None
-            append(self)
         return out
 
     # ------------------------------------------------------------ seed names

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+
 from attrs import define
 
 from desim.assets import _checks as chk
@@ -64,16 +66,13 @@ class SolarPV:
         """PV systems from equal-length lists of values already validated (floats), one per
         position, unchecked and without the derate warning; for `desim.fleet` (see
         `BESS._unchecked_many`)."""
-        new = object.__new__
-        out = []
-        append = out.append
-        for c, eff, t, az in zip(capacity_kw, efficiency, tilt, azimuth, strict=True):
-            self = new(cls)
+        out = list(map(object.__new__, repeat(cls, len(capacity_kw))))
+        for self, c, eff, t, az in zip(
+                out, capacity_kw, efficiency, tilt, azimuth, strict=True):
             self.capacity_kw = c
             self.efficiency = eff
             self.tilt = t
             self.azimuth = az
-            append(self)
         return out
 
     @property

@@ -67,8 +67,8 @@ def columns_valid(table: FleetTable, p: dict) -> bool:
              and _within(t.pv_tilt_deg, 0.0, 90.0) and _within(t.pv_azimuth_deg, 0.0, 360.0))
     if not pv_ok:
         return False
-    ids = p["prosumer_id"]
-    if not all(type(i) is str and i for i in ids.tolist()):
+    ids = p["prosumer_id"].tolist()
+    if ids and (set(map(type, ids)) != {str} or not all(ids)):   # non-empty str only
         return False
     num = {key: np.asarray(p[key], dtype=np.float64) for key in (
         "participation_willingness", "min_compensation_per_kwh", "backup_power_hours",
@@ -85,16 +85,27 @@ def columns_valid(table: FleetTable, p: dict) -> bool:
 
 @contextmanager
 def _bulk_allocation():
-    """Pause the cyclic garbage collector while building many objects.
+    """Pause the cyclic garbage collector while building many objects, and hand them
+    to its oldest generation when done.
 
     Hot path: every 700 new container objects trigger a collection that walks
     the young generation, which roughly doubles the cost of building a fleet of
-    objects. Nothing built here forms a reference cycle, so pausing it loses nothing.
+    objects. Nothing built here forms a reference cycle, so pausing it loses
+    nothing. Re-enabled, the collector would then walk every new object at the
+    next allocation, and again when it promotes them; a fleet lives long, so
+    ``gc.freeze(); gc.unfreeze()`` moves the objects tracked so far straight to
+    the oldest generation (a list splice, no walk). Young objects of the caller
+    move with them and are then looked at in the next full collection instead
+    of a young one. Skipped when the caller has frozen objects of its own
+    (unfreezing would release them).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if enabled and gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
     finally:
         if enabled:
             gc.enable()
@@ -103,7 +114,7 @@ def _bulk_allocation():
 def _deadlines(departure_hour: np.ndarray) -> list[str]:
     """`desim.units.format_hhmm` of every departure hour, vectorized."""
     minutes = np.rint(np.mod(departure_hour, 24.0) * 60.0).astype(np.int64) % (24 * 60)
-    return [HHMM[m] for m in minutes.tolist()]
+    return list(map(HHMM.__getitem__, minutes.tolist()))
 
 
 def unchecked_prosumers(table: FleetTable, p: dict, bess_row: list, pv_row: list,
@@ -113,18 +124,30 @@ def unchecked_prosumers(table: FleetTable, p: dict, bess_row: list, pv_row: list
         return _build(table, p, bess_row, pv_row, battery_product, vehicle_product)
 
 
-def _owner_tuples(owner: list, items: list, n: int) -> list:
+def _owner_tuples(owner: np.ndarray, items: list, n: int) -> list:
     """``items`` grouped by ``owner`` (sorted, one per item) as one tuple per prosumer."""
-    out: list = [()] * n
-    j, m = 0, len(owner)
-    while j < m:
-        o = owner[j]
-        k = j + 1
-        while k < m and owner[k] == o:
-            k += 1
-        out[o] = tuple(items[j:k])
-        j = k
+    counts = np.bincount(owner, minlength=n)
+    first = np.cumsum(counts) - counts
+    groups = list(zip(items))               # the 1-tuple of each item
+    groups.append(())                       # index -1: no item
+    out = list(map(groups.__getitem__, np.where(counts == 1, first, -1).tolist()))
+    many = np.flatnonzero(counts > 1)
+    for o, j, k in zip(many.tolist(), first[many].tolist(), counts[many].tolist(), strict=True):
+        out[o] = tuple(items[j:j + k])
     return out
+
+
+def _pick(items: list, row: list) -> list:
+    """``items[r]`` for each r in `row`, None where r is -1."""
+    items.append(None)
+    return list(map(items.__getitem__, row))
+
+
+def _products(names: np.ndarray, lookup) -> list:
+    """The catalog product of each name (None for an empty name), looked up once a name."""
+    names = names.tolist()
+    found = {name: lookup(name) if name else None for name in set(names)}
+    return list(map(found.__getitem__, names))
 
 
 def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product,
@@ -137,13 +160,13 @@ def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product
         t.bess_charge_efficiency.tolist(), t.bess_soc.tolist(), t.bess_min_soc.tolist(),
         t.bess_max_soc.tolist(), t.bess_max_discharge_kw.tolist(),
         t.bess_self_discharge_per_h.tolist(),
-        [battery_product(prod) if prod else None for prod in t.bess_product.tolist()])
+        _products(t.bess_product, battery_product))
     cars = ElectricVehicle._unchecked_many(
         t.ev_capacity_kwh.tolist(), t.ev_max_charge_kw.tolist(), t.ev_soc.tolist(),
         t.ev_departure_soc.tolist(), _deadlines(t.ev_departure_hour),
         t.ev_charge_efficiency.tolist(), t.ev_v2g_max_kw.tolist(), t.ev_v2g_min_soc.tolist(),
         t.ev_id.tolist(), t.ev_kwh_per_mile.tolist(),
-        [vehicle_product(prod) if prod else None for prod in t.ev_product.tolist()])
+        _products(t.ev_product, vehicle_product))
     owner = t.ev_prosumer_index
     if len(owner) > 1 and not bool((owner[1:] >= owner[:-1]).all()):
         order = np.argsort(owner, kind="stable")
@@ -153,9 +176,8 @@ def _build(t: FleetTable, p: dict, bess_row: list, pv_row: list, battery_product
     # the prosumer columns are Python floats already (`convert._plain`), as the checked
     # constructor would make them
     return Prosumer._unchecked_many(
-        p["prosumer_id"], [batteries[b] if b >= 0 else None for b in bess_row],
-        _owner_tuples(owner.tolist(), cars, n),
-        [systems[s] if s >= 0 else None for s in pv_row], p["participation_willingness"],
+        p["prosumer_id"], _pick(batteries, bess_row), _owner_tuples(owner, cars, n),
+        _pick(systems, pv_row), p["participation_willingness"],
         p["min_compensation_per_kwh"], p["backup_power_hours"], p["max_discharge"],
-        [EV_PRIORITY_NAMES[i] for i in p["ev_priority"]],
-        [PROFILE_NAMES[i] for i in p["profile"]], p["annual_load_kwh"])
+        list(map(EV_PRIORITY_NAMES.__getitem__, p["ev_priority"])),
+        list(map(PROFILE_NAMES.__getitem__, p["profile"])), p["annual_load_kwh"])

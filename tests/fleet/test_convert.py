@@ -1,5 +1,7 @@
 """FleetTable <-> Prosumer objects."""
 
+import gc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -8,6 +10,7 @@ from hypothesis import strategies as st
 from desim.assets import BESS, ElectricVehicle, Prosumer, SolarPV
 from desim.errors import ParameterError
 from desim.fleet import (
+    FleetGenerator,
     FleetTable,
     generate_fleet_table,
     prosumers_from_table,
@@ -183,3 +186,38 @@ def test_float32_columns_read_as_their_shortest_repr(values, seed):
                         (10.0 ** rng.uniform(-8, 8, 300)).astype(np.float32)])
     want = np.array([float(s) for s in v.astype(str)])
     assert shortest_float32(v).view(np.int64).tolist() == want.view(np.int64).tolist()
+
+
+def _in_generation(obj, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_a_built_fleet_goes_to_the_oldest_generation_and_the_collector_is_restored():
+    """The objects are long-lived: handed to the oldest generation without a walk, so a
+    young collection does not visit each of them; the collector's state is as before."""
+    generator = FleetGenerator()
+    generator.create_prosumer_fleet(50, 1)
+    assert gc.isenabled()
+    fleet = generator.create_prosumer_fleet(3000, 1)
+    assert gc.isenabled()
+    home = fleet[0]
+    assert not _in_generation(home, 0) and not _in_generation(home, 1)
+    assert _in_generation(home, 2)
+    gc.disable()
+    try:
+        generator.create_prosumer_fleet(50, 2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_callers_frozen_objects_stay_frozen():
+    marker = [object()]
+    gc.freeze()
+    try:
+        FleetGenerator().create_prosumer_fleet(500, 3)
+        assert gc.isenabled()
+        assert not any(_in_generation(marker, g) for g in range(3))   # still frozen
+    finally:
+        gc.unfreeze()
+    assert _in_generation(marker, 2)
