@@ -362,7 +362,9 @@ class Engine:
         self.evs.sync(self.t_h)
         self.aggregator.finish_settlements(self.meter.net_snapshots)
         self.log.flush(np.inf)
-        return self.result()
+        result = self.result()
+        self.log.wait()         # the rows are sorted on a worker meanwhile: the run owns them
+        return result
 
     def result(self) -> SimResult:
         inp = self.inp

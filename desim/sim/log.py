@@ -17,6 +17,7 @@ caused it (a setpoint to its dispatch event, a clip to its setpoint).
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,10 @@ from desim.sim.logformat import (
 from desim.sim.logwriter import write_table
 
 __all__ = ["EventLog", "KINDS", "ASSET_TYPES", "LOG_COLUMNS", "write_table"]
+
+#: A kept chunk of at least this many rows is sorted on a worker thread while the run
+#: goes on (numpy's sort and take release the GIL); smaller ones on the caller's.
+BACKGROUND_MIN_ROWS = 10_000
 
 # Defaults of `record`, compared by identity (an argument left out is not written).
 _NO_INDEX = -1
@@ -84,7 +89,8 @@ class EventLog:
         self._n_meta = 0          # buffer rows before this have kind, type and id filled in
         self._n_checked = 0       # buffer rows before this were checked against the cut
         self._cut = -math.inf     # every row earlier than this has been flushed
-        self._chunks: list[dict[str, np.ndarray]] = []
+        self._chunks: list[dict[str, np.ndarray] | Future] = []   # futures: being sorted
+        self._worker: ThreadPoolExecutor | None = None
         self._sink = None
         self._layout: ArrowLayout | None = None
         if expected_rows:
@@ -251,7 +257,9 @@ class EventLog:
         """Finish every row earlier than `before_t_h` (hours since start).
 
         The finished rows leave the buffers as one chunk in canonical order,
-        kept or handed to the sink (`stream_to`); rows at or after `before_t_h`
+        kept or handed to the sink (`stream_to`); a kept chunk of at least
+        `BACKGROUND_MIN_ROWS` rows is sorted on a worker thread meanwhile, and
+        reading the log (or `wait`) waits for it. Rows at or after `before_t_h`
         stay pending. The caller promises to record no row earlier than
         `before_t_h` afterwards.
 
@@ -289,29 +297,58 @@ class EventLog:
             return 0
         pend = np.flatnonzero(~final) if k < n else None
         n_pend = 0 if pend is None else len(pend)
-        if self._sink is None:
+        last = before == math.inf
+        if self._sink is None and n < BACKGROUND_MIN_ROWS:
             self._chunks.append(take_finished(buf, n, before))
-            if before == math.inf:
+            if last:
                 self._buf, self._cap = {}, 0        # the last chunk: let the buffers go
             for name, v in self._buf.items():
                 if n_pend:
                     v[:n_pend] = v[pend]
                 v[n_pend:n] = RAW_COLUMNS[name][1]
+        elif self._sink is None:
+            # A large kept chunk: sorted and taken on the worker (as a sink's thread
+            # does), which then hands the buffers back; the pending rows move on.
+            self._move_pending(buf, pend, n_pend)
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desim-log")
+            self._chunks.append(self._worker.submit(
+                _Handoff(buf, n, before, (), None if last else self._spares).chunk))
         else:
             # The buffers go to the sink whole (it sorts and takes the finished rows
             # on its own thread, then hands them back); the pending rows move on.
-            if n_pend:
-                fresh = self._new_buffer(max(self._cap, self._min_rows))
-                for name, v in buf.items():
-                    fresh[name][:n_pend] = v[pend]
-                self._buf, self._cap = fresh, len(fresh["t_h"])
-            else:
-                self._buf, self._cap = {}, 0
-            spares = None if before == math.inf else self._spares   # the last chunk: let go
+            self._move_pending(buf, pend, n_pend)
+            spares = None if last else self._spares   # the last chunk: let go
             self._sink.put(_Handoff(buf, n, before, self.detail_names(), spares))
         self._n = self._n_meta = self._n_checked = n_pend
         self._cut = before
         return k
+
+    def _move_pending(self, buf, pend, n_pend: int) -> None:
+        """The pending rows of `buf` (handed away whole) into buffers of their own."""
+        if n_pend:
+            fresh = self._new_buffer(max(self._cap, self._min_rows))
+            for name, v in buf.items():
+                fresh[name][:n_pend] = v[pend]
+            self._buf, self._cap = fresh, len(fresh["t_h"])
+        else:
+            self._buf, self._cap = {}, 0
+
+    def wait(self) -> None:
+        """Wait until every kept chunk is sorted (the end of a run: its log is done)."""
+        self._kept()
+
+    def _kept(self) -> list[dict[str, np.ndarray]]:
+        """The kept chunks, waiting for those being sorted (a worker's error is raised
+        here); the worker stops once none is left."""
+        chunks = self._chunks
+        for i, chunk in enumerate(chunks):
+            if isinstance(chunk, Future):
+                chunks[i] = chunk.result()
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
+        return chunks
 
     def layout(self) -> ArrowLayout:
         """The Arrow dictionaries of this log (built once)."""
@@ -331,7 +368,7 @@ class EventLog:
             raise RuntimeError("the event log already streams to a sink")
         sink.attach(self)
         self._sink = sink
-        kept, self._chunks = self._chunks, []
+        kept, self._chunks = self._kept(), []
         for chunk in kept:
             sink.put(_Handoff(chunk, len(chunk["t_h"]), math.inf, self.detail_names(), None))
 
@@ -343,7 +380,7 @@ class EventLog:
         if self._sink is not None:
             raise RuntimeError("the event log was streamed to a sink; read the written file")
         self._fill_meta()
-        yield from self._chunks
+        yield from self._kept()
         n = self._n
         if n:
             order = canonical_order({c: self._buf[c][:n] for c in SORT_COLUMNS})
@@ -414,7 +451,8 @@ class EventLog:
 
 
 class _Handoff:
-    """Finished rows handed to a sink: the rows of `buf` earlier than `before`.
+    """Finished rows handed to a sink or a kept log's worker: the rows of `buf` earlier
+    than `before`.
 
     `parts` runs on the sink's thread: it yields those rows in canonical order,
     in raw chunks of at most `max_rows` rows (a large chunk is taken a slice at
@@ -435,6 +473,16 @@ class _Handoff:
         for lo in range(0, len(order), max_rows):
             take = order[lo:lo + max_rows]
             yield {c: np.take(v, take) for c, v in buf.items()}
+        self._release()
+
+    def chunk(self) -> dict[str, np.ndarray]:
+        """The rows in canonical order as one raw chunk (a kept log's worker)."""
+        chunk = take_finished(self.buf, self.n, self.before)
+        self._release()
+        return chunk
+
+    def _release(self) -> None:
+        buf = self.buf
         if self.spares is not None:
             for name, v in buf.items():
                 v[:self.n] = RAW_COLUMNS[name][1]

@@ -3,6 +3,7 @@
 import math
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desim.sim import log as logmod
 from desim.sim.log import ASSET_TYPES, KINDS, LOG_COLUMNS, EventLog
 from desim.sim.logwriter import ParquetLogSink
 
@@ -262,3 +264,48 @@ def test_a_batch_of_two_kinds_must_count_its_rows_and_keep_its_kinds():
     with pytest.raises(RuntimeError):
         log.record((("bess_full", 2),), np.array([0.0]))
     assert log.n_rows == 0 and log.record("interval", 0.5).tolist() == [0]
+
+
+@given(_sessions())
+def test_chunks_sorted_on_the_worker_are_the_same_global_sort(steps):
+    """Every kept chunk goes to the worker thread (threshold 0): the same table."""
+    used = []
+    chunk = logmod._Handoff.chunk
+
+    def spy(self):
+        used.append(self.n)
+        return chunk(self)
+
+    with mock.patch.object(logmod, "BACKGROUND_MIN_ROWS", 0), \
+            mock.patch.object(logmod._Handoff, "chunk", spy):
+        log = _new_log()
+        rows = _replay(log, steps)
+        _check_table(log.to_arrow(START), rows)
+    assert log.n_rows == len(rows)
+    finite_flushes = [s for s in steps if s[0] == "flush" and s[1] != math.inf]
+    if rows and finite_flushes and any(r[0] < finite_flushes[-1][1] for r in rows):
+        assert used                 # rows finished before the last cut went to the worker
+
+
+def test_an_engine_log_sorted_on_the_worker_equals_the_inline_one():
+    from desim.bench.scenario import bench_inputs
+    from desim.sim.engine import Engine
+
+    inline = Engine(bench_inputs(150, 2, seed=4)).run().log.to_arrow(START)
+    with mock.patch.object(logmod, "BACKGROUND_MIN_ROWS", 0):
+        worker = Engine(bench_inputs(150, 2, seed=4)).run().log.to_arrow(START)
+    assert inline.num_rows > 1000
+    pd.testing.assert_frame_equal(worker.to_pandas(), inline.to_pandas())
+
+
+def test_an_error_on_the_worker_reaches_the_reader():
+    def fail(self):
+        raise ValueError("sort failed")
+
+    with mock.patch.object(logmod, "BACKGROUND_MIN_ROWS", 0), \
+            mock.patch.object(logmod._Handoff, "chunk", fail):
+        log = _new_log()
+        log.record("interval", np.array([0.0, 0.25]), asset_type="fleet")
+        log.flush(0.5)
+        with pytest.raises(ValueError, match="sort failed"):
+            log.to_arrow(START)
