@@ -55,7 +55,10 @@ def report_tables(report: dict) -> list:
                     f"{f['us_per_prosumer']:.3g} us/prosumer",
                     f"create_prosumer_fleet: table {f['table_us_per_prosumer']:.3g} + objects "
                     f"{f['objects_us_per_prosumer']:.3g} us/prosumer; CPU "
-                    f"{f['cpu_us_per_prosumer']:.3g} us/prosumer")
+                    f"{f['cpu_us_per_prosumer']:.3g} us/prosumer; median of "
+                    f"{len(f['times_s'])} builds after a first one of "
+                    f"{_f(f.get('first_call_s'))} s (loading the catalog and compiled "
+                    f"helpers once)")
     c = report["comparison"]
     size = f"{c['n_prosumers']:,} x {c['days']} d"
     share = c.get("engine_fixed_share")

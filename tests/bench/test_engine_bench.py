@@ -121,6 +121,10 @@ def test_seed_api_section_times_each_call_and_the_fleet_objects(quick_report):
     f = s["fleet_objects"]
     assert f["us_per_prosumer"] == pytest.approx(f["table_us_per_prosumer"]
                                                  + f["objects_us_per_prosumer"])
+    # the figure is the median of the builds after the first, which is reported apart
+    assert len(f["times_s"]) == len(f["cpu_times_s"]) == 7 and f["first_call_s"] > 0
+    per = 1e6 / f["n_prosumers"]
+    assert f["cpu_us_per_prosumer"] == pytest.approx(np.median(f["cpu_times_s"]) * per)
 
 
 def test_daily_event_starts_at_the_same_local_time_across_dst():
