@@ -1,9 +1,10 @@
 """The battery fleet: every home battery's state and its advance in time.
 
-Batteries are stepped at every boundary by one compiled pass
-(`kernels.battery_step`); the few that reach a limit inside the step are redone
-exactly (`kernels.battery_edges`) and logged at the time they got there. See
-docs/engine.md.
+Batteries are stepped at every boundary by one compiled call
+(`kernels.battery_interval`): a pass over all of them (`kernels.battery_step`),
+then the few that reach a limit inside the step redone exactly
+(`kernels.battery_edges`), with their log rows (at the time they got there)
+written by the same call. See docs/engine.md.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ class BatteryFleet:
         self.delta_kw = np.zeros(n)        # move against the baseline, event direction (kW)
         self.delta_kwh = np.zeros(n)       # the same, integrated over the event (kWh)
         self._factors: dict[float, tuple] = {}
-        self._edge = np.zeros(n, dtype=np.int64)   # scratch for kernels.battery_step
-        self._active = np.zeros(n)                 # and kernels.battery_edges
+        self._edge = np.zeros(n, dtype=np.int64)   # scratch for kernels.battery_interval
+        self._active = np.zeros(n)
         self._full = np.zeros(n, dtype=np.int8)
+        self._hit_t = np.zeros(n)                  # log rows of the batteries that stop
+        self._hit_home = np.zeros(n, dtype=np.int64)
+        self._hit_soc_percent = np.zeros(n)
         self._empty = np.zeros(0)
         # a step's full and empty rows go to the log as one batch when both are kept
         self._both_kept = log.keeps("bess_full") and log.keeps("bess_empty")
@@ -70,37 +74,28 @@ class BatteryFleet:
             return 0.0
         e, g = self._decay(dt)
         delta_kw = self.delta_kw if dispatching else self._empty
-        n_edge, delivered = kernels.battery_step(
+        delivered, n_hit, n_full = kernels.battery_interval(
             b.soc, b.power_kw, b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e, g,
-            b.min_soc, b.max_soc, dt, b.energy_step_kwh, self.in_kwh, self.out_kwh, delta_kw,
-            self.delta_kwh, self._edge)
-        if not n_edge:
-            return delivered
-        # the few at a limit: redone by hold_power; those that reach it in the step
-        # (or exactly at its end) stop and are logged at the time they got there
-        more, n_hit, n_full = kernels.battery_edges(
-            self._edge[:n_edge], b.soc, b.power_kw, b.capacity_kwh, b.min_soc, b.max_soc,
-            b.charge_efficiency, b.discharge_efficiency, b.self_discharge_per_h, dt,
-            b.energy_step_kwh, self.in_kwh, self.out_kwh, delta_kw, self.delta_kwh,
-            self._active, self._full)
+            b.min_soc, b.max_soc, b.self_discharge_per_h, dt, t0, b.energy_step_kwh,
+            self.in_kwh, self.out_kwh, delta_kw, self.delta_kwh, b.prosumer_index, self._edge,
+            self._active, self._full, self._hit_t, self._hit_home, self._hit_soc_percent)
         if n_hit:
-            h = self._edge[:n_hit]          # full ones first (`kernels.battery_edges`)
-            t_hit = t0 + self._active[:n_hit]
+            # those that reach a limit in the step (or exactly at its end) stopped there and
+            # are logged at the time they got there, full ones first
+            h = self._edge[:n_hit]
+            t_hit, home, soc = (self._hit_t[:n_hit], self._hit_home[:n_hit],
+                                self._hit_soc_percent[:n_hit])
             if self._both_kept:             # one batch of two kinds: full, then empty
-                soc = np.concatenate((b.max_soc[h[:n_full]], b.min_soc[h[n_full:]]))
                 self.log.record((("bess_full", n_full), ("bess_empty", n_hit - n_full)),
-                                t_hit, b.prosumer_index[h], "bess", h, power_kw=0.0,
-                                soc_percent=soc * 100)
+                                t_hit, home, "bess", h, power_kw=0.0, soc_percent=soc)
             else:
-                for kind, lo, hi, soc in (("bess_full", 0, n_full, b.max_soc),
-                                          ("bess_empty", n_full, n_hit, b.min_soc)):
+                for kind, lo, hi in (("bess_full", 0, n_full), ("bess_empty", n_full, n_hit)):
                     if hi > lo:
-                        i = h[lo:hi]
-                        self.log.record(kind, t_hit[lo:hi], b.prosumer_index[i], "bess", i,
-                                        power_kw=0.0, soc_percent=soc[i] * 100)
+                        self.log.record(kind, t_hit[lo:hi], home[lo:hi], "bess", h[lo:hi],
+                                        power_kw=0.0, soc_percent=soc[lo:hi])
             if not dispatching:
                 self.delta_kw[h] = 0.0
-        return delivered + more
+        return delivered
 
     def apply(self, t_h: float, sp, direction: int, award_ids) -> None:
         """Hold the batteries' powers of `sp` (`desim.sim.boundary.Setpoints`) from `t_h`;

@@ -144,6 +144,36 @@ def battery_edges(rows, soc, power_kw, capacity_kwh, min_soc, max_soc, charge_ef
 
 
 @_jit
+def battery_interval(soc, power_kw, capacity_kwh, charge_efficiency, discharge_efficiency, e, g,
+                     min_soc, max_soc, self_discharge_per_h, dt_h, t0, energy_step_kwh,
+                     charged_kwh, discharged_kwh, delta_kw, delta_kwh, prosumer_index, edge,
+                     active_h, full, hit_t, hit_home, hit_soc_percent):
+    """`battery_step`, then `battery_edges` on its edge rows, in one call.
+
+    The hits are the first entries of `edge` (full ones first, as
+    `battery_edges` orders them); for each, its log row goes into `hit_t`
+    (``t0`` + hours at power), `hit_home` (its prosumer) and `hit_soc_percent`
+    (the limit it stopped at, x 100). Returns ``(sum of the delta energy, number
+    of hits, number of full ones)``.
+    """
+    n_edge, delivered = battery_step(
+        soc, power_kw, capacity_kwh, charge_efficiency, discharge_efficiency, e, g, min_soc,
+        max_soc, dt_h, energy_step_kwh, charged_kwh, discharged_kwh, delta_kw, delta_kwh, edge)
+    if n_edge == 0:
+        return delivered, 0, 0
+    more, n_hit, n_full = battery_edges(
+        edge[:n_edge], soc, power_kw, capacity_kwh, min_soc, max_soc, charge_efficiency,
+        discharge_efficiency, self_discharge_per_h, dt_h, energy_step_kwh, charged_kwh,
+        discharged_kwh, delta_kw, delta_kwh, active_h, full)
+    for j in range(n_hit):
+        i = edge[j]
+        hit_t[j] = t0 + active_h[j]
+        hit_home[j] = prosumer_index[i]
+        hit_soc_percent[j] = (max_soc[i] if j < n_full else min_soc[i]) * 100.0
+    return delivered + more, n_hit, n_full
+
+
+@_jit
 def meter_add(interval_kwh, meter_kw, homes, dp_kw, t_h, end_h):
     """Power changes `dp_kw` at times `t_h` (broadcast if length 1) into the EV meter:
     ``dp (end_h - t)`` to the interval's energy and ``dp`` to the power of each home
