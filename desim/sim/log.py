@@ -69,7 +69,9 @@ class EventLog:
         `desim.sim.shardslice.SHARD_ID_BASE`).
     expected_rows : int, optional
         Rows the buffers are first sized for (they grow as needed): about what is
-        pending between two flushes saves growing them during the run.
+        pending between two flushes saves growing them during the run. From
+        `BACKGROUND_MIN_ROWS` a second set is allocated with the first, for the
+        rows that go on while a finished chunk is sorted from the first.
     """
 
     def __init__(self, prosumer_ids, asset_ids, kinds=None, first_event_id: int = 0,
@@ -95,6 +97,10 @@ class EventLog:
         self._layout: ArrowLayout | None = None
         if expected_rows:
             self._grow(self._min_rows)   # the buffers, allocated with the log
+            if expected_rows >= BACKGROUND_MIN_ROWS:
+                # and a second set: the buffers a chunk is sorted from on the worker
+                # (or a sink's thread) are the log's again only once it is done
+                self._spares.append(self._new_buffer(self._min_rows))
 
     def detail_code(self, text: str) -> int:
         """Integer code of a detail string (the detail column is dictionary-encoded)."""
