@@ -49,18 +49,36 @@ def _fixed_share(t_big: float, n_big: int, t_small: float, n_small: int) -> floa
     return min(1.0, max(0.0, (t_big - per * n_big) / t_big))
 
 
-def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_of) -> dict:
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median wall time; with an even count, the two middle runs' times
+    averaged (wall and CPU) on a copy of the faster one."""
+    ordered = sorted(runs, key=lambda r: r["run_s"])
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    lo, hi = ordered[mid - 1], ordered[mid]
+    return {**lo, "run_s": (lo["run_s"] + hi["run_s"]) / 2,
+            **({"run_cpu_s": (lo["run_cpu_s"] + hi["run_cpu_s"]) / 2} if "run_cpu_s" in lo
+               else {}),
+            **({"run_main_thread_cpu_s": (lo["run_main_thread_cpu_s"]
+                                          + hi["run_main_thread_cpu_s"]) / 2}
+               if "run_main_thread_cpu_s" in lo else {})}
+
+
+def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_of,
+                   baseline_runs: int = 2) -> dict:
     """Engine (median of its runs), the SimPy baseline and the loop on one scenario.
 
-    The engine runs `repeats` times before the SimPy baseline, between it and the
-    loop, and after the loop (three times `repeats` runs in all): a baseline runs
-    once for seconds and averages over a shared machine's spells, an engine run
-    takes a fraction of a second, so its runs are spread over the same stretch and
-    the median taken.
+    Each baseline runs `baseline_runs` times, in turn (SimPy, loop, SimPy, ...),
+    and the engine runs `repeats` times before the first baseline run, between
+    each two and after the last: a baseline runs for seconds, an engine run for a
+    fraction of one, so both sides are spread over the same stretch of a shared
+    machine's spells. Each side's figure is its median run.
 
     `run_engine` and `best_of` are `desim.bench.engine`'s. Returns wall and CPU
-    seconds, costs per prosumer-step, the energy agreement, the engine's fixed
-    share and the speedups (wall and CPU; None unless the energies agree).
+    seconds (the median run's, and every run's), costs per prosumer-step, the
+    energy agreement, the engine's fixed share and the speedups (wall and CPU;
+    None unless the energies agree).
     """
     def prepared(size):
         inp, seconds = prepare(bench_inputs(size, days, seed))
@@ -69,6 +87,7 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
 
     prepare_s: list[float] = []
     runs: list[dict] = []
+    base_runs: dict[str, list[dict]] = {"simpy": [], "loop": []}
 
     def engine_runs():
         for _ in range(max(1, repeats)):
@@ -78,12 +97,14 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
     engine_runs()
     n_small = max(10, n // 10)
     small = best_of(lambda: run_engine(prepared(n_small)), repeats)
-    simpy_ = run_simpy_baseline(prepared(n))
-    engine_runs()
-    loop = run_loop_baseline(prepared(n))
-    engine_runs()
-    # the median run, not the best: the baselines run once each
-    engine = sorted(runs, key=lambda r: r["run_s"])[len(runs) // 2]
+    for _ in range(max(1, baseline_runs)):
+        for name, run in (("simpy", run_simpy_baseline), ("loop", run_loop_baseline)):
+            gc.collect()
+            base_runs[name].append(run(prepared(n)))
+            engine_runs()
+    # the median run, not the best, on each side
+    engine = _median_run(runs)
+    simpy_, loop = _median_run(base_runs["simpy"]), _median_run(base_runs["loop"])
     e_tot = engine["totals"]
     agreement = {}
     ok = True
@@ -104,6 +125,8 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
            "engine_times_s": [r["run_s"] for r in runs],
            "simpy_s": simpy_["run_s"], "simpy_cpu_s": simpy_["run_cpu_s"],
            "loop_s": loop["run_s"], "loop_cpu_s": loop["run_cpu_s"],
+           "simpy_times_s": [r["run_s"] for r in base_runs["simpy"]],
+           "loop_times_s": [r["run_s"] for r in base_runs["loop"]],
            "simpy_build_s": simpy_["build_s"], "loop_build_s": loop["build_s"],
            "prepare_s": prepare_s[-1],
            "energy_agreement": agreement, "energy_agree": ok,

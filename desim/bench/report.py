@@ -73,6 +73,8 @@ def report_tables(report: dict) -> list:
     for key, label in (("simpy", "SimPy process per prosumer"), ("loop", "plain loop")):
         res.add_row(label, size, _f(c[f"{key}_s"]),
                     f"{c[f'{key}_us_per_prosumer_step']:.3g} us/step",
+                    f"median of {len(c.get(f'{key}_times_s', [1]))} runs "
+                    f"({', '.join(_f(t) for t in c.get(f'{key}_times_s', []))} s); "
                     f"CPU {c[f'{key}_cpu_us_per_prosumer_step']:.3g} us/step; engine "
                     f"{_f(c[f'speedup_vs_{key}'], '{:.0f}')}x faster (CPU time "
                     f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x); objects and EV "

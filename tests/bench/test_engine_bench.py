@@ -112,6 +112,23 @@ def test_the_comparison_reports_each_cost_per_prosumer_step_and_the_fixed_share(
         assert c[f"{name}_cpu_us_per_prosumer_step"] > 0
     assert c["engine_small"]["n_prosumers"] < c["n_prosumers"]
     assert c["engine_fixed_share"] is None or 0.0 <= c["engine_fixed_share"] <= 1.0
+    # every side is its median run: the engine's runs spread before, between and after
+    # two runs of each baseline
+    assert len(c["simpy_times_s"]) == len(c["loop_times_s"]) == 2
+    assert len(c["engine_times_s"]) == 5
+    assert c["engine_s"] == pytest.approx(np.median(c["engine_times_s"]))
+    for name in ("simpy", "loop"):
+        assert c[f"{name}_s"] == pytest.approx(np.median(c[f"{name}_times_s"]))
+        assert c[f"speedup_vs_{name}"] == pytest.approx(c[f"{name}_s"] / c["engine_s"])
+
+
+def test_the_median_run_averages_the_two_middle_runs_of_an_even_count():
+    from desim.bench.compare import _median_run
+
+    runs = [{"run_s": t, "run_cpu_s": t / 2, "totals": i} for i, t in enumerate((4.0, 1.0, 2.0, 9.0))]
+    m = _median_run(runs)
+    assert m["run_s"] == 3.0 and m["run_cpu_s"] == 1.5 and m["totals"] == 2
+    assert _median_run(runs[:3])["run_s"] == 2.0
 
 
 def test_seed_api_section_times_each_call_and_the_fleet_objects(quick_report):
