@@ -340,6 +340,11 @@ class EventLog:
         else:
             self._buf, self._cap = {}, 0
 
+    def __getstate__(self) -> dict:
+        # a copy (another process, a shard's result) takes sorted chunks, not the worker
+        self._kept()
+        return {**self.__dict__, "_worker": None}
+
     def wait(self) -> None:
         """Wait until every kept chunk is sorted (the end of a run: its log is done)."""
         self._kept()

@@ -309,3 +309,17 @@ def test_an_error_on_the_worker_reaches_the_reader():
         log.flush(0.5)
         with pytest.raises(ValueError, match="sort failed"):
             log.to_arrow(START)
+
+
+def test_a_log_with_chunks_on_the_worker_pickles_with_them_sorted():
+    import pickle
+
+    with mock.patch.object(logmod, "BACKGROUND_MIN_ROWS", 0):
+        log = _new_log()
+        log.record("interval", np.array([0.5, 0.0, 0.25]), asset_type="fleet")
+        log.flush(0.75)
+        log.record("interval", 1.0, asset_type="fleet")
+        copy = pickle.loads(pickle.dumps(log))
+    assert copy._worker is None
+    pd.testing.assert_frame_equal(copy.to_pandas(START), log.to_pandas(START))
+    assert copy.to_pandas(START)["t_h"].tolist() == [0.0, 0.25, 0.5, 1.0]
