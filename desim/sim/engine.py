@@ -335,12 +335,9 @@ class Engine:
         wh_kwh = self.water_heaters.interval_kwh if self.water_heaters.n else _NO_UNITS
         self.delivered_kwh += self.evs.delivered_kwh
         self.evs.delivered_kwh = 0.0
+        # (the accounting zeroes the units' interval energies once read)
         self.meter.close_interval(k, self.t_h, self.bess, hvac_kwh, wh_kwh, self.delivered_kwh)
         self.delivered_kwh = 0.0
-        if self.thermal.n:
-            hvac_kwh[:] = 0.0
-        if self.water_heaters.n:
-            wh_kwh[:] = 0.0
 
     # -- run ---------------------------------------------------------------------------
     def run(self, progress=None) -> SimResult:

@@ -204,7 +204,8 @@ ACCOUNT_COLUMNS = ("load_kwh", "ev_kwh", "bess_kwh", "import_kwh", "export_kwh",
 @_jit
 def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_h, price, acc,
                      scratch, hvac_kwh, water_heater_kwh):
-    """One interval of the per-home meter, in place; resets `bess_step_kwh`.
+    """One interval of the per-home meter, in place; resets `bess_step_kwh`, `hvac_kwh`
+    and `water_heater_kwh` to zero once read.
 
     Per home, into its column of `acc` (rows `ACCOUNT_COLUMNS`): load ``load dt``,
     EV, battery, thermal-unit and water-heater energy, import ``max(net, 0)`` with
@@ -237,8 +238,14 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
         load = np.float64(load_kw[h])
         b = scratch[h]
         ev = ev_kwh[h]
-        hv = hvac_kwh[h] if has_hv else 0.0
-        wh = water_heater_kwh[h] if has_wh else 0.0
+        hv = 0.0
+        wh = 0.0
+        if has_hv:
+            hv = hvac_kwh[h]
+            hvac_kwh[h] = 0.0
+        if has_wh:
+            wh = water_heater_kwh[h]
+            water_heater_kwh[h] = 0.0
         net = home_net_kw[h] * dt_h + ev + b + hv + wh
         imp = net if net > 0.0 else 0.0
         load_acc[h] += load * dt_h

@@ -307,6 +307,8 @@ class ThermalFleet:
         self._decay = np.zeros(self.n)                 # exp(-length / tau) per unit
         self._decay_h = np.full(self.n, np.nan)        # the length it is for, hours
         self._outdoor = np.zeros(self.n)               # the interval's outdoor temperature
+        self._outdoor_k = -1                           # the interval it holds
+        self._any_heat_pump = bool(self.heat_pump.any())
         self.stats[:, 2] = self.stats[:, 3] = self.temperature_c
         self._interval = -1
         self._started = False
@@ -336,7 +338,7 @@ class ThermalFleet:
 
         Returns whether any unit's mode changed."""
         self._interval = k
-        if not self.heat_pump.any():
+        if not self._any_heat_pump:
             return False
         outdoor = self.outdoor_c[k]
         mode = np.where(self.heat_pump & (outdoor < self.table.setpoint_c), th.HEAT, th.COOL)
@@ -430,7 +432,9 @@ class ThermalFleet:
             moved = self.offset_c + self._recover_c
             comfort = tb.setpoint_c + np.where(self.mode < 0, np.maximum(moved, 0.0),
                                                np.minimum(moved, 0.0))
-        self._outdoor[:] = self.outdoor_c[k]
+        if k != self._outdoor_k:
+            self._outdoor[:] = self.outdoor_c[k]
+            self._outdoor_k = k
         start = 0
         while start < self.n:
             start, n_ev = advance_units(

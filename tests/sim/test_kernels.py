@@ -89,8 +89,11 @@ def test_interval_accounting_equals_the_array_form(seed, n_homes, n_bess):
     wh = rng.uniform(0.0, 1.0, n_homes) * (rng.random(n_homes) < 0.5)
     tots = [rng.uniform(0.0, 5.0, n_homes) for _ in range(9)]
     acc = np.stack(tots, axis=0)
-    sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), dt, price, acc,
-                                    np.zeros(n_homes), hvac, wh)
+    step_in, hvac_in, wh_in = bess_step.copy(), hvac.copy(), wh.copy()
+    sums = kernels.account_interval(load, net_kw, ev, home, step_in, dt, price, acc,
+                                    np.zeros(n_homes), hvac_in, wh_in)
+    # the interval's energies are reset once read
+    assert not step_in.any() and not hvac_in.any() and not wh_in.any()
     got = list(acc)
     b = np.bincount(home, bess_step, minlength=n_homes)
     net = net_kw * dt + ev + b + hvac + wh
