@@ -57,12 +57,11 @@ def _median_run(runs: list[dict]) -> dict:
     if len(ordered) % 2:
         return ordered[mid]
     lo, hi = ordered[mid - 1], ordered[mid]
-    return {**lo, "run_s": (lo["run_s"] + hi["run_s"]) / 2,
-            **({"run_cpu_s": (lo["run_cpu_s"] + hi["run_cpu_s"]) / 2} if "run_cpu_s" in lo
-               else {}),
-            **({"run_main_thread_cpu_s": (lo["run_main_thread_cpu_s"]
-                                          + hi["run_main_thread_cpu_s"]) / 2}
-               if "run_main_thread_cpu_s" in lo else {})}
+    out = dict(lo)
+    for key in ("run_s", "run_cpu_s", "run_main_thread_cpu_s"):
+        if key in lo:
+            out[key] = (lo[key] + hi[key]) / 2
+    return out
 
 
 def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_of,

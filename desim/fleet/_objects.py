@@ -139,8 +139,7 @@ def _owner_tuples(owner: np.ndarray, items: list, n: int) -> list:
 
 def _pick(items: list, row: list) -> list:
     """``items[r]`` for each r in `row`, None where r is -1."""
-    items.append(None)
-    return list(map(items.__getitem__, row))
+    return list(map([*items, None].__getitem__, row))
 
 
 def _products(names: np.ndarray, lookup) -> list:
