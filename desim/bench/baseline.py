@@ -23,7 +23,10 @@ Done competently, as a careful programmer of the obvious design would:
   its self-discharge over that time is applied by one ``charge(0, idle_h)``
   before its next hold, the closed form composing exactly over time;
 - per-step work is plain float arithmetic on locals and ``__slots__``
-  attributes; energy totals accumulate per object and are summed at the end.
+  attributes; energy totals accumulate in one fleet meter that every home and
+  car adds to (`_Meter`), not in a float per object: at 10,000 homes the
+  objects' own accumulators, each a new float per step scattered in memory,
+  cost about a tenth of the loop's time in cache misses.
 
 Both follow the benchmark scenario's policies: EVs charge at full power from
 plug-in until their departure target (uncontrolled); batteries follow
@@ -67,14 +70,25 @@ _INF = math.inf
 _NO_TRIP = (_INF, _INF, 0.0, 0.0)   # after the last drawn session: never back
 
 
+class _Meter:
+    """The fleet's energy totals (kWh) that every home and car adds to as it steps."""
+
+    __slots__ = ("pv_kwh", "ev_charged_kwh", "ev_discharged_kwh", "bess_charged_kwh",
+                 "bess_discharged_kwh", "import_kwh", "export_kwh")
+
+    def __init__(self):
+        for key in self.__slots__:
+            setattr(self, key, 0.0)
+
+
 class _Car:
     """One EV object, its drawn sessions and the time it next needs attention."""
 
     __slots__ = ("ev", "trips", "plugged", "arr", "dep", "arr_soc", "target", "priority_ok",
-                 "offer_kw", "power_kw", "max_kw", "eff", "met", "full_h", "wake_h",
-                 "charged_kwh", "discharged_kwh")
+                 "offer_kw", "power_kw", "max_kw", "eff", "met", "full_h", "wake_h", "meter")
 
-    def __init__(self, ev: ElectricVehicle, first: tuple, trips: list, priority_ok: bool):
+    def __init__(self, ev: ElectricVehicle, first: tuple, trips: list, priority_ok: bool,
+                 meter: _Meter):
         self.ev = ev
         self.arr, self.dep, self.arr_soc, self.target = first
         self.trips = iter(trips)            # (arrival_h, departure_h, used_soc, target_soc)
@@ -87,8 +101,7 @@ class _Car:
         self.met = False            # at its departure target: charging has nothing to do
         self.full_h = _INF          # when charging at `power_kw` reaches the target
         self.wake_h = self.arr
-        self.charged_kwh = 0.0
-        self.discharged_kwh = 0.0
+        self.meter = meter
 
     def set_power(self, power_kw: float, t: float) -> None:
         """Hold `power_kw` from `t` on (the car is up to date at `t`)."""
@@ -120,11 +133,11 @@ class _Car:
                             self.met = True
                         else:
                             grid = ev.charge(p, end - t) / self.eff
-                        self.charged_kwh += grid
+                        self.meter.ev_charged_kwh += grid
                         energy += grid
                     elif p < 0.0:
                         grid = self.ev.discharge(-p, end - t)
-                        self.discharged_kwh += grid
+                        self.meter.ev_discharged_kwh += grid
                         energy -= grid
                 if self.dep > t1:
                     break
@@ -154,11 +167,10 @@ class _Home:
     """One prosumer: its load series, PV, battery and cars."""
 
     __slots__ = ("loads", "h", "solar", "unit", "bess", "full_above", "leaks", "cars", "wake_h",
-                 "accepted", "idle_h", "pv_kwh", "bess_charged_kwh", "bess_discharged_kwh",
-                 "import_kwh", "export_kwh")
+                 "accepted", "idle_h", "meter")
 
     def __init__(self, loads: list, h: int, solar: SolarPV | None, unit: list | None,
-                 bess: BESS | None, cars: list):
+                 bess: BESS | None, cars: list, meter: _Meter):
         self.loads = loads          # the fleet's load, one list per step (kW per home)
         self.h = h                  # this home's column
         self.solar = solar          # at most one PV system per prosumer object
@@ -177,19 +189,19 @@ class _Home:
         self.wake_h = min((car.wake_h for car in cars), default=_INF)
         self.accepted = False
         self.idle_h = 0.0           # battery idle time whose self-discharge is not applied yet
-        self.pv_kwh = self.import_kwh = self.export_kwh = 0.0
-        self.bess_charged_kwh = self.bess_discharged_kwh = 0.0
+        self.meter = meter
 
     def step(self, k: int, t0: float, t1: float, dt: float) -> None:
         """Advance the home over step `k`, ``[t0, t1]`` (``dt = t1 - t0``, h)."""
         # hot path: plain floats, seed-API calls only for assets with work
         load = self.loads[k][self.h]
+        m = self.meter
         pv = 0.0
         if self.solar is not None:
             g = self.unit[k]
             if g > 0.0:                     # not at night
                 pv = self.solar.get_generation_kw(g)
-                self.pv_kwh += pv * dt
+                m.pv_kwh += pv * dt
         net = (load - pv) * dt
         if self.wake_h < t1:                # a car needs attention within this step
             wake = _INF
@@ -213,7 +225,7 @@ class _Home:
                     if self.idle_h > 0.0:
                         self._settle_idle(b)
                     grid = b.charge(surplus, dt) / b.efficiency
-                    self.bess_charged_kwh += grid
+                    m.bess_charged_kwh += grid
                     net += grid
             elif surplus < 0.0:
                 if b.soc <= b.min_soc:          # idling only lowers it: no need to settle
@@ -222,14 +234,14 @@ class _Home:
                     if self.idle_h > 0.0:
                         self._settle_idle(b)
                     grid = b.discharge(-surplus, dt)
-                    self.bess_discharged_kwh += grid
+                    m.bess_discharged_kwh += grid
                     net -= grid
             if surplus == 0.0 and self.leaks:
                 self.idle_h += dt
         if net > 0.0:
-            self.import_kwh += net
+            m.import_kwh += net
         else:
-            self.export_kwh -= net
+            m.export_kwh -= net
 
     def _settle_idle(self, b: BESS) -> None:
         b.charge(0.0, self.idle_h)          # self-discharge over the idle time, one hold
@@ -339,6 +351,7 @@ def build_homes(inp: SimInputs) -> list[_Home]:
     arr, dep, arr_soc, target = plans.first(np.arange(f.n_evs), f.ev_soc.astype(np.float64))
     first = list(zip(arr.tolist(), dep.tolist(), arr_soc.tolist(), target.tolist(),
                      strict=True))
+    meter = _Meter()
     cars: list[list] = [[] for _ in range(f.n_prosumers)]
     for e in range(f.n_evs):
         h = int(f.ev_prosumer_index[e])
@@ -350,29 +363,24 @@ def build_homes(inp: SimInputs) -> list[_Home]:
                              v2g_min_soc_percent=float(f.ev_v2g_min_soc[e]) * 100,
                              ev_id=str(f.ev_id[e]))
         ev.soc = float(f.ev_soc[e])            # exactly the engine's starting state
-        cars[h].append(_Car(ev, first[e], plans.trips(e), bool(f.ev_priority[h] < 2)))
+        cars[h].append(_Car(ev, first[e], plans.trips(e), bool(f.ev_priority[h] < 2), meter))
     # the load as one list per step, read by every home at its column: the loop reads
     # the homes of one step in turn, so the values it reads sit together in memory
     rows = load.tolist()
-    return [_Home(rows, h, solar[h], unit[h], bess[h], cars[h]) for h in range(f.n_prosumers)]
+    return [_Home(rows, h, solar[h], unit[h], bess[h], cars[h], meter)
+            for h in range(f.n_prosumers)]
 
 
 def _totals(homes: list[_Home], inp: SimInputs) -> dict[str, float]:
-    """The fleet's energy totals (kWh) from what each object accumulated."""
+    """The fleet's energy totals (kWh) from its meter, after each home's pending
+    battery idle time is applied."""
     for home in homes:
         home.finish()
-    cars = [car for home in homes for car in home.cars]
+    meter = homes[0].meter if homes else _Meter()
     # the load is input, the same whatever the stepping: summed once, not per step
     load_kwh = (math.fsum(math.fsum(row) for row in homes[0].loads) * inp.interval_h
                 if homes else 0.0)
-    return {"load_kwh": load_kwh,
-            "pv_kwh": math.fsum(h.pv_kwh for h in homes),
-            "ev_charged_kwh": math.fsum(c.charged_kwh for c in cars),
-            "ev_discharged_kwh": math.fsum(c.discharged_kwh for c in cars),
-            "bess_charged_kwh": math.fsum(h.bess_charged_kwh for h in homes),
-            "bess_discharged_kwh": math.fsum(h.bess_discharged_kwh for h in homes),
-            "import_kwh": math.fsum(h.import_kwh for h in homes),
-            "export_kwh": math.fsum(h.export_kwh for h in homes)}
+    return {"load_kwh": load_kwh, **{key: getattr(meter, key) for key in _Meter.__slots__}}
 
 
 def _home_process(env, home: _Home, inp: SimInputs):
