@@ -162,6 +162,26 @@ def record_switches(log, kinds, asset_type, home, rated_kw, unit, t, on, temp) -
 
 
 @_jit
+def _quiet_stretch(T, s, mode, setpoint, deadband, env_c, cop, power, r, decay,
+                   comfort_setpoint, normal_setpoint):
+    """True when a unit at `T` in state `s` holds it over a whole stretch with decay
+    factor `decay` (its end is short of the switching edge by more than
+    `_EDGE_MARGIN_C`) and stays within its comfort band, the band not moved: all
+    `advance_units` has to do then is move it to its end temperature."""
+    edge = th.switch_edge_c(mode, s, setpoint, deadband)
+    end = th.temperature_from_decay_c(
+        T, th.equilibrium_temperature_c(env_c, mode, s, cop, power, r), decay)
+    rising = (mode < 0.0) != (s > 0.0)
+    if th.past_edge(mode, s, T, edge) or not (
+            (edge - end if rising else end - edge) > _EDGE_MARGIN_C):
+        return False
+    if comfort_setpoint != normal_setpoint:
+        return False
+    comfort = th.comfort_edge_c(mode, comfort_setpoint, deadband)
+    return not (-mode * (T - comfort) > 0.0 or -mode * (end - comfort) > 0.0)
+
+
+@_jit
 def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setpoint,
                   deadband, home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
                   ev_on, ev_temp, comfort_setpoint, normal_setpoint, home_on_kw):
@@ -203,9 +223,25 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
         if decay_h[i] != length:           # the stretches are mostly one interval long
             decay[i] = math.exp(-length / tau[i])
             decay_h[i] = length
-        t = t0
         T = temp[i]
         s = on[i]
+        if _quiet_stretch(T, s, mode[i], setpoint[i], deadband[i], env_c[i], cop[i], power[i],
+                          r[i], decay[i], comfort_setpoint[i], normal_setpoint[i]):
+            # Hot path: no switch and no comfort figures; what the loop below would
+            # give, in the same operations
+            end = th.temperature_from_decay_c(
+                T, th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i]),
+                decay[i])
+            temp[i] = end
+            p = s * power[i]
+            energy = p * length
+            home_on_kw[home[i]] += p
+            home_kwh[home[i]] += energy
+            unit_kwh[i] += energy
+            stats[i, 2] = min(stats[i, 2], end)
+            stats[i, 3] = max(stats[i, 3], end)
+            continue
+        t = t0
         energy = 0.0
         first = n_ev
         comfort = th.comfort_edge_c(mode[i], comfort_setpoint[i], deadband[i])
