@@ -60,7 +60,7 @@ from desim.sim.engine import SimInputs
 from desim.sim.policies import TOP_UP_MARGIN_SOC
 from desim.sim.sessions import arrival_soc
 
-__all__ = ["run_simpy_baseline", "run_loop_baseline", "build_homes", "TOTAL_KEYS"]
+__all__ = ["run_simpy_baseline", "run_loop_baseline", "simpy_floor", "build_homes", "TOTAL_KEYS"]
 
 #: Fleet energy totals (kWh) both baselines and the engine report.
 TOTAL_KEYS = ("load_kwh", "pv_kwh", "ev_charged_kwh", "ev_discharged_kwh", "bess_charged_kwh",
@@ -448,3 +448,32 @@ def run_loop_baseline(inp: SimInputs) -> dict:
     run_cpu_s = time.thread_time() - c
     return {"totals": _totals(homes, inp), "build_s": build_s, "run_s": run_s,
             "run_cpu_s": run_cpu_s, "prosumer_steps": len(homes) * inp.n_steps}
+
+
+def _idle_process(env, n_steps: int, dt: float):
+    timeout = env.timeout
+    for _ in range(n_steps):
+        yield timeout(dt)
+
+
+def simpy_floor(n_processes: int, n_steps: int, dt: float = 0.25) -> dict:
+    """What SimPy alone costs the obvious design: `n_processes` processes that do
+    nothing but wake every `dt` hours, `n_steps` times, as `run_simpy_baseline`'s
+    do around their step.
+
+    Returns
+    -------
+    dict
+        ``{"run_s", "run_cpu_s", "us_per_process_step", "end_h"}`` (wall, this
+        thread's CPU, wall per process-step; the clock at the end, ``n_steps x dt``).
+    """
+    env = simpy.Environment()
+    for _ in range(n_processes):
+        env.process(_idle_process(env, n_steps, dt))
+    t = time.perf_counter()
+    c = time.thread_time()
+    env.run()
+    run_s = time.perf_counter() - t
+    return {"run_s": run_s, "run_cpu_s": time.thread_time() - c,
+            "us_per_process_step": run_s / max(1, n_processes * n_steps) * 1e6,
+            "end_h": env.now}

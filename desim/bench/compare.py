@@ -7,7 +7,10 @@ time), so a reader can check the baselines are fast for the right reasons
 stepping the fast scalar objects, 0.3-1 us for a plain loop over them), and the
 time they took to build their objects and draw their EV sessions beforehand
 (``*_build_s``, not in their run time). Energy totals must agree within 1 %
-before a ratio is reported.
+before a ratio is reported. SimPy's own cost is measured beside them
+(`desim.bench.baseline.simpy_floor`: as many processes doing nothing but wake
+every interval for a day), so a reader can see how much of the SimPy baseline's
+cost is the library's and how much the step's.
 
 All three get the same inputs prepared before their clocks start
 (`desim.bench.prepared.prepare`: the load generated for the whole horizon, every
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import gc
 
-from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline
+from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline, simpy_floor
 from desim.bench.prepared import prepare
 from desim.bench.scenario import bench_inputs
 
@@ -35,6 +38,8 @@ __all__ = ["run_comparison", "ENERGY_REL_TOL"]
 
 #: Largest relative difference of an energy total between engine and baselines.
 ENERGY_REL_TOL = 0.01
+#: Steps of SimPy's floor (`simpy_floor`): one day of the benchmark's 15-minute intervals.
+FLOOR_STEPS = 96
 
 
 def _fixed_share(t_big: float, n_big: int, t_small: float, n_small: int) -> float | None:
@@ -101,6 +106,10 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
             gc.collect()
             base_runs[name].append(run(prepared(n)))
             engine_runs()
+    # what SimPy alone costs per process-step at this size (a reader's yardstick for
+    # the SimPy baseline: its processes do this plus the loop's work)
+    gc.collect()
+    floor = simpy_floor(n, FLOOR_STEPS)
     # the median run, not the best, on each side
     engine = _median_run(runs)
     simpy_, loop = _median_run(base_runs["simpy"]), _median_run(base_runs["loop"])
@@ -128,6 +137,9 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
            "loop_times_s": [r["run_s"] for r in base_runs["loop"]],
            "simpy_build_s": simpy_["build_s"], "loop_build_s": loop["build_s"],
            "prepare_s": prepare_s[-1],
+           "simpy_floor_us_per_process_step": floor["us_per_process_step"],
+           "simpy_floor_cpu_us_per_process_step": (floor["run_cpu_s"] / (n * FLOOR_STEPS)
+                                                   * 1e6),
            "energy_agreement": agreement, "energy_agree": ok,
            "engine_small": {"n_prosumers": n_small, "run_s": small["run_s"],
                             "us_per_prosumer_step": small["us_per_prosumer_step"]},

@@ -79,6 +79,12 @@ def report_tables(report: dict) -> list:
                     f"{_f(c[f'speedup_vs_{key}'], '{:.0f}')}x faster (CPU time "
                     f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x); objects and EV "
                     f"sessions built before, in {_f(c.get(f'{key}_build_s'))} s")
+    if "simpy_floor_us_per_process_step" in c:
+        res.add_row("SimPy alone", f"{c['n_prosumers']:,} x 1 d",
+                    "", f"{c['simpy_floor_us_per_process_step']:.3g} us/step",
+                    f"as many processes doing nothing but wake every interval; CPU "
+                    f"{c['simpy_floor_cpu_us_per_process_step']:.3g} us/step: the part of "
+                    f"the SimPy baseline's cost that is the library's")
     worst = max(max(v["simpy_rel_diff"], v["loop_rel_diff"])
                 for v in c["energy_agreement"].values())
     res.add_row("energy totals agree", "", "", f"max diff {worst:.2e}",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline
+from desim.bench.baseline import TOTAL_KEYS, run_loop_baseline, run_simpy_baseline, simpy_floor
 from desim.bench.engine import run_engine, run_engine_benchmark
 from desim.bench.scenario import bench_inputs
 
@@ -120,6 +120,15 @@ def test_the_comparison_reports_each_cost_per_prosumer_step_and_the_fixed_share(
     for name in ("simpy", "loop"):
         assert c[f"{name}_s"] == pytest.approx(np.median(c[f"{name}_times_s"]))
         assert c[f"speedup_vs_{name}"] == pytest.approx(c[f"{name}_s"] / c["engine_s"])
+    # SimPy's own cost, beside the baseline's
+    assert c["simpy_floor_us_per_process_step"] > 0
+    assert c["simpy_floor_cpu_us_per_process_step"] > 0
+
+
+def test_simpy_floor_wakes_every_process_at_every_step():
+    out = simpy_floor(7, 12, 0.5)
+    assert out["end_h"] == 6.0
+    assert out["us_per_process_step"] == pytest.approx(out["run_s"] / 84 * 1e6)
 
 
 def test_the_median_run_averages_the_two_middle_runs_of_an_even_count():
