@@ -162,15 +162,11 @@ def record_switches(log, kinds, asset_type, home, rated_kw, unit, t, on, temp) -
 
 
 @_jit
-def _quiet_stretch(T, s, mode, setpoint, deadband, env_c, cop, power, r, decay,
-                   comfort_setpoint, normal_setpoint):
-    """True when a unit at `T` in state `s` holds it over a whole stretch with decay
-    factor `decay` (its end is short of the switching edge by more than
-    `_EDGE_MARGIN_C`) and stays within its comfort band, the band not moved: all
-    `advance_units` has to do then is move it to its end temperature."""
-    edge = th.switch_edge_c(mode, s, setpoint, deadband)
-    end = th.temperature_from_decay_c(
-        T, th.equilibrium_temperature_c(env_c, mode, s, cop, power, r), decay)
+def _quiet_stretch(T, s, mode, edge, end, deadband, comfort_setpoint, normal_setpoint):
+    """True when a unit at `T` in state `s`, ending its stretch at `end` if nothing
+    happens, holds that state over the whole stretch (`end` short of its switching
+    `edge` by more than `_EDGE_MARGIN_C`) and stays within its comfort band, the band
+    not moved: all `advance_units` has to do then is move it to `end`."""
     rising = (mode < 0.0) != (s > 0.0)
     if th.past_edge(mode, s, T, edge) or not (
             (edge - end if rising else end - edge) > _EDGE_MARGIN_C):
@@ -225,13 +221,15 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
             decay_h[i] = length
         T = temp[i]
         s = on[i]
-        if _quiet_stretch(T, s, mode[i], setpoint[i], deadband[i], env_c[i], cop[i], power[i],
-                          r[i], decay[i], comfort_setpoint[i], normal_setpoint[i]):
+        # the state's edge, equilibrium and end of stretch (the loop below renews them
+        # after each switch)
+        edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
+        eq = th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i])
+        end = th.temperature_from_decay_c(T, eq, decay[i])
+        if _quiet_stretch(T, s, mode[i], edge, end, deadband[i], comfort_setpoint[i],
+                          normal_setpoint[i]):
             # Hot path: no switch and no comfort figures; what the loop below would
             # give, in the same operations
-            end = th.temperature_from_decay_c(
-                T, th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i]),
-                decay[i])
             temp[i] = end
             p = s * power[i]
             energy = p * length
@@ -253,12 +251,6 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
         lo = stats[i, 2]
         hi = stats[i, 3]
         while True:
-            edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
-            eq = th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i])
-            if t == t0:
-                end = th.temperature_from_decay_c(T, eq, decay[i])
-            else:
-                end = th.temperature_after_c(T, eq, t1 - t, tau[i])
             if th.past_edge(mode[i], s, T, edge):
                 dt = 0.0                 # switches at once, at the temperature it has
             else:
@@ -289,6 +281,12 @@ def advance_units(start, t0, t1, env_c, temp, on, mode, tau, r, cop, power, setp
             ev_on[n_ev] = s
             ev_temp[n_ev] = T
             n_ev += 1
+            edge = th.switch_edge_c(mode[i], s, setpoint[i], deadband[i])
+            eq = th.equilibrium_temperature_c(env_c[i], mode[i], s, cop[i], power[i], r[i])
+            if t == t0:
+                end = th.temperature_from_decay_c(T, eq, decay[i])
+            else:
+                end = th.temperature_after_c(T, eq, t1 - t, tau[i])
         # the rest of the stretch, at the state it broke with (`eq`, `end` are its)
         if sign * (T - comfort) > 0.0 or sign * (end - comfort) > 0.0:
             beyond += th.degree_hours_beyond(T, eq, comfort, t1 - t, tau[i], sign)

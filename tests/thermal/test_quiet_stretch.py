@@ -19,10 +19,15 @@ UNIT = {"setpoint": 24.0, "deadband": 1.0, "env_c": 33.0, "cop": 3.0, "power": 3
 
 
 def quiet(temp_c, on, tau_h=10.0, duration_h=0.25, comfort=24.0, normal=24.0):
+    """`_quiet_stretch` for the cooling unit of `UNIT`, its switching edge and end of
+    stretch worked out here: an idle cooler starts at the top of its band, a running
+    one stops at the bottom; the node decays towards ``T_out - on cop P R``."""
     u = UNIT
-    return _quiet_stretch(temp_c, on, COOL, u["setpoint"], u["deadband"], u["env_c"],
-                          u["cop"], u["power"], u["r"], math.exp(-duration_h / tau_h),
-                          comfort, normal)
+    half = u["deadband"] / 2
+    edge = u["setpoint"] - half if on else u["setpoint"] + half
+    eq = u["env_c"] - on * u["cop"] * u["power"] * u["r"]
+    end = eq + (temp_c - eq) * math.exp(-duration_h / tau_h)
+    return _quiet_stretch(temp_c, on, COOL, edge, end, u["deadband"], comfort, normal)
 
 
 def test_a_unit_mid_band_that_stays_there_takes_the_hot_path():
