@@ -48,6 +48,10 @@ _FUTURE_H = 48.0
 _FLUSH_ROWS = 500_000          # log rows per finished chunk, roughly
 _LOOKAHEAD_ROWS = 500_000      # log rows EVs handled ahead may leave waiting, roughly
 _ROWS_PER_PROSUMER_DAY = 4.0   # about what the benchmark scenario logs
+# switch rows per thermal unit and day: about what an air conditioner logs in a hot
+# month (the benchmark's: 8.2); a water heater logs fewer, so its chunks come out
+# smaller than _FLUSH_ROWS, not larger
+_ROWS_PER_UNIT_DAY = 8.0
 _NO_UNITS = np.zeros(0)        # per-home energies of a fleet without such units
 
 
@@ -129,6 +133,8 @@ class Engine:
             hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
             whtr = inp.water_heaters if inp.water_heaters is not None else WaterHeaterTable.empty()
             n = fleet.n_prosumers
+            rows_per_day = (_ROWS_PER_PROSUMER_DAY * max(1, n)
+                            + _ROWS_PER_UNIT_DAY * (hvac.n + whtr.n))
             self.log = EventLog(
                 fleet.prosumer_id,
                 {"ev": fleet.ev_id,
@@ -139,15 +145,13 @@ class Engine:
                                            "/water_heater")},
                 kinds=inp.event_kinds, first_event_id=inp.event_id_base,
                 # rows pending between two flushes: a chunk's worth and the EVs handled ahead
-                expected_rows=min(int(2 * _ROWS_PER_PROSUMER_DAY * n),
-                                  _FLUSH_ROWS + _LOOKAHEAD_ROWS))
+                expected_rows=min(int(2 * rows_per_day), _FLUSH_ROWS + _LOOKAHEAD_ROWS))
             self.rules = Rules(inp.ev_policy, inp.bess_policy, inp.departure_guard,
                                float(inp.site_limit_kw), inp.allocation)
             # Finish the log in chunks of about _FLUSH_ROWS rows (a day, or a few hours for
             # a large fleet), so a streaming sink writes while the run goes on; the result
             # does not depend on when chunks are cut.
             steps_per_day = max(1, round(24.0 / inp.interval_h))
-            rows_per_day = _ROWS_PER_PROSUMER_DAY * max(1, n)
             self.flush_every = min(steps_per_day,
                                    max(1, round(steps_per_day * _FLUSH_ROWS / rows_per_day)))
             # How far ahead EV events are handled while nothing but their own events can
