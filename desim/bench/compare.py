@@ -138,8 +138,7 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
            "simpy_build_s": simpy_["build_s"], "loop_build_s": loop["build_s"],
            "prepare_s": prepare_s[-1],
            "simpy_floor_us_per_process_step": floor["us_per_process_step"],
-           "simpy_floor_cpu_us_per_process_step": (floor["run_cpu_s"] / (n * FLOOR_STEPS)
-                                                   * 1e6),
+           "simpy_floor_cpu_us_per_process_step": floor["cpu_us_per_process_step"],
            "energy_agreement": agreement, "energy_agree": ok,
            "engine_small": {"n_prosumers": n_small, "run_s": small["run_s"],
                             "us_per_prosumer_step": small["us_per_prosumer_step"]},
