@@ -22,6 +22,10 @@ Done competently, as a careful programmer of the obvious design would:
   cover, full with surplus, or nothing to do) accumulates its idle time, and
   its self-discharge over that time is applied by one ``charge(0, idle_h)``
   before its next hold, the closed form composing exactly over time;
+- the processes wake on one SimPy event per interval that all of them wait on
+  (the fleet's clock), not on a timeout each: 10,000 timeouts due at the same
+  instant cost SimPy a heap entry, a push and a pop each, about 3 us a wake-up
+  here against under 1 us for a shared event (`simpy_floor` measures both);
 - per-step work is plain float arithmetic on locals and ``__slots__``
   attributes; energy totals accumulate in one fleet meter that every home and
   car adds to (`_Meter`), not in a float per object: at 10,000 homes the
@@ -383,27 +387,46 @@ def _totals(homes: list[_Home], inp: SimInputs) -> dict[str, float]:
     return {"load_kwh": load_kwh, **{key: getattr(meter, key) for key in _Meter.__slots__}}
 
 
-def _home_process(env, home: _Home, inp: SimInputs):
-    # every process adds the same `dt` to the same clock, so all wake at equal times,
-    # the aggregator first (it was started first and is always rescheduled first)
-    dt = inp.interval_h
-    step = home.step
-    timeout = env.timeout
-    for k in range(inp.n_steps):
-        t0 = k * dt
-        step(k, t0, t0 + dt, dt)
-        yield timeout(dt)
+class _Clock:
+    """The fleet's wake-up call: one SimPy event per interval that every prosumer
+    process waits on (``tick``), and the step it opens (``k``)."""
+
+    __slots__ = ("tick", "k")
+
+    def __init__(self, env):
+        self.tick = env.event()
+        self.k = -1
 
 
-def _aggregator_process(env, agg: _Aggregator, inp: SimInputs):
+def _clock_process(env, clock: _Clock, agg: _Aggregator, inp: SimInputs):
+    # the aggregator steps first, then every prosumer process waiting on the tick wakes
     dt = inp.interval_h
     for k in range(inp.n_steps):
         agg.step(k * dt)
+        clock.k = k
+        tick, clock.tick = clock.tick, env.event()
+        tick.succeed()
         yield env.timeout(dt)
+
+
+def _home_process(env, home: _Home, clock: _Clock, inp: SimInputs):
+    # wakes at every tick of the fleet's clock, in the order the processes were started
+    dt = inp.interval_h
+    step = home.step
+    while True:
+        yield clock.tick
+        k = clock.k
+        t0 = k * dt
+        step(k, t0, t0 + dt, dt)
 
 
 def run_simpy_baseline(inp: SimInputs) -> dict:
     """The obvious design: one SimPy process per prosumer, waking every interval.
+
+    The processes wake on the fleet's clock (`_Clock`: one SimPy event per interval
+    that all of them wait on, triggered after the aggregator's step), not on a
+    timeout each: the same processes and steps, a quarter of SimPy's cost per
+    wake-up (`simpy_floor`).
 
     Returns
     -------
@@ -418,9 +441,10 @@ def run_simpy_baseline(inp: SimInputs) -> dict:
     t = time.perf_counter()
     c = time.thread_time()
     env = simpy.Environment()
-    env.process(_aggregator_process(env, _Aggregator(inp, homes), inp))  # first at each step
-    for home in homes:
-        env.process(_home_process(env, home, inp))
+    clock = _Clock(env)
+    for home in homes:                  # started first: all wait on the first tick
+        env.process(_home_process(env, home, clock, inp))
+    env.process(_clock_process(env, clock, _Aggregator(inp, homes), inp))
     env.run(until=inp.horizon_h + 1e-9)
     run_s = time.perf_counter() - t
     run_cpu_s = time.thread_time() - c
@@ -454,23 +478,50 @@ def _idle_process(env, n_steps: int, dt: float):
     timeout = env.timeout
     for _ in range(n_steps):
         yield timeout(dt)
+    return n_steps
 
 
-def simpy_floor(n_processes: int, n_steps: int, dt: float = 0.25) -> dict:
+def _idle_waiter(clock: _Clock, n_steps: int):
+    for _ in range(n_steps):
+        yield clock.tick
+    return n_steps
+
+
+def _idle_clock(env, clock: _Clock, n_steps: int, dt: float):
+    for k in range(n_steps):
+        yield env.timeout(dt)
+        clock.k = k
+        tick, clock.tick = clock.tick, env.event()
+        tick.succeed()
+
+
+#: How `simpy_floor`'s processes wake: on the fleet's clock (`run_simpy_baseline`'s
+#: way) or on a timeout each.
+FLOOR_WAKES = ("clock", "timeout")
+
+
+def simpy_floor(n_processes: int, n_steps: int, dt: float = 0.25, wake: str = "clock") -> dict:
     """What SimPy alone costs the obvious design: `n_processes` processes that do
     nothing but wake every `dt` hours, `n_steps` times, as `run_simpy_baseline`'s
-    do around their step.
+    do around their step: on one shared event per interval (``wake="clock"``, the
+    baseline's way), or each on its own timeout (``wake="timeout"``).
 
     Returns
     -------
     dict
         ``{"run_s", "run_cpu_s", "us_per_process_step", "cpu_us_per_process_step",
-        "end_h"}`` (wall, this thread's CPU, each per process-step; the clock at the
-        end, ``n_steps x dt``).
+        "end_h", "wakes"}`` (wall, this thread's CPU, each per process-step; the clock
+        at the end, ``n_steps x dt``; the wake-ups the processes counted).
     """
+    if wake not in FLOOR_WAKES:
+        raise ValueError(f"simpy_floor(wake={wake!r}): expected one of {FLOOR_WAKES}")
     env = simpy.Environment()
-    for _ in range(n_processes):
-        env.process(_idle_process(env, n_steps, dt))
+    if wake == "clock":
+        clock = _Clock(env)
+        procs = [env.process(_idle_waiter(clock, n_steps)) for _ in range(n_processes)]
+        env.process(_idle_clock(env, clock, n_steps, dt))
+    else:
+        procs = [env.process(_idle_process(env, n_steps, dt)) for _ in range(n_processes)]
     t = time.perf_counter()
     c = time.thread_time()
     env.run()
@@ -478,4 +529,5 @@ def simpy_floor(n_processes: int, n_steps: int, dt: float = 0.25) -> dict:
     run_cpu_s = time.thread_time() - c
     steps = max(1, n_processes * n_steps)
     return {"run_s": run_s, "run_cpu_s": run_cpu_s, "us_per_process_step": run_s / steps * 1e6,
-            "cpu_us_per_process_step": run_cpu_s / steps * 1e6, "end_h": env.now}
+            "cpu_us_per_process_step": run_cpu_s / steps * 1e6, "end_h": env.now,
+            "wakes": sum(p.value for p in procs)}

@@ -10,7 +10,9 @@ time they took to build their objects and draw their EV sessions beforehand
 before a ratio is reported. SimPy's own cost is measured beside them
 (`desim.bench.baseline.simpy_floor`: as many processes doing nothing but wake
 every interval for a day), so a reader can see how much of the SimPy baseline's
-cost is the library's and how much the step's.
+cost is the library's and how much the step's: once waking on the fleet's clock
+as the baseline's processes do, once on a timeout each (what the baseline would
+cost more had it used them).
 
 All three get the same inputs prepared before their clocks start
 (`desim.bench.prepared.prepare`: the load generated for the whole horizon, every
@@ -109,7 +111,9 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
     # what SimPy alone costs per process-step at this size (a reader's yardstick for
     # the SimPy baseline: its processes do this plus the loop's work)
     gc.collect()
-    floor = simpy_floor(n, FLOOR_STEPS)
+    floor = simpy_floor(n, FLOOR_STEPS, wake="clock")
+    gc.collect()
+    floor_timeout = simpy_floor(n, FLOOR_STEPS, wake="timeout")
     # the median run, not the best, on each side
     engine = _median_run(runs)
     simpy_, loop = _median_run(base_runs["simpy"]), _median_run(base_runs["loop"])
@@ -139,6 +143,9 @@ def run_comparison(n: int, days: int, seed: int, repeats: int, run_engine, best_
            "prepare_s": prepare_s[-1],
            "simpy_floor_us_per_process_step": floor["us_per_process_step"],
            "simpy_floor_cpu_us_per_process_step": floor["cpu_us_per_process_step"],
+           "simpy_timeout_floor_us_per_process_step": floor_timeout["us_per_process_step"],
+           "simpy_timeout_floor_cpu_us_per_process_step":
+               floor_timeout["cpu_us_per_process_step"],
            "energy_agreement": agreement, "energy_agree": ok,
            "engine_small": {"n_prosumers": n_small, "run_s": small["run_s"],
                             "us_per_prosumer_step": small["us_per_prosumer_step"]},

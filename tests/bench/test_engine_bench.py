@@ -123,12 +123,49 @@ def test_the_comparison_reports_each_cost_per_prosumer_step_and_the_fixed_share(
     # SimPy's own cost, beside the baseline's
     assert c["simpy_floor_us_per_process_step"] > 0
     assert c["simpy_floor_cpu_us_per_process_step"] > 0
+    assert c["simpy_timeout_floor_us_per_process_step"] > 0
+    assert c["simpy_timeout_floor_cpu_us_per_process_step"] > 0
 
 
-def test_simpy_floor_wakes_every_process_at_every_step():
-    out = simpy_floor(7, 12, 0.5)
+@pytest.mark.parametrize("wake", ["clock", "timeout"])
+def test_simpy_floor_wakes_every_process_at_every_step(wake):
+    out = simpy_floor(7, 12, 0.5, wake=wake)
     assert out["end_h"] == 6.0
+    assert out["wakes"] == 7 * 12
     assert out["us_per_process_step"] == pytest.approx(out["run_s"] / 84 * 1e6)
+
+
+def test_simpy_floor_names_an_unknown_way_to_wake():
+    with pytest.raises(ValueError, match="wake='tick'"):
+        simpy_floor(2, 2, wake="tick")
+
+
+def test_the_simpy_baseline_steps_every_home_once_a_step_after_the_aggregator(monkeypatch):
+    """Each prosumer process wakes on the fleet's clock: at every step the aggregator
+    first, then every home once, in the same order (as the loop steps them)."""
+    from desim.bench import baseline
+
+    calls = []
+    home_step, agg_step = baseline._Home.step, baseline._Aggregator.step
+
+    def spy_home(self, k, t0, t1, dt):
+        calls.append(("home", k, self.h, t0))
+        return home_step(self, k, t0, t1, dt)
+
+    def spy_agg(self, t0):
+        calls.append(("agg", t0))
+        return agg_step(self, t0)
+
+    monkeypatch.setattr(baseline._Home, "step", spy_home)
+    monkeypatch.setattr(baseline._Aggregator, "step", spy_agg)
+    inp = bench_inputs(9, 1, seed=4)
+    run_simpy_baseline(inp)
+    want = []
+    for k in range(inp.n_steps):
+        t0 = k * inp.interval_h
+        want.append(("agg", t0))
+        want.extend(("home", k, h, t0) for h in range(9))
+    assert calls == want
 
 
 def test_the_median_run_averages_the_two_middle_runs_of_an_even_count():
