@@ -26,6 +26,7 @@ import pyarrow as pa
 from desim.sim.logformat import (
     ASSET_CODE,
     ASSET_TYPES,
+    FLOATS,
     KIND_CODE,
     KINDS,
     LOG_COLUMNS,
@@ -51,6 +52,8 @@ _NAN = np.nan
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_IDS.flags.writeable = False
 _MIN_ROWS = 1 << 12
+# The columns `record_row` writes besides the time.
+_ROW_COLUMNS = frozenset(FLOATS)
 
 
 class EventLog:
@@ -200,6 +203,35 @@ class EventLog:
         self._n = end
         self.n_rows += n
         return ids
+
+    def record_row(self, kind: str, t_h: float, asset_type: str = "", **values: float) -> int:
+        """Record one row of scalar float columns (`values`, by column name): what
+        ``record(kind, t_h, asset_type=asset_type, **values)`` records, without its
+        broadcasting. Returns the row's ``event_id``.
+
+        Hot path: the fleet's row of every interval (35,040 a simulated year).
+        """
+        code = KIND_CODE[kind]
+        for name in values:
+            if name not in _ROW_COLUMNS:
+                raise TypeError(f"log.record_row({kind!r}): {name!r} is not a float column "
+                                f"(expected one of {sorted(_ROW_COLUMNS)})")
+        first = self._next_id
+        self._next_id = first + 1
+        if self.kinds is not None and code not in self.kinds:
+            return first
+        buf = self._buf
+        pos = self._n
+        if pos >= self._cap:
+            self._grow(pos + 1)
+            buf = self._buf
+        buf["t_h"][pos] = t_h
+        for name, value in values.items():
+            buf[name][pos] = value
+        self._meta.append((code, ASSET_CODE[asset_type], first, 1))
+        self._n = pos + 1
+        self.n_rows += 1
+        return first
 
     def keeps(self, kind: str) -> bool:
         """Whether rows of `kind` are kept (the log's `kinds`)."""

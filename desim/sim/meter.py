@@ -179,8 +179,8 @@ class Meter:
         s["export_kw"][k] = (imp_sum - net_sum) / dt
         s["delivered_kw"][k] = delivered_kwh / dt
         self._snapshot(k + 1)
-        self.log.record("interval", t_h, asset_type="fleet", power_kw=net_sum / dt,
-                        energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
+        self.log.record_row("interval", t_h, "fleet", power_kw=net_sum / dt,
+                            energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
 
     # -- boundaries settlement reads -------------------------------------------------------
     def _snapshot(self, b: int) -> None:

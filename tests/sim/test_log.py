@@ -323,3 +323,31 @@ def test_a_log_with_chunks_on_the_worker_pickles_with_them_sorted():
     assert copy._worker is None
     pd.testing.assert_frame_equal(copy.to_pandas(START), log.to_pandas(START))
     assert copy.to_pandas(START)["t_h"].tolist() == [0.0, 0.25, 0.5, 1.0]
+
+
+@given(st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(GRID),
+                          st.sampled_from(ASSET_TYPES),
+                          st.dictionaries(st.sampled_from(logmod.FLOATS),
+                                          st.floats(-1e3, 1e3), max_size=3)),
+                max_size=8),
+       st.sampled_from([None, ["interval", "price_update"]]))
+def test_one_row_recorded_by_record_row_equals_record(rows, kinds):
+    """`record_row` (the interval rows' hot path) writes what `record` writes: the
+    same rows, event ids and kept kinds, interleaved with batches of `record`."""
+    one, two = _new_log(kinds), _new_log(kinds)
+    for kind, t_h, asset_type, values in rows:
+        a = one.record(kind, t_h, asset_type=asset_type, **values)
+        b = two.record_row(kind, t_h, asset_type, **values)
+        assert a.tolist() == [b]
+        batch = np.array([t_h, t_h])
+        assert (one.record("award", batch, np.array([0, 1])).tolist()
+                == two.record("award", batch, np.array([0, 1])).tolist())
+    assert one.n_rows == two.n_rows
+    pd.testing.assert_frame_equal(one.to_pandas(START), two.to_pandas(START))
+
+
+def test_record_row_takes_float_columns_only():
+    log = _new_log()
+    with pytest.raises(TypeError, match="'detail' is not a float column"):
+        log.record_row("interval", 0.0, "fleet", detail=3.0)
+    assert log.n_rows == 0 and log.record_row("interval", 0.0, "fleet") == 0
