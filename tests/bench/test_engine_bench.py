@@ -215,3 +215,31 @@ def test_prepared_inputs_run_exactly_like_the_scenario():
     assert len(a) > 1000 and (a["kind"] == "ev_departure").sum() > 100
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(plain.totals, got.totals)
+
+
+@pytest.mark.parametrize("run", [run_simpy_baseline, run_loop_baseline])
+def test_the_baselines_keep_the_collector_off_their_model_while_they_run(monkeypatch, run):
+    """The model set up, the collector leaves it alone during the run (``gc.freeze``),
+    and is as it was afterwards; objects a caller froze stay frozen."""
+    import gc
+
+    from desim.bench import baseline
+
+    frozen = []
+    home_step = baseline._Home.step
+
+    def spy(self, k, t0, t1, dt):
+        frozen.append(gc.get_freeze_count())
+        return home_step(self, k, t0, t1, dt)
+
+    monkeypatch.setattr(baseline._Home, "step", spy)
+    assert gc.get_freeze_count() == 0
+    run(bench_inputs(6, 1, seed=3))
+    assert frozen and min(frozen) > 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()
+    try:
+        run(bench_inputs(6, 1, seed=3))
+        assert gc.get_freeze_count() > 0        # not released by the run
+    finally:
+        gc.unfreeze()
