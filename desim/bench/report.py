@@ -70,7 +70,8 @@ def report_tables(report: dict) -> list:
                 f"us/step; fixed costs "
                 f"{_f(share, '{:.0%}')} of its time (at {small.get('n_prosumers', 0):,}: "
                 f"{_f(small.get('us_per_prosumer_step'))} us/step)")
-    for key, label in (("simpy", "SimPy process per prosumer"), ("loop", "plain loop")):
+    for key, label in (("simpy", "SimPy process per prosumer, on a shared clock"),
+                       ("loop", "plain loop")):
         res.add_row(label, size, _f(c[f"{key}_s"]),
                     f"{c[f'{key}_us_per_prosumer_step']:.3g} us/step",
                     f"median of {len(c.get(f'{key}_times_s', [1]))} runs "
@@ -78,7 +79,8 @@ def report_tables(report: dict) -> list:
                     f"CPU {c[f'{key}_cpu_us_per_prosumer_step']:.3g} us/step; engine "
                     f"{_f(c[f'speedup_vs_{key}'], '{:.0f}')}x faster (CPU time "
                     f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x); objects and EV "
-                    f"sessions built before, in {_f(c.get(f'{key}_build_s'))} s")
+                    f"sessions built before, in {_f(c.get(f'{key}_build_s'))} s; the model "
+                    f"frozen out of the garbage collector while it runs")
     if "simpy_floor_us_per_process_step" in c:
         res.add_row("SimPy alone", f"{c['n_prosumers']:,} x 1 d",
                     "", f"{c['simpy_floor_us_per_process_step']:.3g} us/step",
