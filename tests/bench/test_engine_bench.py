@@ -28,6 +28,16 @@ def test_quick_report_has_every_section_and_check(quick_report):
             "energy_totals_within_1pct"} == set(quick_report["checks"])
     # the quick comparison is too small to measure the design: its ratios are not judged
     assert quick_report["checks"]["speedup_vs_loop"]["met"] is None
+    # beside each ratio: the engine cost per step that would meet it against the
+    # baseline as measured (the baseline's cost over the target ratio), and the engine's
+    c = quick_report["comparison"]
+    for name in ("simpy", "loop"):
+        row = quick_report["checks"][f"speedup_vs_{name}"]
+        needed = row["engine_us_needed"]
+        assert needed * quick_report["targets"][f"speedup_vs_{name}"] == pytest.approx(
+            c[f"{name}_us_per_prosumer_step"])
+        assert row["engine_us"] == c["engine_us_per_prosumer_step"]
+        assert (row["engine_us"] <= needed) == (row["measured"] >= row["target"])
     assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
     # the year and the million-home day ran in processes of their own
     for key in ("year", "million"):
