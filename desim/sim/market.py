@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from desim.errors import ScenarioError, warn
 from desim.sim import decisionkernels as dk
 from desim.sim import dispatch as dsp
 from desim.sim import settlement as stl
@@ -52,6 +53,13 @@ class Aggregator:
         if inp.baseline == "caiso_10in10":
             self._like_days = [stl.program_days(inp.start, w, inp.interval_h)
                                for w in self.windows]
+            # an event that cannot be settled fails here, not after the run (the
+            # counterfactual run, which settles nothing, neither fails nor warns)
+            errors, short = stl.like_day_problems(self._like_days, self.events.event_id)
+            if errors and inp.dispatch_enabled:
+                raise ScenarioError(errors[0])
+            for message in short if inp.dispatch_enabled else ():
+                warn(message)
         else:
             self._like_days = [[] for _ in self.windows]
         self.snapshot_at = stl.snapshot_indices(self.windows, self._like_days)

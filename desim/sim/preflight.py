@@ -5,7 +5,8 @@ scenario, so a file that validates is one that run accepts: the fleet fits in
 memory, the adoption preset and its overrides are valid, catalog products
 exist, descriptions parse (with the offline rules parser; other parsers are
 asked at run time), session files pass the session validator, policies import
-and build, and profile CSV files cover the run.
+and build, profile CSV files cover the run, and a program baseline has a like
+day before every event.
 """
 
 from __future__ import annotations
@@ -137,6 +138,31 @@ def _check_profiles(scenario, problems: list[str]) -> None:
             _add(problems, scenario.source, str(exc), f"profiles.{key}.{src.kind}: ")
 
 
+def _check_program_baseline(scenario, problems: list[str]) -> None:
+    """A program baseline needs a like day before every event (`settlement.like_day_problems`;
+    fewer than ten is warned of when the run starts)."""
+    market = scenario.market
+    if market.baseline != "caiso_10in10" or not market.events:
+        return
+    from desim.sim import settlement as stl
+    from desim.sim.run import scenario_events
+
+    info = scenario.info
+    start = pd.Timestamp(info.start)
+    interval_h = info.interval_min / 60.0
+    horizon_h = info.duration_h if info.duration_h is not None else info.duration_days * 24.0
+    try:
+        events = scenario_events(scenario, start, horizon_h)
+    except DesimError as exc:
+        _add(problems, scenario.source, str(exc))
+        return
+    windows = stl.event_windows(events.start_h, events.end_h, interval_h,
+                                int(round(horizon_h / interval_h)), market.rebound_h)
+    errors, _ = stl.like_day_problems(
+        [stl.program_days(start, w, interval_h) for w in windows], events.event_id)
+    problems.extend(errors)
+
+
 def check_runnable(scenario, parser=None, descriptions: bool = True):
     """Check what `desim run` would reject, before any simulation.
 
@@ -168,6 +194,7 @@ def check_runnable(scenario, parser=None, descriptions: bool = True):
     _check_sessions(scenario, scenario.duration_h, problems)
     _check_policies(scenario, problems)
     _check_profiles(scenario, problems)
+    _check_program_baseline(scenario, problems)
     if problems:
         source = scenario.source
         if len(problems) == 1:

@@ -28,7 +28,8 @@ from desim.sim.sessions import (
 )
 from desim.sim.tolerances import TIME_TOL_H
 
-__all__ = ["build_inputs", "simulate", "RunOutput", "replay_fleet", "SEED_COMPONENTS"]
+__all__ = ["build_inputs", "simulate", "RunOutput", "replay_fleet", "scenario_events",
+           "SEED_COMPONENTS"]
 
 # One child of the scenario SeedSequence per random component, in this order.
 SEED_COMPONENTS = ("fleet", "solar", "load", "prices", "mobility", "dispatch", "hvac",
@@ -102,7 +103,9 @@ def replay_fleet(frame: pd.DataFrame) -> tuple[FleetTable, RecordedSessions]:
     return fleet, sessions
 
 
-def _events(scenario, start: pd.Timestamp, horizon_h: float) -> DispatchEvents:
+def scenario_events(scenario, start: pd.Timestamp, horizon_h: float) -> DispatchEvents:
+    """The scenario's dispatch events in time order, in hours from `start` (ends cut at
+    the horizon)."""
     specs = sorted(scenario.market.events, key=lambda e: e.start)
     if not specs:
         return DispatchEvents.empty()
@@ -239,7 +242,7 @@ def build_inputs(scenario, fleet: FleetTable | None = None, parser=None,
         load=load, price_usd_per_kwh=np.asarray(price, dtype=float), sessions=sessions,
         ev_policy=resolve_ev_policy(control.ev_policy, control.smart_order),
         bess_policy=resolve_bess_policy(control.bess_policy),
-        events=_events(scenario, start, horizon_h),
+        events=scenario_events(scenario, start, horizon_h),
         site_limit_kw=control.site_limit_kw if control.site_limit_kw is not None else np.inf,
         departure_guard=control.departure_guard,
         allocation=getattr(scenario.market, "allocation", "pro_rata"),

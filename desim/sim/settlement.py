@@ -25,7 +25,7 @@ from desim.errors import ScenarioError
 from desim.scenario.schema import BASELINES
 from desim.sim.tolerances import ADJUST_MIN_KWH, BOUNDARY_TOL
 
-__all__ = ["BASELINES", "EventWindow", "event_windows", "program_days",
+__all__ = ["BASELINES", "EventWindow", "event_windows", "program_days", "like_day_problems",
            "counterfactual_kwh", "rebound_kwh", "caiso_10in10_kwh",
            "snapshot_indices"]
 
@@ -80,6 +80,24 @@ def program_days(start: pd.Timestamp, window: EventWindow, interval_h: float) ->
         if len(offsets) == LIKE_DAYS:
             break
     return offsets
+
+
+def like_day_problems(like_days: list[list[int]], event_ids,
+                      source: str = "market.baseline") -> tuple[list[str], list[str]]:
+    """What a program baseline's like days (`program_days` of each event) allow, before
+    a run: an event with no like day before it cannot be settled (an error); one with
+    fewer than `LIKE_DAYS` is paid against the average of those it has (a warning that
+    says how many). Returns ``(errors, warnings)``."""
+    errors, warnings = [], []
+    for offsets, eid in zip(like_days, event_ids, strict=True):
+        if not offsets:
+            errors.append(f"{source}: expected at least one like day before event {eid!r} "
+                          f"for caiso_10in10, got none (start the scenario earlier)")
+        elif len(offsets) < LIKE_DAYS:
+            warnings.append(f"{source}: event {eid!r} has {len(offsets)} like day"
+                            f"{'s' if len(offsets) > 1 else ''} before it, not {LIKE_DAYS}: "
+                            f"its caiso_10in10 baseline averages only those")
+    return errors, warnings
 
 
 def counterfactual_kwh(net, cf_net, w: EventWindow, direction: int):

@@ -38,6 +38,10 @@ def _file(tmp_path, text: str, name: str = "s.toml") -> Path:
     (("[fleet.generate.overrides]", "[fleet.generate.overrides]\nbogus = 1"),
      "fleet.generate.overrides"),
     (('ev_policy = "smart"', 'ev_policy = "os:getcwd_not_there"'), "control.ev_policy"),
+    # a program baseline for an event on the run's first day: nothing to settle it against
+    (('allocation = "pro_rata"', 'allocation = "pro_rata"\nbaseline = "caiso_10in10"'),
+     "market.baseline: expected at least one like day before event 'peak-2026-07-15' for "
+     "caiso_10in10, got none"),
 ])
 def test_validate_rejects_what_run_would_reject_and_both_exit_2(tmp_path, capsys, change,
                                                                 message):
