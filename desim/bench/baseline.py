@@ -428,15 +428,19 @@ class _Clock:
         self.tick = env.event()
         self.k = -1
 
+    def ring(self, env, k: int) -> None:
+        """Open step `k`: wake every process waiting on the tick, set the next one."""
+        self.k = k
+        tick, self.tick = self.tick, env.event()
+        tick.succeed()
+
 
 def _clock_process(env, clock: _Clock, agg: _Aggregator, inp: SimInputs):
     # the aggregator steps first, then every prosumer process waiting on the tick wakes
     dt = inp.interval_h
     for k in range(inp.n_steps):
         agg.step(k * dt)
-        clock.k = k
-        tick, clock.tick = clock.tick, env.event()
-        tick.succeed()
+        clock.ring(env, k)
         yield env.timeout(dt)
 
 
@@ -523,9 +527,7 @@ def _idle_waiter(clock: _Clock, n_steps: int):
 def _idle_clock(env, clock: _Clock, n_steps: int, dt: float):
     for k in range(n_steps):
         yield env.timeout(dt)
-        clock.k = k
-        tick, clock.tick = clock.tick, env.event()
-        tick.succeed()
+        clock.ring(env, k)
 
 
 #: How `simpy_floor`'s processes wake: on the fleet's clock (`run_simpy_baseline`'s

@@ -81,19 +81,18 @@ def report_tables(report: dict) -> list:
                     f"{_f(c.get(f'speedup_vs_{key}_cpu'), '{:.0f}')}x); objects and EV "
                     f"sessions built before, in {_f(c.get(f'{key}_build_s'))} s; the model "
                     f"frozen out of the garbage collector while it runs")
-    if "simpy_floor_us_per_process_step" in c:
-        res.add_row("SimPy alone", f"{c['n_prosumers']:,} x 1 d",
-                    "", f"{c['simpy_floor_us_per_process_step']:.3g} us/step",
-                    f"as many processes doing nothing but wake every interval on a shared "
-                    f"event, as the baseline's do; CPU "
-                    f"{c['simpy_floor_cpu_us_per_process_step']:.3g} us/step: the part of "
-                    f"the SimPy baseline's cost that is the library's")
-    if "simpy_timeout_floor_us_per_process_step" in c:
-        res.add_row("SimPy alone, a timeout each", f"{c['n_prosumers']:,} x 1 d",
-                    "", f"{c['simpy_timeout_floor_us_per_process_step']:.3g} us/step",
-                    f"the same processes each waking on its own timeout; CPU "
-                    f"{c['simpy_timeout_floor_cpu_us_per_process_step']:.3g} us/step; against "
-                    f"the row above, what waking that way would add to each step")
+    for key, label, what in (
+            ("simpy_floor", "SimPy alone",
+             "as many processes doing nothing but wake every interval on a shared event, as "
+             "the baseline's do; CPU {cpu} us/step: the part of the SimPy baseline's cost "
+             "that is the library's"),
+            ("simpy_timeout_floor", "SimPy alone, a timeout each",
+             "the same processes each waking on its own timeout; CPU {cpu} us/step; against "
+             "the row above, what waking that way would add to each step")):
+        if f"{key}_us_per_process_step" in c:
+            res.add_row(label, f"{c['n_prosumers']:,} x 1 d", "",
+                        f"{c[f'{key}_us_per_process_step']:.3g} us/step",
+                        what.format(cpu=f"{c[f'{key}_cpu_us_per_process_step']:.3g}"))
     worst = max(max(v["simpy_rel_diff"], v["loop_rel_diff"])
                 for v in c["energy_agreement"].values())
     res.add_row("energy totals agree", "", "", f"max diff {worst:.2e}",

@@ -55,11 +55,12 @@ class Aggregator:
                                for w in self.windows]
             # an event that cannot be settled fails here, not after the run (the
             # counterfactual run, which settles nothing, neither fails nor warns)
-            errors, short = stl.like_day_problems(self._like_days, self.events.event_id)
-            if errors and inp.dispatch_enabled:
-                raise ScenarioError(errors[0])
-            for message in short if inp.dispatch_enabled else ():
-                warn(message)
+            if inp.dispatch_enabled:
+                errors, short = stl.like_day_problems(self._like_days, self.events.event_id)
+                if errors:
+                    raise ScenarioError(errors[0])
+                for message in short:
+                    warn(message)
         else:
             self._like_days = [[] for _ in self.windows]
         self.snapshot_at = stl.snapshot_indices(self.windows, self._like_days)

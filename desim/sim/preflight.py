@@ -150,7 +150,7 @@ def _check_program_baseline(scenario, problems: list[str]) -> None:
     info = scenario.info
     start = pd.Timestamp(info.start)
     interval_h = info.interval_min / 60.0
-    horizon_h = info.duration_h if info.duration_h is not None else info.duration_days * 24.0
+    horizon_h = scenario.duration_h
     try:
         events = scenario_events(scenario, start, horizon_h)
     except DesimError as exc:
