@@ -56,7 +56,7 @@ class BatteryFleet:
     def n(self) -> int:
         return self.state.n
 
-    def _decay(self, dt: float):
+    def decay(self, dt: float):
         """Per-battery constants of one step of length `dt` (cached by length)."""
         f = self._factors.get(dt)
         if f is None:
@@ -72,7 +72,7 @@ class BatteryFleet:
         dt = t1 - t0
         if b.n == 0 or dt <= 0:
             return 0.0
-        e, g = self._decay(dt)
+        e, g = self.decay(dt)
         delta_kw = self.delta_kw if dispatching else self._empty
         delivered, n_hit, n_full = kernels.battery_interval(
             b.soc, b.power_kw, b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e, g,
@@ -96,6 +96,12 @@ class BatteryFleet:
             if not dispatching:
                 self.delta_kw[h] = 0.0
         return delivered
+
+    def edge_scratch(self) -> tuple:
+        """The scratch arrays `kernels.battery_interval` writes its edge rows and hits
+        into (edge, active hours, full flags, hit times, homes, SOC %)."""
+        return (self._edge, self._active, self._full, self._hit_t, self._hit_home,
+                self._hit_soc_percent)
 
     def apply(self, t_h: float, sp, direction: int, award_ids) -> None:
         """Hold the batteries' powers of `sp` (`desim.sim.boundary.Setpoints`) from `t_h`;

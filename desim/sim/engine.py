@@ -40,6 +40,7 @@ from desim.sim.meter import Meter
 from desim.sim.policies import Signals
 from desim.sim.state import BessState, EvState
 from desim.sim.thermal import HvacTable, ThermalFleet
+from desim.sim.walk import QuietWalk
 from desim.sim.waterheater import WaterHeaterFleet, WaterHeaterTable
 
 __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]
@@ -121,9 +122,14 @@ class Engine:
         can change their power (a static policy without guard or site limit, outside
         dispatch events). Results do not depend on it; memory and speed do. Default:
         a day, or fewer hours for a large fleet (about 500,000 log rows).
+    quiet_walk : bool, optional
+        Walk stretches of quiet intervals in one compiled call (`desim.sim.walk`).
+        Results, the log and its event ids do not depend on it; speed does.
+        Default True.
     """
 
-    def __init__(self, inputs: SimInputs, ev_lookahead_h: float | None = None):
+    def __init__(self, inputs: SimInputs, ev_lookahead_h: float | None = None,
+                 quiet_walk: bool = True):
         # the engine's arrays are allocated under the memory policy the run touches them
         # in (`desim.sim.memory`)
         with fresh_memory_policy(inputs.fleet.n_prosumers):
@@ -174,6 +180,8 @@ class Engine:
             self.evs = EvFleet(EvState.from_table(fleet), inp, self.rules, self.meter, self.log,
                                self.ev_lookahead_h)
             self.batteries = BatteryFleet(BessState.from_table(fleet), self.log)
+            self.enable_walk = bool(quiet_walk)
+            self.walk = QuietWalk(self)
             self.t_h = 0.0
             self.dirty = True            # setpoints are decided before time moves on
             self.delivered_kwh = 0.0     # delivery against the baselines, this interval
@@ -406,25 +414,39 @@ def _suffixed(ids: np.ndarray, suffix: str) -> np.ndarray:
 
 
 def profile_updates(env, engine: Engine, progress=None):
-    """Solar, load and price updates at every data interval (and the interval accounting)."""
+    """Solar, load and price updates at every data interval (and the interval accounting);
+    stretches of quiet intervals in one walk (`desim.sim.walk`)."""
     inp = engine.inp
     every = max(1, inp.n_steps // 200)
+    reported = -1
     flush_every = engine.flush_every
-    for k in range(inp.n_steps):
+    walked = False     # the walk has advanced to this boundary and accounted the interval
+    k = 0
+    while k < inp.n_steps:
         t = k * inp.interval_h
         yield env.timeout(max(0.0, t - env.now))
-        engine.advance_to(t)
-        if k > 0:
-            engine.close_interval(k - 1)
+        if not walked:
+            engine.advance_to(t)
+            if k > 0:
+                engine.close_interval(k - 1)
         engine.open_interval(k)
         if k % flush_every == 0:
             engine.log.flush(t)
-        if progress is not None and k % every == 0:
+        if progress is not None and k // every != reported:
+            reported = k // every
             progress(k / inp.n_steps)
+        k1 = engine.walk.end(k, env.peek())
+        walked = k1 > k
+        if walked:
+            engine.walk.run(k, k1)
+            k = k1
+        else:
+            k += 1
     yield env.timeout(max(0.0, inp.horizon_h - env.now))
-    engine.advance_to(inp.horizon_h)
-    if inp.n_steps:
-        engine.close_interval(inp.n_steps - 1)
+    if not walked:
+        engine.advance_to(inp.horizon_h)
+        if inp.n_steps:
+            engine.close_interval(inp.n_steps - 1)
     if progress is not None:
         progress(1.0)
 
@@ -471,7 +493,8 @@ def settlement(env, engine: Engine, ended):
         engine.settle(k, estimate, accepted, cause)
 
 
-def run_inputs(inputs: SimInputs, progress=None, ev_lookahead_h: float | None = None
-               ) -> SimResult:
-    """Run a simulation from resolved inputs (`Engine` for `ev_lookahead_h`)."""
-    return Engine(inputs, ev_lookahead_h).run(progress)
+def run_inputs(inputs: SimInputs, progress=None, ev_lookahead_h: float | None = None,
+               quiet_walk: bool = True) -> SimResult:
+    """Run a simulation from resolved inputs (`Engine` for `ev_lookahead_h` and
+    `quiet_walk`)."""
+    return Engine(inputs, ev_lookahead_h, quiet_walk).run(progress)

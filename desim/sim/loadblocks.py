@@ -64,6 +64,17 @@ class LoadBlocks:
             self._switch(k)
         return self._block[k - self._start]
 
+    def current_block(self) -> tuple:
+        """The block in use (steps x homes, kW float32) and its first interval."""
+        return self._block, self._start
+
+    def block_end(self, k: int) -> int:
+        """The first interval after the block holding interval `k` (blocks start at
+        multiples of `block_steps` from the first interval read)."""
+        if self._block is not None and self._start <= k < self._start + len(self._block):
+            return self._start + len(self._block)
+        return k + 1
+
     def _size(self, k: int) -> int:
         return min(self.block_steps, self._n_steps - k)
 

@@ -233,6 +233,46 @@ class EventLog:
         self.n_rows += 1
         return first
 
+    def record_rows(self, kind_code, asset_code, columns: dict) -> None:
+        """Record rows of several kinds and asset types at once, in the given order:
+        what one ``record`` or ``record_row`` call per row would record (the same
+        event ids, rows of kinds not kept dropped). `kind_code` and `asset_code` are
+        per-row `KIND_CODE` / `ASSET_CODE` values; `columns` maps column names to
+        per-row arrays holding each column's default (`RAW_COLUMNS`) where a row has
+        no value. Used for the rows of a stretch of quiet intervals
+        (`desim.sim.walk`)."""
+        n = len(kind_code)
+        if not n:
+            return
+        first = self._next_id
+        self._next_id = first + n
+        ids = np.arange(first, first + n)
+        if self.kinds is not None:
+            keep = np.isin(kind_code, np.fromiter(self.kinds, dtype=np.int64))
+            if not keep.all():
+                sel = np.flatnonzero(keep)
+                kind_code, asset_code, ids = kind_code[sel], asset_code[sel], ids[sel]
+                columns = {name: v[sel] for name, v in columns.items()}
+                n = len(sel)
+                if not n:
+                    return
+        pos = self._n
+        end = pos + n
+        if end > self._cap:
+            self._grow(end)
+        buf = self._buf
+        for name, value in columns.items():
+            buf[name][pos:end] = value
+        # runs of one kind and asset type with consecutive ids: one meta entry each
+        cut = np.flatnonzero((np.diff(kind_code) != 0) | (np.diff(asset_code) != 0)
+                             | (np.diff(ids) != 1)) + 1
+        starts = np.concatenate(([0], cut))
+        counts = np.diff(np.concatenate((starts, [n])))
+        self._meta.extend(zip(kind_code[starts].tolist(), asset_code[starts].tolist(),
+                              ids[starts].tolist(), counts.tolist(), strict=True))
+        self._n = end
+        self.n_rows += n
+
     def keeps(self, kind: str) -> bool:
         """Whether rows of `kind` are kept (the log's `kinds`)."""
         return self.kinds is None or KIND_CODE[kind] in self.kinds

@@ -182,6 +182,54 @@ class Meter:
         self.log.record_row("interval", t_h, "fleet", power_kw=net_sum / dt,
                             energy_kwh=net_sum, price_usd_per_mwh=price * 1000)
 
+    # -- what a walk of quiet intervals reads and leaves (`desim.sim.walk`) ---------------
+    def pv_systems(self) -> tuple:
+        """Each PV system's profile bucket, scale (kWp x derate) and home."""
+        return self._pv_bucket, self._pv_scale, self._pv_home
+
+    def home_scratch(self) -> np.ndarray:
+        """The per-home scratch array `kernels.account_interval` uses."""
+        return self._scratch
+
+    def load_block(self) -> tuple:
+        """The load block holding the interval in force and its first interval."""
+        return self._loads.current_block()
+
+    def load_block_end(self, k: int) -> int:
+        """The first interval after the load block holding interval `k`."""
+        return self._loads.block_end(k)
+
+    def queue_item(self):
+        """The EV meter's queued changes as one ``(t, homes, dp, position)`` item (None:
+        nothing queued)."""
+        self.merge_queue()
+        return tuple(self._queue[0]) if self._queue else None
+
+    def queue_done(self, pos: int) -> None:
+        """The queued changes before `pos` have been applied."""
+        item = self._queue[0]
+        item[3] = pos
+        if pos >= len(item[0]):
+            self._queue = []
+
+    def opened(self, k: int, price: float) -> None:
+        """Interval `k` (price `price`) was opened by a walk."""
+        self.step = k
+        self.price = price
+        self.load_kw = self._loads.row(k)
+
+    def boundary_done(self, b: int) -> None:
+        """Meter boundary `b` was accounted by a walk."""
+        self._snapshot(b)
+
+    def snapshot_boundaries(self) -> list:
+        """The meter boundaries settlement reads, in order."""
+        return sorted(self._snapshot_at)
+
+    def pending_boundaries(self) -> list:
+        """Meter boundaries a process waits for."""
+        return list(self._boundary_events)
+
     # -- boundaries settlement reads -------------------------------------------------------
     def _snapshot(self, b: int) -> None:
         """Keep each home's cumulative net import at meter boundary `b` if it is read."""

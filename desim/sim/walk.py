@@ -1,0 +1,269 @@
+"""A stretch of quiet intervals in one compiled call.
+
+Outside dispatch events, with a static EV policy that nothing but the EVs' own
+events moves (no guard, no site limit), self-consumption batteries and no
+thermal units, an interval boundary does the same thing every time: the
+batteries' setpoints from their homes' net load, the batteries stepped over
+the interval, the meter's accounting, the next interval's solar, load and
+price. The EVs' events of the stretch are handled ahead (`EvFleet.advance`),
+so the EV meter already holds their power changes. `walk` does those
+boundaries one after another in one call, with the engine's own compiled
+passes in the engine's order, and writes the log rows they would have
+recorded (battery full / empty, the fleet's interval row, price updates) in
+the order they would have been recorded, so a run's log, event ids, series and
+totals are the same to the bit with or without it (tests/sim/test_walk.py).
+What it saves is the Python and SimPy work of every boundary.
+
+`QuietWalk` says how far a walk may go from a boundary (up to the next instant
+anything else happens: another process's wake-up, a log flush, the end of the
+EVs' lookahead period or of the load block, a meter boundary settlement reads)
+and runs it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from desim.sim import kernels
+from desim.sim.logformat import ASSET_CODE, KIND_CODE, RAW_COLUMNS
+from desim.sim.policies import TOP_UP_MARGIN_SOC, SelfConsumption
+
+__all__ = ["walk", "QuietWalk"]
+
+_jit = numba.njit(cache=True, nogil=True)
+
+_FULL, _EMPTY = KIND_CODE["bess_full"], KIND_CODE["bess_empty"]
+_INTERVAL, _PRICE = KIND_CODE["interval"], KIND_CODE["price_update"]
+_BESS, _FLEET, _MARKET = ASSET_CODE["bess"], ASSET_CODE["fleet"], ASSET_CODE["market"]
+#: The row columns a walk writes, each holding its default where a row has no value.
+ROW_COLUMNS = ("t_h", "prosumer_index", "asset_index", "power_kw", "energy_kwh", "soc_percent",
+               "price_usd_per_mwh")
+_MIN_WALK = 2          # boundaries: a shorter stretch goes the ordinary way
+
+
+@_jit
+def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
+         load_block, block_start, unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, prices,
+         pv_kw, home_net_kw, ev_interval_kwh, meter_kw, q_t, q_homes, q_dp, q_pos,
+         acc, scratch, s_load, s_ev, s_bess, s_import, s_export, s_delivered,
+         soc, power_kw, capacity_kwh, charge_eff, discharge_eff, e_by_dt, g_by_dt, dt_index,
+         min_soc, max_soc, self_discharge_per_h, max_charge_kw, max_discharge_kw,
+         energy_step_kwh, in_kwh, out_kwh, delta_kwh, bess_home, edge, active_h,
+         full, hit_t, hit_home, hit_soc_percent,
+         r_kind, r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc, r_price):
+    """Intervals ``j0 .. j1 - 1`` (interval `j0` opened, the rest opened here), each as
+    the engine's boundary does it: battery setpoints (`kernels.self_consumption_limited`
+    into `power_kw`), the battery step (`kernels.battery_interval`), the EV meter's
+    queued changes (`kernels.meter_due`) and the accounting
+    (`kernels.account_interval`) at its end, then the next interval's PV, net load
+    and EV meter energy (`kernels.home_pv_and_net`). Stops early, before an interval
+    whose rows might not fit the row buffers (``r_*``).
+
+    `price` is interval `j0`'s; `delivered_kwh` and `evs_delivered_kwh` the engine's
+    and the EVs' delivery so far in interval `j0` (kWh). Returns ``(intervals done,
+    rows written, queue position, price of the last opened interval)``.
+    """
+    nb = soc.size
+    cap = r_kind.size
+    no_units = np.zeros(0)
+    no_delta = np.zeros(0)
+    column = np.empty(unit_kw_per_kwp.shape[0])
+    n_rows = 0
+    j = j0
+    while j < j1:
+        if cap - n_rows < nb + 2:
+            break
+        t0 = j * interval_h
+        t1 = (j + 1) * interval_h
+        # the decision at the interval's start, then the batteries over it
+        kernels.self_consumption_limited(home_net_kw, bess_home, max_charge_kw,
+                                         max_discharge_kw, soc, min_soc, max_soc,
+                                         self_discharge_per_h, TOP_UP_MARGIN_SOC, power_kw)
+        dt = t1 - t0
+        if nb and dt > 0.0:
+            f = dt_index[j - j0]
+            more, n_hit, n_full = kernels.battery_interval(
+                soc, power_kw, capacity_kwh, charge_eff, discharge_eff, e_by_dt[f], g_by_dt[f],
+                min_soc, max_soc, self_discharge_per_h, dt, t0, energy_step_kwh, in_kwh,
+                out_kwh, no_delta, delta_kwh, bess_home, edge, active_h, full, hit_t, hit_home,
+                hit_soc_percent)
+            delivered_kwh += more
+            for m in range(n_hit):
+                b = edge[m]
+                r_kind[n_rows] = _FULL if m < n_full else _EMPTY
+                r_asset[n_rows] = _BESS
+                r_t[n_rows] = hit_t[m]
+                r_home[n_rows] = hit_home[m]
+                r_index[n_rows] = b
+                r_power[n_rows] = 0.0
+                r_energy[n_rows] = np.nan
+                r_soc[n_rows] = hit_soc_percent[m]
+                r_price[n_rows] = np.nan
+                n_rows += 1
+        # the interval's accounting
+        delivered_kwh += evs_delivered_kwh
+        evs_delivered_kwh = 0.0
+        q_pos = kernels.meter_due(q_t, q_homes, q_dp, q_pos, t1, ev_interval_kwh, meter_kw)
+        load_row = load_block[j - block_start]
+        load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum, wh_sum = \
+            kernels.account_interval(load_row, home_net_kw, ev_interval_kwh, bess_home,
+                                     energy_step_kwh, interval_h, price, acc, scratch, no_units,
+                                     no_units)
+        s_load[j] = load_sum
+        s_ev[j] = ev_sum / interval_h
+        s_bess[j] = bess_sum / interval_h
+        s_import[j] = imp_sum / interval_h
+        s_export[j] = (imp_sum - net_sum) / interval_h
+        s_delivered[j] = delivered_kwh / interval_h
+        delivered_kwh = 0.0
+        r_kind[n_rows] = _INTERVAL
+        r_asset[n_rows] = _FLEET
+        r_t[n_rows] = t1
+        r_home[n_rows] = -1
+        r_index[n_rows] = -1
+        r_power[n_rows] = net_sum / interval_h
+        r_energy[n_rows] = net_sum
+        r_soc[n_rows] = np.nan
+        r_price[n_rows] = price * 1000.0
+        n_rows += 1
+        j += 1
+        if j < j1:
+            # the next interval opens
+            for b in range(column.size):
+                column[b] = unit_kw_per_kwp[b, j]
+            kernels.home_pv_and_net(column, pv_bucket, pv_scale, pv_home,
+                                    load_block[j - block_start], pv_kw, home_net_kw)
+            for h in range(meter_kw.size):
+                ev_interval_kwh[h] = meter_kw[h] * interval_h
+            p = prices[j]
+            if p != price:
+                r_kind[n_rows] = _PRICE
+                r_asset[n_rows] = _MARKET
+                r_t[n_rows] = t1
+                r_home[n_rows] = -1
+                r_index[n_rows] = -1
+                r_power[n_rows] = np.nan
+                r_energy[n_rows] = np.nan
+                r_soc[n_rows] = np.nan
+                r_price[n_rows] = p * 1000.0
+                n_rows += 1
+            price = p
+    return j - j0, n_rows, q_pos, price
+
+
+class QuietWalk:
+    """When the engine may walk a stretch of quiet intervals, and the walk itself.
+
+    Parameters
+    ----------
+    engine : desim.sim.engine.Engine
+        The engine whose components the walk advances (it reads their arrays and
+        hands the rows to its log).
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        inp = engine.inp
+        rules = engine.rules
+        policy = rules.bess_policy
+        self.possible = bool(
+            engine.enable_walk and engine.evs.independent and engine.thermal.n == 0
+            and engine.water_heaters.n == 0
+            and getattr(type(policy), "limited_setpoints", None)
+            is SelfConsumption.limited_setpoints)
+        self._prices = np.asarray(inp.price_usd_per_kwh, dtype=np.float64)
+        unit = np.asarray(inp.pv_kw_per_kwp, dtype=np.float64)
+        self._unit = unit if unit.size else np.zeros((0, max(1, inp.n_steps)))
+        self._snapshots = engine.meter.snapshot_boundaries()
+        nb = engine.batteries.n
+        # room for the rows of a few intervals (the walk stops before an interval whose
+        # rows might not fit, and goes on after they are recorded)
+        self._cap = 2 * nb + 256
+        self._rows = {name: np.empty(self._cap, dtype=RAW_COLUMNS[name][0])
+                      for name in ROW_COLUMNS} if self.possible else {}
+        self._kind = np.empty(self._cap if self.possible else 0, dtype=np.int64)
+        self._asset = np.empty(self._cap if self.possible else 0, dtype=np.int64)
+        self._no_queue = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    def end(self, k: int, next_other_h: float) -> int:
+        """The last boundary a walk from boundary `k` (interval `k` just opened) may
+        reach: before `next_other_h` (another process's next wake-up) and no further
+        than the next flush, lookahead period end, load block end or meter boundary
+        settlement reads. `k` itself when no walk may start here."""
+        e = self.engine
+        if not (self.possible and e.dirty and e.aggregator.active < 0 and not e.evs.in_event
+                and not e.evs.decided_in_event):
+            return k
+        dt = e.inp.interval_h
+        k1 = e.inp.n_steps
+        if math.isfinite(next_other_h):
+            k1 = min(k1, max(k, math.ceil(next_other_h / dt)))
+            while k1 > k and k1 * dt >= next_other_h:
+                k1 -= 1
+        fe = e.flush_every
+        k1 = min(k1, (k // fe + 1) * fe)
+        limit = e.evs.horizon(e.t_h, e.t_h)
+        k1 = min(k1, math.floor(limit / dt + 1e-9))
+        k1 = min(k1, e.meter.load_block_end(k))
+        j = np.searchsorted(self._snapshots, k, side="right")
+        if j < len(self._snapshots):
+            k1 = min(k1, self._snapshots[j])
+        pending = [b for b in e.meter.pending_boundaries() if b > k]
+        if pending:
+            k1 = min(k1, min(pending))
+        return k1 if k1 - k >= _MIN_WALK else k
+
+    def run(self, k0: int, k1: int) -> None:
+        """Walk intervals ``k0 .. k1 - 1``: the engine ends at boundary `k1` with
+        interval ``k1 - 1`` accounted (what ``advance_to`` and ``close_interval`` at
+        every boundary up to `k1` would have left)."""
+        e = self.engine
+        inp, meter, bf, evs = e.inp, e.meter, e.batteries, e.evs
+        dt = inp.interval_h
+        t1 = k1 * dt
+        # the EVs' events up to the walk's end, as the first boundary would handle them
+        evs.advance(e.t_h, t1, e._signals)
+        b = bf.state
+        b.power_kw = b.power_kw.copy()    # each decision holds a fresh array
+        ts = np.arange(k0, k1 + 1) * dt
+        dts, dt_index = np.unique(np.diff(ts), return_inverse=True)
+        factors = [bf.decay(float(d)) for d in dts]
+        e_by_dt = np.array([f[0] for f in factors]).reshape(len(dts), b.n)
+        g_by_dt = np.array([f[1] for f in factors]).reshape(len(dts), b.n)
+        queue = meter.queue_item()
+        q_t, q_homes, q_dp, q_pos = queue if queue is not None else (*self._no_queue, 0)
+        block, block_start = meter.load_block()
+        s = meter.series
+        rows = self._rows
+        price = meter.price
+        delivered, evs_delivered = e.delivered_kwh, evs.delivered_kwh
+        j = k0
+        while j < k1:
+            done, n_rows, q_pos, price = walk(
+                j, k1, dt, price, delivered, evs_delivered, block, block_start, self._unit,
+                *meter.pv_systems(), self._prices, meter.pv_kw,
+                meter.home_net_kw, meter.ev_interval_kwh, meter.power_kw, q_t, q_homes, q_dp,
+                q_pos, meter.acc, meter.home_scratch(), s["load_kw"], s["ev_kw"], s["bess_kw"],
+                s["import_kw"], s["export_kw"], s["delivered_kw"], b.soc, b.power_kw,
+                b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e_by_dt, g_by_dt,
+                dt_index[j - k0:], b.min_soc, b.max_soc, b.self_discharge_per_h, b.max_charge_kw,
+                b.max_discharge_kw, b.energy_step_kwh, bf.in_kwh, bf.out_kwh, bf.delta_kwh,
+                b.prosumer_index, *bf.edge_scratch(), self._kind, self._asset, rows["t_h"],
+                rows["prosumer_index"], rows["asset_index"], rows["power_kw"],
+                rows["energy_kwh"], rows["soc_percent"], rows["price_usd_per_mwh"])
+            delivered = evs_delivered = 0.0
+            if n_rows:
+                e.log.record_rows(self._kind[:n_rows], self._asset[:n_rows],
+                                  {name: v[:n_rows] for name, v in rows.items()})
+            j += done
+        if queue is not None:
+            meter.queue_done(q_pos)
+        meter.opened(k1 - 1, price)
+        evs.delivered_kwh = 0.0
+        e.delivered_kwh = 0.0
+        e.t_h = t1
+        e.dirty = False
+        meter.boundary_done(k1)

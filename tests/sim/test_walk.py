@@ -1,0 +1,152 @@
+"""A walk of quiet intervals (`desim.sim.walk`) changes nothing but speed.
+
+Each run is made twice, boundary by boundary (``quiet_walk=False``) and with
+walks, and everything it produced is compared exactly: the log with its event
+ids and cause ids, the fleet series, per-home totals, settlements and the
+final state of every EV and battery.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import events, make_fleet, make_inputs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desim.bench.prepared import prepare
+from desim.bench.scenario import bench_inputs
+from desim.sim import walk as walk_module
+from desim.sim.engine import Engine
+
+
+def _run(inp, quiet_walk, monkeypatch=None):
+    walks = []
+    engine = Engine(inp, quiet_walk=quiet_walk)
+    if monkeypatch is not None:
+        original = engine.walk.run
+
+        def counted(k0, k1):
+            walks.append((k0, k1))
+            return original(k0, k1)
+
+        monkeypatch.setattr(engine.walk, "run", counted)
+    return engine.run(), walks
+
+
+def _assert_same(a, b):
+    la, lb = a.log.to_pandas(a.start), b.log.to_pandas(b.start)
+    assert "event_id" in la.columns
+    pd.testing.assert_frame_equal(la, lb, check_exact=True)
+    pd.testing.assert_frame_equal(a.series, b.series, check_exact=True)
+    pd.testing.assert_frame_equal(a.totals, b.totals, check_exact=True)
+    pd.testing.assert_frame_equal(a.settlements, b.settlements, check_exact=True)
+    for name in ("soc", "power_kw", "charged_kwh", "discharged_kwh", "t_last_h"):
+        np.testing.assert_array_equal(getattr(a.ev, name), getattr(b.ev, name))
+    for name in ("soc", "power_kw", "energy_step_kwh"):
+        np.testing.assert_array_equal(getattr(a.bess, name), getattr(b.bess, name))
+
+
+def _fresh(build):
+    """Two independent copies of a run's inputs (sessions and loads hold state)."""
+    return build(), build()
+
+
+@pytest.mark.parametrize("dispatch", [False, True])
+def test_benchmark_scenario_walked_equals_boundary_by_boundary(dispatch, monkeypatch):
+    def build():
+        inp = prepare(bench_inputs(300, 3, 4))[0]
+        inp.dispatch_enabled = dispatch
+        return inp
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, monkeypatch)
+    assert walks, "no stretch was walked: the test would prove nothing"
+    assert sum(k1 - k0 for k0, k1 in walks) > a_inp.n_steps // 2
+    _assert_same(a, b)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_homes=st.integers(1, 12),
+       interval_min=st.sampled_from([5, 15, 20, 30, 60]), days=st.integers(1, 3),
+       bess_policy=st.sampled_from(["self_consumption", "follow_dispatch"]),
+       with_event=st.booleans(), kinds=st.sampled_from([None, ("interval", "bess_full"),
+                                                         ("bess_empty", "ev_arrival")]),
+       load_kw=st.sampled_from([0.3, 1.0, 2.5]))
+def test_random_runs_walked_equal_boundary_by_boundary(seed, n_homes, interval_min, days,
+                                                       bess_policy, with_event, kinds, load_kw):
+    def build():
+        fleet = make_fleet(n_homes, rng=np.random.default_rng(seed))
+        ev_rows = events(("e", 17.3 + (seed % 7) * 0.1, 2.0, 3.0 * n_homes,
+                          -1 if seed % 2 else 1, 300.0)) if with_event else None
+        return make_inputs(fleet, days=days, bess_policy=bess_policy, events=ev_rows,
+                           seed=seed, interval_min=interval_min, load_kw=load_kw,
+                           event_kinds=kinds)
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, _ = _run(b_inp, True)
+    _assert_same(a, b)
+
+
+def test_no_walk_where_a_boundary_can_change_the_fleet(monkeypatch):
+    """A guarded policy or a site limit makes EV events decision instants: no walk."""
+    for kw in ({"ev_policy": "smart"}, {"site_limit_kw": 20.0}):
+        fleet = make_fleet(4, rng=np.random.default_rng(3))
+        inp = make_inputs(fleet, days=1, **kw)
+        _, walks = _run(inp, True, monkeypatch)
+        assert walks == []
+
+
+def test_walk_stops_before_another_process_wakes(monkeypatch):
+    """A walk never passes an instant another process acts at (here a dispatch event's
+    start inside an interval), nor a day's start."""
+    fleet = make_fleet(5, rng=np.random.default_rng(8))
+    start_h = 30.1
+    inp = make_inputs(fleet, days=3, bess_policy="follow_dispatch",
+                      events=events(("e", start_h, 1.5, 5.0, -1, 300.0)))
+    _, walks = _run(inp, True, monkeypatch)
+    dt = inp.interval_h
+    assert walks
+    for k0, k1 in walks:
+        # before the event's start, or after its end (none while it runs)
+        assert k1 * dt < start_h or k0 * dt > start_h + 1.5
+        for day_h in (24.0, 48.0):
+            assert not (k0 * dt < day_h < k1 * dt)
+
+
+def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
+    """A stretch whose rows outgrow the walk's row buffers is walked in several calls,
+    with the same result."""
+    def build():
+        return prepare(bench_inputs(60, 2, 1))[0]
+
+    a_inp, b_inp = _fresh(build)
+    calls = []
+    original = walk_module.walk
+
+    def spy(*args):
+        out = original(*args)
+        calls.append(out[0])
+        return out
+
+    a, _ = _run(a_inp, False)
+    engine = Engine(b_inp)
+    engine.walk._cap = engine.batteries.n + 2 + 3   # room for about one interval a call
+    for name in list(engine.walk._rows):
+        engine.walk._rows[name] = engine.walk._rows[name][:engine.walk._cap]
+    engine.walk._kind = engine.walk._kind[:engine.walk._cap]
+    engine.walk._asset = engine.walk._asset[:engine.walk._cap]
+    monkeypatch.setattr(walk_module, "walk", spy)
+    walks = []
+    original_run = engine.walk.run
+
+    def counted(k0, k1):
+        walks.append(k1 - k0)
+        return original_run(k0, k1)
+
+    monkeypatch.setattr(engine.walk, "run", counted)
+    b = engine.run()
+    assert walks and sum(calls) == sum(walks)
+    assert len(calls) > 2 * len(walks)      # the stretches took several calls each
+    _assert_same(a, b)
