@@ -30,6 +30,7 @@ import numpy as np
 from desim.sim import kernels
 from desim.sim.logformat import ASSET_CODE, KIND_CODE, RAW_COLUMNS
 from desim.sim.policies import TOP_UP_MARGIN_SOC, SelfConsumption
+from desim.sim.thermal import advance_units, switches_on_first
 
 __all__ = ["walk", "QuietWalk"]
 
@@ -37,10 +38,16 @@ _jit = numba.njit(cache=True, nogil=True)
 
 _FULL, _EMPTY = KIND_CODE["bess_full"], KIND_CODE["bess_empty"]
 _INTERVAL, _PRICE = KIND_CODE["interval"], KIND_CODE["price_update"]
+_HVAC_ON, _HVAC_OFF = KIND_CODE["hvac_on"], KIND_CODE["hvac_off"]
 _BESS, _FLEET, _MARKET = ASSET_CODE["bess"], ASSET_CODE["fleet"], ASSET_CODE["market"]
+_HVAC = ASSET_CODE["hvac"]
 #: The row columns a walk writes, each holding its default where a row has no value.
 ROW_COLUMNS = ("t_h", "prosumer_index", "asset_index", "power_kw", "energy_kwh", "soc_percent",
-               "price_usd_per_mwh")
+               "price_usd_per_mwh", "temperature_c")
+#: What a walk call ends with: the stretch or its row buffers' room used up; or, inside
+#: an interval's thermostat pass, the row buffers full or one unit's switches more
+#: than the switch buffers hold (call again from that unit, with larger ones).
+DONE, ROWS_FULL, SWITCHES_FULL, THERMAL_DONE = 0, 1, 2, 3
 _MIN_WALK = 2          # boundaries: a shorter stretch goes the ordinary way
 
 
@@ -48,12 +55,13 @@ _MIN_WALK = 2          # boundaries: a shorter stretch goes the ordinary way
 def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
          load_block, block_start, unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, prices,
          pv_kw, home_net_kw, ev_interval_kwh, meter_kw, q_t, q_homes, q_dp, q_pos,
-         acc, scratch, s_load, s_ev, s_bess, s_import, s_export, s_delivered,
+         acc, scratch, s_load, s_hvac, s_ev, s_bess, s_import, s_export, s_delivered,
          soc, power_kw, capacity_kwh, charge_eff, discharge_eff, e_by_dt, g_by_dt, dt_index,
          min_soc, max_soc, self_discharge_per_h, max_charge_kw, max_discharge_kw,
          energy_step_kwh, in_kwh, out_kwh, delta_kwh, bess_home, edge, active_h,
          full, hit_t, hit_home, hit_soc_percent,
-         r_kind, r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc, r_price):
+         r_kind, r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc, r_price, r_temp,
+         thermal, thermal_start, net_scratch, thermal_only):
     """Intervals ``j0 .. j1 - 1`` (interval `j0` opened, the rest opened here), each as
     the engine's boundary does it: battery setpoints (`kernels.self_consumption_limited`
     into `power_kw`), the battery step (`kernels.battery_interval`), the EV meter's
@@ -62,24 +70,77 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
     and EV meter energy (`kernels.home_pv_and_net`). Stops early, before an interval
     whose rows might not fit the row buffers (``r_*``).
 
+    Thermal units (`thermal`: the `ThermalFleet` arrays the thermostat pass
+    `desim.sim.thermal.advance_units` takes, then the outdoor temperature per interval
+    and a per-unit scratch) go first in each interval, as ``advance_to`` takes them:
+    their switches, logged on first, then off, for each call of the pass; the batteries'
+    setpoints then see the homes' units as they run after it (``home_net_load_kw`` of
+    the engine). `thermal_start` > 0 resumes interval `j0`'s thermostat pass at that
+    unit; with `thermal_only` the call ends after interval `j0`'s thermostat pass
+    (status `THERMAL_DONE`): the engine handles the EVs' events after it.
+
     `price` is interval `j0`'s; `delivered_kwh` and `evs_delivered_kwh` the engine's
     and the EVs' delivery so far in interval `j0` (kWh). Returns ``(intervals done,
-    rows written, queue position, price of the last opened interval)``.
+    rows written, queue position, price of the last opened interval, status, unit to
+    resume the thermostat pass at)``; status `DONE`, `ROWS_FULL` or `SWITCHES_FULL`.
     """
+    (temp, on, mode, tau, r, cop, rated_kw, setpoint, deadband, unit_home, home_kwh,
+     unit_kwh, stats, decay, decay_h, ev_unit, ev_t, ev_on, ev_temp, home_on_kw, outdoor_c,
+     outdoor) = thermal
+    n_units = temp.size
+    ev_cap = ev_t.size if n_units else 0
+    th_start = thermal_start
     nb = soc.size
     cap = r_kind.size
     no_units = np.zeros(0)
+    hvac_kwh = home_kwh if n_units else no_units
+    decide_net = net_scratch if n_units else home_net_kw
     no_delta = np.zeros(0)
     column = np.empty(unit_kw_per_kwp.shape[0])
     n_rows = 0
     j = j0
     while j < j1:
-        if cap - n_rows < nb + 2:
-            break
         t0 = j * interval_h
         t1 = (j + 1) * interval_h
-        # the decision at the interval's start, then the batteries over it
-        kernels.self_consumption_limited(home_net_kw, bess_home, max_charge_kw,
+        if th_start == 0:
+            if cap - n_rows < nb + 2 + ev_cap:
+                break
+            for u in range(n_units):
+                outdoor[u] = outdoor_c[j]
+        # the thermal units over the interval, then the decision at its start (seeing
+        # them as they run after it), then the batteries over it
+        while th_start < n_units:
+            if cap - n_rows < nb + 2 + ev_cap:
+                return j - j0, n_rows, q_pos, price, ROWS_FULL, th_start
+            nxt, n_ev = advance_units(
+                th_start, t0, t1, outdoor, temp, on, mode, tau, r, cop, rated_kw, setpoint,
+                deadband, unit_home, home_kwh, unit_kwh, stats, decay, decay_h, ev_unit, ev_t,
+                ev_on, ev_temp, setpoint, setpoint, home_on_kw)
+            if nxt < n_units and n_ev == 0:
+                # units before `nxt` are done; unit `nxt` alone has more switches
+                return j - j0, n_rows, q_pos, price, SWITCHES_FULL, nxt
+            switches_on_first(ev_unit[:n_ev], ev_t[:n_ev], ev_on[:n_ev], ev_temp[:n_ev])
+            for m in range(n_ev):
+                u = ev_unit[m]
+                r_kind[n_rows] = _HVAC_ON if ev_on[m] > 0 else _HVAC_OFF
+                r_asset[n_rows] = _HVAC
+                r_t[n_rows] = ev_t[m]
+                r_home[n_rows] = unit_home[u]
+                r_index[n_rows] = u
+                r_power[n_rows] = rated_kw[u] * ev_on[m]
+                r_energy[n_rows] = np.nan
+                r_soc[n_rows] = np.nan
+                r_price[n_rows] = np.nan
+                r_temp[n_rows] = ev_temp[m]
+                n_rows += 1
+            th_start = nxt
+        if thermal_only:
+            return 0, n_rows, q_pos, price, THERMAL_DONE, n_units
+        th_start = 0
+        if n_units:
+            for h in range(home_net_kw.size):
+                decide_net[h] = home_net_kw[h] + home_on_kw[h]
+        kernels.self_consumption_limited(decide_net, bess_home, max_charge_kw,
                                          max_discharge_kw, soc, min_soc, max_soc,
                                          self_discharge_per_h, TOP_UP_MARGIN_SOC, power_kw)
         dt = t1 - t0
@@ -102,6 +163,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 r_energy[n_rows] = np.nan
                 r_soc[n_rows] = hit_soc_percent[m]
                 r_price[n_rows] = np.nan
+                r_temp[n_rows] = np.nan
                 n_rows += 1
         # the interval's accounting
         delivered_kwh += evs_delivered_kwh
@@ -110,9 +172,10 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         load_row = load_block[j - block_start]
         load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum, wh_sum = \
             kernels.account_interval(load_row, home_net_kw, ev_interval_kwh, bess_home,
-                                     energy_step_kwh, interval_h, price, acc, scratch, no_units,
+                                     energy_step_kwh, interval_h, price, acc, scratch, hvac_kwh,
                                      no_units)
         s_load[j] = load_sum
+        s_hvac[j] = hvac_sum / interval_h
         s_ev[j] = ev_sum / interval_h
         s_bess[j] = bess_sum / interval_h
         s_import[j] = imp_sum / interval_h
@@ -128,6 +191,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         r_energy[n_rows] = net_sum
         r_soc[n_rows] = np.nan
         r_price[n_rows] = price * 1000.0
+        r_temp[n_rows] = np.nan
         n_rows += 1
         j += 1
         if j < j1:
@@ -149,9 +213,10 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 r_energy[n_rows] = np.nan
                 r_soc[n_rows] = np.nan
                 r_price[n_rows] = p * 1000.0
+                r_temp[n_rows] = np.nan
                 n_rows += 1
             price = p
-    return j - j0, n_rows, q_pos, price
+    return j - j0, n_rows, q_pos, price, DONE, 0
 
 
 class QuietWalk:
@@ -170,23 +235,35 @@ class QuietWalk:
         rules = engine.rules
         policy = rules.bess_policy
         self.possible = bool(
-            engine.enable_walk and engine.evs.independent and engine.thermal.n == 0
-            and engine.water_heaters.n == 0
+            engine.enable_walk and engine.evs.independent and engine.water_heaters.n == 0
+            and not engine.thermal.heat_pump.any()
             and getattr(type(policy), "limited_setpoints", None)
             is SelfConsumption.limited_setpoints)
         self._prices = np.asarray(inp.price_usd_per_kwh, dtype=np.float64)
         unit = np.asarray(inp.pv_kw_per_kwp, dtype=np.float64)
         self._unit = unit if unit.size else np.zeros((0, max(1, inp.n_steps)))
         self._snapshots = engine.meter.snapshot_boundaries()
-        nb = engine.batteries.n
-        # room for the rows of a few intervals (the walk stops before an interval whose
-        # rows might not fit, and goes on after they are recorded)
-        self._cap = 2 * nb + 256
-        self._rows = {name: np.empty(self._cap, dtype=RAW_COLUMNS[name][0])
-                      for name in ROW_COLUMNS} if self.possible else {}
-        self._kind = np.empty(self._cap if self.possible else 0, dtype=np.int64)
-        self._asset = np.empty(self._cap if self.possible else 0, dtype=np.int64)
+        self._net = np.zeros(engine.fleet.n_prosumers if engine.thermal.n else 0)
         self._no_queue = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
+        self._cap = 0
+        self._rows: dict[str, np.ndarray] = {}
+        self._kind = self._asset = np.zeros(0, dtype=np.int64)
+        if self.possible:
+            self._room()
+
+    def _room(self) -> None:
+        """Row buffers for a few intervals' rows: every battery stopping, a thermostat
+        pass's switches, the fleet's and a price row (the walk stops before an interval
+        whose rows might not fit, and goes on after they are recorded)."""
+        e = self.engine
+        switches = len(e.thermal.walk_arrays()[16]) if e.thermal.n else 0
+        cap = 2 * (e.batteries.n + 2 + switches) + 256
+        if cap > self._cap:
+            self._cap = cap
+            self._rows = {name: np.empty(cap, dtype=RAW_COLUMNS[name][0])
+                          for name in ROW_COLUMNS}
+            self._kind = np.empty(cap, dtype=np.int64)
+            self._asset = np.empty(cap, dtype=np.int64)
 
     def end(self, k: int, next_other_h: float) -> int:
         """The last boundary a walk from boundary `k` (interval `k` just opened) may
@@ -195,7 +272,7 @@ class QuietWalk:
         settlement reads. `k` itself when no walk may start here."""
         e = self.engine
         if not (self.possible and e.dirty and e.aggregator.active < 0 and not e.evs.in_event
-                and not e.evs.decided_in_event):
+                and not e.evs.decided_in_event and e.thermal.walkable()):
             return k
         dt = e.inp.interval_h
         k1 = e.inp.n_steps
@@ -216,49 +293,70 @@ class QuietWalk:
             k1 = min(k1, min(pending))
         return k1 if k1 - k >= _MIN_WALK else k
 
-    def run(self, k0: int, k1: int) -> None:
-        """Walk intervals ``k0 .. k1 - 1``: the engine ends at boundary `k1` with
-        interval ``k1 - 1`` accounted (what ``advance_to`` and ``close_interval`` at
-        every boundary up to `k1` would have left)."""
+    def _walk(self, k0: int, k1: int, resume: int = 0, thermal_only: bool = False) -> tuple:
+        """`walk` calls over intervals ``k0 .. k1 - 1`` (from unit `resume` of interval
+        `k0`'s thermostat pass), recording their rows, until they are done (or, with
+        `thermal_only`, interval `k0`'s thermostat pass is). Returns ``(queue position,
+        price)``, or ``(THERMAL_DONE, unit to resume at)`` with `thermal_only`."""
         e = self.engine
-        inp, meter, bf, evs = e.inp, e.meter, e.batteries, e.evs
+        inp, meter, bf, evs, thermal = e.inp, e.meter, e.batteries, e.evs, e.thermal
         dt = inp.interval_h
-        t1 = k1 * dt
-        # the EVs' events up to the walk's end, as the first boundary would handle them
-        evs.advance(e.t_h, t1, e._signals)
         b = bf.state
-        b.power_kw = b.power_kw.copy()    # each decision holds a fresh array
         ts = np.arange(k0, k1 + 1) * dt
         dts, dt_index = np.unique(np.diff(ts), return_inverse=True)
         factors = [bf.decay(float(d)) for d in dts]
         e_by_dt = np.array([f[0] for f in factors]).reshape(len(dts), b.n)
         g_by_dt = np.array([f[1] for f in factors]).reshape(len(dts), b.n)
-        queue = meter.queue_item()
+        queue = None if thermal_only else meter.queue_item()
         q_t, q_homes, q_dp, q_pos = queue if queue is not None else (*self._no_queue, 0)
         block, block_start = meter.load_block()
         s = meter.series
-        rows = self._rows
         price = meter.price
         delivered, evs_delivered = e.delivered_kwh, evs.delivered_kwh
         j = k0
         while j < k1:
-            done, n_rows, q_pos, price = walk(
+            done, n_rows, q_pos, price, status, resume = walk(
                 j, k1, dt, price, delivered, evs_delivered, block, block_start, self._unit,
                 *meter.pv_systems(), self._prices, meter.pv_kw,
                 meter.home_net_kw, meter.ev_interval_kwh, meter.power_kw, q_t, q_homes, q_dp,
-                q_pos, meter.acc, meter.home_scratch(), s["load_kw"], s["ev_kw"], s["bess_kw"],
-                s["import_kw"], s["export_kw"], s["delivered_kw"], b.soc, b.power_kw,
-                b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency, e_by_dt, g_by_dt,
-                dt_index[j - k0:], b.min_soc, b.max_soc, b.self_discharge_per_h, b.max_charge_kw,
-                b.max_discharge_kw, b.energy_step_kwh, bf.in_kwh, bf.out_kwh, bf.delta_kwh,
-                b.prosumer_index, *bf.edge_scratch(), self._kind, self._asset, rows["t_h"],
-                rows["prosumer_index"], rows["asset_index"], rows["power_kw"],
-                rows["energy_kwh"], rows["soc_percent"], rows["price_usd_per_mwh"])
-            delivered = evs_delivered = 0.0
+                q_pos, meter.acc, meter.home_scratch(), s["load_kw"], s["hvac_kw"], s["ev_kw"],
+                s["bess_kw"], s["import_kw"], s["export_kw"], s["delivered_kw"], b.soc,
+                b.power_kw, b.capacity_kwh, b.charge_efficiency, b.discharge_efficiency,
+                e_by_dt, g_by_dt, dt_index[j - k0:], b.min_soc, b.max_soc,
+                b.self_discharge_per_h, b.max_charge_kw, b.max_discharge_kw, b.energy_step_kwh,
+                bf.in_kwh, bf.out_kwh, bf.delta_kwh, b.prosumer_index, *bf.edge_scratch(),
+                self._kind, self._asset, *(self._rows[name] for name in ROW_COLUMNS),
+                thermal.walk_arrays(), resume, self._net, thermal_only)
+            if done:
+                delivered = evs_delivered = 0.0
             if n_rows:
                 e.log.record_rows(self._kind[:n_rows], self._asset[:n_rows],
-                                  {name: v[:n_rows] for name, v in rows.items()})
+                                  {name: v[:n_rows] for name, v in self._rows.items()})
+            if status == THERMAL_DONE:
+                return status, resume
+            if status == SWITCHES_FULL:
+                thermal.grow_switch_buffers()
+                self._room()
             j += done
+        return q_pos, price
+
+    def run(self, k0: int, k1: int) -> None:
+        """Walk intervals ``k0 .. k1 - 1``: the engine ends at boundary `k1` with
+        interval ``k1 - 1`` accounted (what ``advance_to`` and ``close_interval`` at
+        every boundary up to `k1` would have left)."""
+        e = self.engine
+        meter, evs, thermal = e.meter, e.evs, e.thermal
+        t1 = k1 * e.inp.interval_h
+        b = e.batteries.state
+        b.power_kw = b.power_kw.copy()    # each decision holds a fresh array
+        resume = 0
+        if thermal.n:
+            # interval k0's thermostat pass, then the EVs' events (advance_to's order)
+            resume = self._walk(k0, k1, thermal_only=True)[1]
+        # the EVs' events up to the walk's end, as the first boundary would handle them
+        evs.advance(e.t_h, t1, e._signals)
+        q_pos, price = self._walk(k0, k1, resume=resume)
+        queue = meter.queue_item()
         if queue is not None:
             meter.queue_done(q_pos)
         meter.opened(k1 - 1, price)
@@ -266,4 +364,6 @@ class QuietWalk:
         e.delivered_kwh = 0.0
         e.t_h = t1
         e.dirty = False
+        if thermal.n:
+            thermal.walked(t1, k1 - 1)
         meter.boundary_done(k1)

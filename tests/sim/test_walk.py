@@ -150,3 +150,63 @@ def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
     assert walks and sum(calls) == sum(walks)
     assert len(calls) > 2 * len(walks)      # the stretches took several calls each
     _assert_same(a, b)
+
+
+def _thermal_inputs(n, days, seed, dispatch=True, deadband_c=None):
+    from attrs import evolve
+
+    from desim import profiles
+    from desim.bench.scenario import SITE
+    from desim.bench.thermal import THERMAL_START, bench_hvac_table
+
+    inp = bench_inputs(n, days, seed, start=THERMAL_START)
+    times = profiles.make_times(inp.start, inp.n_steps, inp.interval_h * 60, SITE.time_zone)
+    table = bench_hvac_table(inp.fleet.n_prosumers, np.random.SeedSequence([seed, 7]))
+    if deadband_c is not None:      # a narrow band: several switches an interval
+        table = evolve(table, deadband_c=np.full(table.n, deadband_c))
+    outdoor = profiles.outdoor_temperature_c("california_summer", times)
+    inp = evolve(inp, hvac=table, outdoor_c=outdoor)
+    inp.dispatch_enabled = dispatch
+    return inp
+
+
+@pytest.mark.parametrize("dispatch", [False, True])
+def test_air_conditioned_homes_walked_equal_boundary_by_boundary(dispatch, monkeypatch):
+    """With an air conditioner in every home (the thermal benchmark's month, shortened):
+    switches, battery setpoints that see the units, and the accounting are the same."""
+    a_inp, b_inp = _fresh(lambda: _thermal_inputs(80, 3, 2, dispatch))
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, monkeypatch)
+    assert walks
+    assert (a.log.to_pandas(a.start)["kind"] == "hvac_on").sum() > 50
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+def test_thermal_switches_beyond_the_buffers_are_walked_the_same(monkeypatch):
+    """Switch buffers of one slot and units cycling several times an interval: the
+    thermostat pass stops inside an interval and the walk resumes it there, after the
+    buffers grow, with the same result."""
+    a_inp, b_inp = _fresh(lambda: _thermal_inputs(40, 2, 5, False, deadband_c=0.02))
+
+    def tiny(engine):
+        # (the switches of one pass are logged on first, then off: where passes are cut
+        # moves event ids, so both runs start with the same buffers)
+        engine.thermal._buf = tuple(np.zeros(1, dtype=x.dtype) for x in engine.thermal._buf)
+        return engine
+
+    a = tiny(Engine(a_inp, quiet_walk=False)).run()
+    engine = tiny(Engine(b_inp))
+    statuses = []
+    original = walk_module.walk
+
+    def spy(*args):
+        out = original(*args)
+        statuses.append(out[4])
+        return out
+
+    monkeypatch.setattr(walk_module, "walk", spy)
+    b = engine.run()
+    assert walk_module.SWITCHES_FULL in statuses
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
