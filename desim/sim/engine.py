@@ -205,12 +205,10 @@ class Engine:
         """Bring every asset up to time `t1`, handling each asset event on the way."""
         if t1 < self.t_h:
             raise RuntimeError(f"engine time went backwards: {t1} < {self.t_h}")
-        step = max(self.meter.step, 0)
-        self.thermal.advance(t1, step)   # independent of the other assets
-        self.water_heaters.advance(t1, step)
         if self.dirty and t1 > self.t_h:
             # setpoints are recomputed once per instant, after every process that
-            # wakes at this instant has updated the signals
+            # wakes at this instant has updated the signals (with every asset as it is
+            # at this instant: the thermal units move on in `_advance`)
             self._decide()
         evs = self.evs
         while t1 > self.t_h and evs.n and evs.coupled:
@@ -227,7 +225,10 @@ class Engine:
             self.dirty = True   # EV events at t1 are decided with the boundary's changes
 
     def _advance(self, t1: float) -> None:
-        """EVs (their events in rounds) and batteries from now to `t1`."""
+        """Thermal units, EVs (their events in rounds) and batteries from now to `t1`."""
+        step = max(self.meter.step, 0)
+        self.thermal.advance(t1, step)   # independent of the other assets
+        self.water_heaters.advance(t1, step)
         dispatching = self.aggregator.active >= 0
         if self.evs.advance(self.t_h, t1, self._signals):
             self.dirty = True

@@ -72,10 +72,10 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
 
     Thermal units (`thermal`: the `ThermalFleet` arrays the thermostat pass
     `desim.sim.thermal.advance_units` takes, then the outdoor temperature per interval
-    and a per-unit scratch) go first in each interval, as ``advance_to`` takes them:
-    their switches, logged on first, then off, for each call of the pass; the batteries'
-    setpoints then see the homes' units as they run after it (``home_net_load_kw`` of
-    the engine). `thermal_start` > 0 resumes interval `j0`'s thermostat pass at that
+    and a per-unit scratch) are advanced first in each interval, as `Engine._advance`
+    does: their switches, logged on first, then off, for each call of the pass. The
+    batteries' setpoints see the homes' units as they run at the interval's start
+    (the engine's ``home_net_load_kw`` at the decision). `thermal_start` > 0 resumes interval `j0`'s thermostat pass at that
     unit; with `thermal_only` the call ends after interval `j0`'s thermostat pass
     (status `THERMAL_DONE`): the engine handles the EVs' events after it.
 
@@ -107,8 +107,13 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 break
             for u in range(n_units):
                 outdoor[u] = outdoor_c[j]
-        # the thermal units over the interval, then the decision at its start (seeing
-        # them as they run after it), then the batteries over it
+            if n_units:
+                # what the decision at the interval's start sees: the units as they run
+                # at its start (kept in `net_scratch` should the pass below be resumed)
+                for h in range(home_net_kw.size):
+                    decide_net[h] = home_net_kw[h] + home_on_kw[h]
+        # the thermal units over the interval (their rows first, as `Engine._advance`
+        # records them), then the decision at its start, then the batteries over it
         while th_start < n_units:
             if cap - n_rows < nb + 2 + ev_cap:
                 return j - j0, n_rows, q_pos, price, ROWS_FULL, th_start
@@ -137,9 +142,6 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         if thermal_only:
             return 0, n_rows, q_pos, price, THERMAL_DONE, n_units
         th_start = 0
-        if n_units:
-            for h in range(home_net_kw.size):
-                decide_net[h] = home_net_kw[h] + home_on_kw[h]
         kernels.self_consumption_limited(decide_net, bess_home, max_charge_kw,
                                          max_discharge_kw, soc, min_soc, max_soc,
                                          self_discharge_per_h, TOP_UP_MARGIN_SOC, power_kw)
@@ -351,7 +353,7 @@ class QuietWalk:
         b.power_kw = b.power_kw.copy()    # each decision holds a fresh array
         resume = 0
         if thermal.n:
-            # interval k0's thermostat pass, then the EVs' events (advance_to's order)
+            # interval k0's thermostat pass, then the EVs' events (Engine._advance's order)
             resume = self._walk(k0, k1, thermal_only=True)[1]
         # the EVs' events up to the walk's end, as the first boundary would handle them
         evs.advance(e.t_h, t1, e._signals)

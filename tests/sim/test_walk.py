@@ -210,3 +210,41 @@ def test_thermal_switches_beyond_the_buffers_are_walked_the_same(monkeypatch):
     assert walk_module.SWITCHES_FULL in statuses
     _assert_same(a, b)
     pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+@pytest.mark.parametrize("quiet_walk", [False, True])
+def test_battery_sees_the_air_conditioner_as_it_runs_at_the_decision(quiet_walk):
+    """A self-consumption battery holds, over each interval, what its home draws at the
+    interval's start: load plus the air conditioner as it runs then (not as it runs at
+    the interval's end, after the thermostat pass over it)."""
+    from attrs import evolve
+
+    from desim import profiles
+    from desim.bench.scenario import SITE
+    from desim.bench.thermal import bench_hvac_table
+
+    fleet = make_fleet(1, with_ev=False, with_pv=False, rng=np.random.default_rng(2))
+    fleet.bess_capacity_kwh[:] = 200.0          # never reaches a limit in the day
+    fleet.bess_soc[:] = 0.6
+    fleet.bess_max_discharge_kw[:] = 20.0
+    inp = make_inputs(fleet, days=1, load_kw=1.0)
+    times = profiles.make_times(inp.start, inp.n_steps, inp.interval_h * 60, SITE.time_zone)
+    table = bench_hvac_table(1, np.random.SeedSequence([3, 7]))
+    table = evolve(table, deadband_c=np.full(1, 0.3))    # cycles within intervals
+    inp = evolve(inp, hvac=table, outdoor_c=profiles.outdoor_temperature_c(
+        "california_summer", times) + 6.0)
+    r = Engine(inp, quiet_walk=quiet_walk).run()
+    log = r.log.to_pandas(r.start)
+    sw = log[log["kind"].isin(["hvac_on", "hvac_off"])]
+    t_sw, on_sw = sw["t_h"].to_numpy(), (sw["kind"] == "hvac_on").to_numpy()
+    rated = float(table.rated_power_kw[0])
+    dt = inp.interval_h
+    mid_switch = 0
+    for j in range(1, inp.n_steps):
+        t0 = j * dt
+        before = np.flatnonzero(t_sw <= t0)     # a switch at t0 belongs to the interval before
+        on = bool(on_sw[before[-1]]) if before.size else False
+        expected_kw = -(1.0 + (rated if on else 0.0))
+        assert r.series["bess_kw"][j] == pytest.approx(expected_kw, abs=1e-9), j
+        mid_switch += bool(((t_sw > t0) & (t_sw < t0 + dt)).any())
+    assert mid_switch > 10      # the case that tells the instants apart
