@@ -236,8 +236,10 @@ class QuietWalk:
         inp = engine.inp
         rules = engine.rules
         policy = rules.bess_policy
+        # (without EVs any EV policy decides the batteries as the quiet case does)
         self.possible = bool(
-            engine.enable_walk and engine.evs.independent and engine.water_heaters.n == 0
+            engine.enable_walk and (engine.evs.independent or engine.evs.n == 0)
+            and engine.water_heaters.n == 0
             and not engine.thermal.heat_pump.any()
             and getattr(type(policy), "limited_setpoints", None)
             is SelfConsumption.limited_setpoints)
@@ -284,8 +286,9 @@ class QuietWalk:
                 k1 -= 1
         fe = e.flush_every
         k1 = min(k1, (k // fe + 1) * fe)
-        limit = e.evs.horizon(e.t_h, e.t_h)
-        k1 = min(k1, math.floor(limit / dt + 1e-9))
+        if e.evs.n:
+            limit = e.evs.horizon(e.t_h, e.t_h)
+            k1 = min(k1, math.floor(limit / dt + 1e-9))
         k1 = min(k1, e.meter.load_block_end(k))
         j = np.searchsorted(self._snapshots, k, side="right")
         if j < len(self._snapshots):

@@ -9,7 +9,7 @@ final state of every EV and battery.
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import events, make_fleet, make_inputs
+from helpers import events, make_fleet, make_inputs, recorded
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -248,3 +248,108 @@ def test_battery_sees_the_air_conditioner_as_it_runs_at_the_decision(quiet_walk)
         assert r.series["bess_kw"][j] == pytest.approx(expected_kw, abs=1e-9), j
         mid_switch += bool(((t_sw > t0) & (t_sw < t0 + dt)).any())
     assert mid_switch > 10      # the case that tells the instants apart
+
+
+def _comfort_scenario(tmp_path) -> str:
+    """One home with an air conditioner, a battery and solar, and a discharge event it is
+    told of an hour ahead (pre-cooling), sets back for and is clipped in (comfort_max_h)."""
+    import math
+
+    rows = [f"2026-07-15 {k // 4:02d}:{15 * (k % 4):02d},"
+            f"{27.0 + 10.0 * math.sin(math.pi * (k / 4.0 - 8.0) / 14.0) ** 2:.2f}"
+            for k in range(96)]
+    (tmp_path / "outdoor.csv").write_text("timestamp,temperature_c\n" + "\n".join(rows) + "\n")
+    text = """
+[scenario]
+name = "comfort"
+start = "2026-07-15T00:00"
+duration_h = 24
+time_zone = "America/Los_Angeles"
+seed = 3
+
+[site]
+latitude = 37.34
+longitude = -121.89
+
+[[fleet.prosumers]]
+id = "home"
+annual_load_kwh = 5000
+
+[fleet.prosumers.preferences]
+participation_willingness = 1.0
+min_compensation_per_kwh = 0.0
+comfort_offset_c = 2.0
+comfort_max_h = 1.5
+
+[fleet.prosumers.bess]
+capacity_kwh = 13.5
+max_power_kw = 5.0
+initial_soc_percent = 40
+
+[fleet.prosumers.solar]
+capacity_kw = 6.0
+
+[fleet.prosumers.hvac]
+kind = "ac"
+thermal_resistance_c_per_kw = 2.0
+thermal_capacitance_kwh_per_c = 3.0
+rated_power_kw = 3.5
+cop = 3.0
+setpoint_c = 24.0
+deadband_c = 1.0
+initial_temperature_c = 24.0
+
+[profiles]
+outdoor_temperature = { csv = "outdoor.csv" }
+
+[market]
+precool_h = 1.0
+
+[[market.events]]
+id = "shed"
+start = "2026-07-15T16:00"
+duration_h = 3.0
+target_kw = 2
+direction = "discharge"
+price_per_mwh = 500
+"""
+    path = tmp_path / "comfort.toml"
+    path.write_text(text)
+    return path
+
+
+def test_precooling_setback_and_comfort_clip_walked_equal_boundary_by_boundary(tmp_path):
+    """Walks stop while a setpoint is moved or coming back from a move; the run is the
+    same both ways."""
+    from desim.scenario.loader import load_scenario
+    from desim.sim.run import build_inputs
+
+    path = _comfort_scenario(tmp_path)
+    runs = []
+    for quiet_walk in (False, True):
+        engine = Engine(build_inputs(load_scenario(path)), quiet_walk=quiet_walk)
+        walks = []
+        original = engine.walk.run
+        engine.walk.run = lambda k0, k1, w=walks, o=original: (w.append((k0, k1)), o(k0, k1))
+        runs.append((engine.run(), walks))
+    (a, _), (b, walks) = runs
+    assert walks
+    assert {"setpoint", "clip", "hvac_on", "hvac_off"} <= set(b.log.to_pandas(b.start)["kind"])
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+def test_recorded_sessions_walked_equal_boundary_by_boundary():
+    """Replayed EV sessions (no daily trip draws: walks run up to the flushes)."""
+    def build():
+        fleet = make_fleet(3, rng=np.random.default_rng(9))
+        sessions = recorded(ev_index=[0, 0, 1, 2, 2], arrival_h=[0.3, 30.05, 1.0, 5.5, 40.2],
+                            departure_h=[7.9, 41.2, 9.5, 20.1, 44.0],
+                            arrival_soc=[0.2, 0.3, 0.15, 0.5, 0.4],
+                            target_soc=[0.8, 0.9, 0.95, 0.7, 0.85])
+        return make_inputs(fleet, days=2, sessions=sessions)
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, None)
+    _assert_same(a, b)
