@@ -1,18 +1,20 @@
 """A stretch of quiet intervals in one compiled call.
 
 Outside dispatch events, with a static EV policy that nothing but the EVs' own
-events moves (no guard, no site limit), self-consumption batteries and no
-thermal units, an interval boundary does the same thing every time: the
-batteries' setpoints from their homes' net load, the batteries stepped over
-the interval, the meter's accounting, the next interval's solar, load and
-price. The EVs' events of the stretch are handled ahead (`EvFleet.advance`),
-so the EV meter already holds their power changes. `walk` does those
-boundaries one after another in one call, with the engine's own compiled
-passes in the engine's order, and writes the log rows they would have
-recorded (battery full / empty, the fleet's interval row, price updates) in
-the order they would have been recorded, so a run's log, event ids, series and
-totals are the same to the bit with or without it (tests/sim/test_walk.py).
-What it saves is the Python and SimPy work of every boundary.
+events moves (no guard, no site limit) or no EVs, self-consumption batteries,
+and air conditioners or no thermal units (no heat pumps or water heaters, no
+setpoint moved), an interval boundary does the same thing every time: the
+batteries' setpoints from their homes' net load, the thermostat pass and the
+batteries over the interval, the meter's accounting, the next interval's
+solar, load and price. The EVs' events of the stretch are handled ahead
+(`EvFleet.advance`), so the EV meter already holds their power changes. `walk`
+does those boundaries one after another in one call, with the engine's own
+compiled passes in the engine's order, and writes the log rows they would have
+recorded (switches, battery full / empty, the fleet's interval row, price
+updates) in the order they would have been recorded, so a run's log, event
+ids, series and totals are the same to the bit with or without it
+(tests/sim/test_walk.py). What it saves is the Python and SimPy work of every
+boundary.
 
 `QuietWalk` says how far a walk may go from a boundary (up to the next instant
 anything else happens: another process's wake-up, a log flush, the end of the
