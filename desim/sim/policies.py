@@ -51,7 +51,7 @@ class Signals:
     future_price_usd_per_kwh: np.ndarray
     site_limit_kw: float = np.inf
     dispatch_direction: int = 0
-    home_net_load_kw: np.ndarray | None = None  # per prosumer: load - PV (kW)
+    home_net_load_kw: np.ndarray | None = None  # per prosumer: load - PV + thermal units (kW)
     ev_floor_kw: np.ndarray | None = None
 
 

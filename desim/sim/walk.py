@@ -77,9 +77,10 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
     and a per-unit scratch) are advanced first in each interval, as `Engine._advance`
     does: their switches, logged on first, then off, for each call of the pass. The
     batteries' setpoints see the homes' units as they run at the interval's start
-    (the engine's ``home_net_load_kw`` at the decision). `thermal_start` > 0 resumes interval `j0`'s thermostat pass at that
-    unit; with `thermal_only` the call ends after interval `j0`'s thermostat pass
-    (status `THERMAL_DONE`): the engine handles the EVs' events after it.
+    (the engine's ``home_net_load_kw`` at the decision). `thermal_start` > 0 resumes
+    interval `j0`'s thermostat pass at that unit; with `thermal_only` the call ends
+    after interval `j0`'s thermostat pass (status `THERMAL_DONE`): the engine handles
+    the EVs' events after it.
 
     `price` is interval `j0`'s; `delivered_kwh` and `evs_delivered_kwh` the engine's
     and the EVs' delivery so far in interval `j0` (kWh). Returns ``(intervals done,
