@@ -250,69 +250,25 @@ def test_battery_sees_the_air_conditioner_as_it_runs_at_the_decision(quiet_walk)
     assert mid_switch > 10      # the case that tells the instants apart
 
 
-def _comfort_scenario(tmp_path) -> str:
-    """One home with an air conditioner, a battery and solar, and a discharge event it is
-    told of an hour ahead (pre-cooling), sets back for and is clipped in (comfort_max_h)."""
-    import math
+def _comfort_scenario(tmp_path):
+    """tests/thermal/test_comfort_dispatch.py's home (an air conditioner, a discharge
+    event it is told of an hour ahead, sets back for and is clipped in), with a battery
+    and solar added."""
+    import importlib.util
+    from pathlib import Path
 
-    rows = [f"2026-07-15 {k // 4:02d}:{15 * (k % 4):02d},"
-            f"{27.0 + 10.0 * math.sin(math.pi * (k / 4.0 - 8.0) / 14.0) ** 2:.2f}"
-            for k in range(96)]
-    (tmp_path / "outdoor.csv").write_text("timestamp,temperature_c\n" + "\n".join(rows) + "\n")
-    text = """
-[scenario]
-name = "comfort"
-start = "2026-07-15T00:00"
-duration_h = 24
-time_zone = "America/Los_Angeles"
-seed = 3
-
-[site]
-latitude = 37.34
-longitude = -121.89
-
-[[fleet.prosumers]]
-id = "home"
-annual_load_kwh = 5000
-
-[fleet.prosumers.preferences]
-participation_willingness = 1.0
-min_compensation_per_kwh = 0.0
-comfort_offset_c = 2.0
-comfort_max_h = 1.5
-
-[fleet.prosumers.bess]
-capacity_kwh = 13.5
-max_power_kw = 5.0
-initial_soc_percent = 40
-
-[fleet.prosumers.solar]
-capacity_kw = 6.0
-
-[fleet.prosumers.hvac]
-kind = "ac"
-thermal_resistance_c_per_kw = 2.0
-thermal_capacitance_kwh_per_c = 3.0
-rated_power_kw = 3.5
-cop = 3.0
-setpoint_c = 24.0
-deadband_c = 1.0
-initial_temperature_c = 24.0
-
-[profiles]
-outdoor_temperature = { csv = "outdoor.csv" }
-
-[market]
-precool_h = 1.0
-
-[[market.events]]
-id = "shed"
-start = "2026-07-15T16:00"
-duration_h = 3.0
-target_kw = 2
-direction = "discharge"
-price_per_mwh = 500
-"""
+    source = Path(__file__).resolve().parents[1] / "thermal" / "test_comfort_dispatch.py"
+    spec = importlib.util.spec_from_file_location("_comfort_dispatch", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.scenario_text(tmp_path)
+    for table, added in (("[[fleet.prosumers]]", "[site]\nlatitude = 37.34\n"
+                          "longitude = -121.89\n\n"),
+                         ("[fleet.prosumers.hvac]", "[fleet.prosumers.bess]\ncapacity_kwh = 13.5\n"
+                          "max_power_kw = 5.0\ninitial_soc_percent = 40\n\n"
+                          "[fleet.prosumers.solar]\ncapacity_kw = 6.0\n\n")):
+        assert table in text
+        text = text.replace(table, added + table, 1)
     path = tmp_path / "comfort.toml"
     path.write_text(text)
     return path
