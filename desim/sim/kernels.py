@@ -20,7 +20,7 @@ from desim.assets.physics import scalar as phys
 from desim.sim.tolerances import METER_ZERO_KW
 
 __all__ = ["battery_step", "battery_edges", "account_interval", "ACCOUNT_COLUMNS",
-           "home_pv_and_net",
+           "open_homes",
            "battery_limits", "meter_add", "meter_due", "self_consumption", "self_consumption_limited", "ev_next_event_h", "ev_renew_next_h",
            "ev_renew_plugged_next_h",
            "ev_integrate"]
@@ -213,9 +213,11 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     - net``, cost ``net x price``, the largest import so far. Returns ``(load kW, net,
     import, ev, bess, hvac, water_heater)`` summed over the fleet (energies in kWh).
     `hvac_kwh` or `water_heater_kwh` may be empty (a fleet without such units): their
-    rows of `acc` are then left alone.
+    rows of `acc` are then left alone. `scratch` (one float per home) is all zero on
+    entry and is left so: only the batteries' homes are written and cleared, not
+    every home (a pass over the fleet less, about a fifth of this kernel's time with
+    the fleet out of cache).
     """
-    scratch[:] = 0.0
     bess_sum = 0.0
     for j in range(bess_step_kwh.size):
         b = bess_step_kwh[j]
@@ -266,18 +268,29 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
         ev_sum += ev
         hvac_sum += hv
         wh_sum += wh
+    for j in range(bess_home.size):
+        scratch[bess_home[j]] = 0.0
     return load_sum, net_sum, imp_sum, ev_sum, bess_sum, hvac_sum, wh_sum
 
 
 @_jit
-def home_pv_and_net(unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, load_kw, pv_kw, net_kw):
-    """PV of every home (``sum of unit[bucket] x scale`` over its systems) and
-    ``load - pv``, into `pv_kw` and `net_kw` (kW)."""
-    pv_kw[:] = 0.0
+def open_homes(unit_kw_per_kwp, pv_bucket, pv_scale, pv_home, load_kw, pv_kw, net_kw, meter_kw,
+               dt_h, ev_interval_kwh):
+    """An interval opens for every home: its PV (``sum of unit[bucket] x scale`` over
+    its systems) into `pv_kw`, ``load - pv`` into `net_kw` (kW), and the energy its
+    EVs take over the interval if their power `meter_kw` holds, ``meter_kw x dt_h``,
+    into `ev_interval_kwh` (kWh).
+
+    `pv_kw` of a home without PV is zero and stays so (only the PV homes' entries
+    are rewritten: a pass over the fleet less).
+    """
+    for i in range(pv_bucket.size):
+        pv_kw[pv_home[i]] = 0.0
     for i in range(pv_bucket.size):
         pv_kw[pv_home[i]] += unit_kw_per_kwp[pv_bucket[i]] * pv_scale[i]
     for h in range(load_kw.size):
         net_kw[h] = np.float64(load_kw[h]) - pv_kw[h]
+        ev_interval_kwh[h] = meter_kw[h] * dt_h
 
 
 @_jit

@@ -46,7 +46,7 @@ class Meter:
         self.step = -1                         # the interval in force
         self.price = 0.0                       # its price (USD/kWh)
         self.load_kw = np.zeros(n, dtype=np.float32)
-        self.pv_kw = np.zeros(n)
+        self.pv_kw = np.zeros(n)               # PV per home (kW; zero without PV)
         self.home_net_kw = np.zeros(n)         # load less PV per home (kW)
         self.ev_interval_kwh = np.zeros(n)     # EV energy of the interval per home
         self.power_kw = np.zeros(n)            # EV power per home at the interval's start
@@ -57,7 +57,7 @@ class Meter:
         self.acc = np.zeros((len(kernels.ACCOUNT_COLUMNS), n))
         self.tot = {k: np.zeros(n) for k in ("pv_kwh", "settled_kwh", "payment_usd")}
         self.tot.update({k: self.acc[j] for j, k in enumerate(kernels.ACCOUNT_COLUMNS)})
-        self._scratch = np.zeros(n)
+        self._scratch = np.zeros(n)     # all zero between account_interval calls
         self._empty = np.zeros(0)
         self._snapshot_at = snapshot_at
         self.net_snapshots = {0: np.zeros(n)}  # cumulative net import per home, by boundary
@@ -141,12 +141,12 @@ class Meter:
         self.step = k
         self.load_kw = self._loads.row(k)
         unit = inp.pv_kw_per_kwp
-        kernels.home_pv_and_net(np.ascontiguousarray(unit[:, k], dtype=float) if unit.size
-                                else self._empty,
-                                self._pv_bucket, self._pv_scale, self._pv_home, self.load_kw,
-                                self.pv_kw, self.home_net_kw)
-        # EV energy of the interval if nothing changes
-        np.multiply(self.power_kw, self.interval_h, out=self.ev_interval_kwh)
+        # solar, net load and the EVs' energy of the interval if nothing changes
+        kernels.open_homes(np.ascontiguousarray(unit[:, k], dtype=float) if unit.size
+                           else self._empty,
+                           self._pv_bucket, self._pv_scale, self._pv_home, self.load_kw,
+                           self.pv_kw, self.home_net_kw, self.power_kw, self.interval_h,
+                           self.ev_interval_kwh)
         price = float(inp.price_usd_per_kwh[k])
         if k == 0 or price != self.price:
             self.log.record("price_update", t_h, asset_type="market",

@@ -69,7 +69,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
     into `power_kw`), the battery step (`kernels.battery_interval`), the EV meter's
     queued changes (`kernels.meter_due`) and the accounting
     (`kernels.account_interval`) at its end, then the next interval's PV, net load
-    and EV meter energy (`kernels.home_pv_and_net`). Stops early, before an interval
+    and EV meter energy (`kernels.open_homes`). Stops early, before an interval
     whose rows might not fit the row buffers (``r_*``).
 
     Thermal units (`thermal`: the `ThermalFleet` arrays the thermostat pass
@@ -203,10 +203,8 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
             # the next interval opens
             for b in range(column.size):
                 column[b] = unit_kw_per_kwp[b, j]
-            kernels.home_pv_and_net(column, pv_bucket, pv_scale, pv_home,
-                                    load_block[j - block_start], pv_kw, home_net_kw)
-            for h in range(meter_kw.size):
-                ev_interval_kwh[h] = meter_kw[h] * interval_h
+            kernels.open_homes(column, pv_bucket, pv_scale, pv_home, load_block[j - block_start],
+                               pv_kw, home_net_kw, meter_kw, interval_h, ev_interval_kwh)
             p = prices[j]
             if p != price:
                 r_kind[n_rows] = _PRICE
