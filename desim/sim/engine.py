@@ -379,9 +379,10 @@ class Engine:
     def result(self) -> SimResult:
         inp = self.inp
         t = np.arange(inp.n_steps) * inp.interval_h
-        series = pd.DataFrame({"t_h": t, **self.meter.series})
-        series.insert(1, "timestamp", inp.start + pd.to_timedelta(t, unit="h"))
-        series["net_kw"] = series["import_kw"] - series["export_kw"]
+        s = self.meter.series
+        # one frame from columns in their order (no insert or column set afterwards)
+        series = pd.DataFrame({"t_h": t, "timestamp": inp.start + pd.to_timedelta(t, unit="h"),
+                               **s, "net_kw": s["import_kw"] - s["export_kw"]})
         n = self.fleet.n_prosumers
         tot = dict(self.meter.tot)
         tot["peak_import_kw"] = tot.pop("peak_import_kwh") / inp.interval_h
