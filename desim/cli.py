@@ -572,7 +572,10 @@ def sweep_command(scenario_file, sets, n_seeds, seed_list, out_dir, workers, sch
 @click.option("--seed", type=int, default=0, show_default=True, help="Scenario seed.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the report as JSON to this file.")
-def bench_command(mode: str | None, seed: int, json_path: str | None) -> None:
+@click.option("--comparison", "comparison", default=None, metavar="PROSUMERSxDAYS",
+              help="Only the comparison with the baselines, at this size (e.g. 100000x3).")
+def bench_command(mode: str | None, seed: int, json_path: str | None,
+                  comparison: str | None) -> None:
     """Benchmark the engine against the baselines; check the project's figures."""
     import json
 
@@ -582,9 +585,11 @@ def bench_command(mode: str | None, seed: int, json_path: str | None) -> None:
     from desim.bench.report import report_tables
     from desim.fleet.export import _atomic_write
 
+    size = _comparison_size(comparison) if comparison is not None else None
     console = Console(stderr=True)
     report = run_engine_benchmark(mode or "default", seed,
-                                  progress=lambda text: console.print(f"[dim]bench:[/dim] {text}"))
+                                  progress=lambda text: console.print(f"[dim]bench:[/dim] {text}"),
+                                  comparison=size)
     out = Console(width=max(Console().width, 150))   # the notes column needs room
     for table in report_tables(report):
         out.print(table)
@@ -593,6 +598,19 @@ def bench_command(mode: str | None, seed: int, json_path: str | None) -> None:
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(report, fh, indent=2, default=float)
         _atomic_write(json_path, write)
+
+
+def _comparison_size(text: str) -> tuple[int, int]:
+    """``PROSUMERSxDAYS`` (``100000x3``, ``100_000 x 3``) as two positive integers."""
+    parts = text.replace("_", "").replace(",", "").lower().split("x")
+    try:
+        n, days = (int(p.strip()) for p in parts)
+    except ValueError:
+        n = days = 0
+    if n < 1 or days < 1:
+        raise click.BadParameter(f"got {text!r}; expected PROSUMERSxDAYS with positive "
+                                 "integers, e.g. 100000x3", param_hint="--comparison")
+    return n, days
 
 
 def main(argv: list[str] | None = None) -> None:

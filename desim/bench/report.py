@@ -103,7 +103,9 @@ def report_tables(report: dict) -> list:
                     f"{r['rows_per_s']:,.0f} log rows/s; {r['state_bytes_per_prosumer']:.0f} "
                     "B state/prosumer")
     for key, label in (("year", "year, log written"), ("million", "one day, log written")):
-        r = report[key]
+        r = report.get(key)
+        if not r:
+            continue
         extra = ""
         if key == "year" and r.get("day_cost"):
             d = r["day_cost"]

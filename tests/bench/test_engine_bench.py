@@ -253,3 +253,33 @@ def test_the_baselines_keep_the_collector_off_their_model_while_they_run(monkeyp
         assert gc.get_freeze_count() > 0        # not released by the run
     finally:
         gc.unfreeze()
+
+
+def test_a_comparison_at_a_chosen_size_runs_only_that_section(tmp_path):
+    from click.testing import CliRunner
+
+    from desim.bench.report import report_tables
+    from desim.cli import cli
+
+    report = run_engine_benchmark("quick", seed=2, comparison=(150, 1))
+    c = report["comparison"]
+    assert (c["n_prosumers"], c["days"], c["prosumer_steps"]) == (150, 1, 150 * 96)
+    for key in ("seed_api", "year", "million", "thermal"):
+        assert report[key] is None
+    assert set(report["checks"]) == {"simpy_baseline_us", "loop_baseline_us",
+                                     "energy_totals_within_1pct", "speedup_vs_simpy",
+                                     "speedup_vs_loop"}
+    assert report["checks"]["speedup_vs_simpy"]["met"] is None     # below the judged size
+    assert len(report_tables(report)) == 2
+    # from the command line: the size as PROSUMERSxDAYS, a clear error otherwise
+    out = tmp_path / "cmp.json"
+    ok = CliRunner().invoke(cli, ["bench", "--quick", "--comparison", "120x1", "--json",
+                                  str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(out.read_text())["comparison"]["n_prosumers"] == 120
+    for bad in ("120", "0x1", "ax2", "10x-1"):
+        res = CliRunner().invoke(cli, ["bench", "--comparison", bad])
+        assert res.exit_code == 2 and "--comparison" in res.output and bad in res.output
+        assert "Traceback" not in res.output
+    with pytest.raises(ValueError, match="comparison"):
+        run_engine_benchmark("quick", comparison=(0, 3))
