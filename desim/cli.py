@@ -350,7 +350,7 @@ def validate_command(files: tuple[str, ...]) -> None:
     from desim.errors import ScenarioError
     from desim.scenario import load_scenario
     from desim.scenario.summary import summarize
-    from desim.sim.preflight import check_runnable
+    from desim.sim.preflight import baseline_warnings, check_runnable
 
     failures: list[str] = []
     for path in files:
@@ -361,6 +361,8 @@ def validate_command(files: tuple[str, ...]) -> None:
             failures.append(str(exc))
             continue
         click.echo(f"ok  {path}: {summarize(scenario, resolved)}")
+        for message in baseline_warnings(scenario):
+            click.echo(f"    warning: {message}")
     if failures:
         raise ScenarioError("\n".join(failures))
 

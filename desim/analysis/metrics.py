@@ -131,7 +131,8 @@ def dispatch_metrics(series, cf_series, settlements: pd.DataFrame, interval_h: f
         s, e = row["start_h"], row["end_h"]
         direction = row["direction"]
         item = dict(row)
-        for key in ("delivered_vs_counterfactual_kwh", "baseline_error_kwh", "rebound_kwh"):
+        for key in ("delivered_vs_counterfactual_kwh", "baseline_error_kwh", "rebound_kwh",
+                    "like_days"):
             if key in item and not np.isfinite(item[key]):
                 item[key] = None
         if cf_series is not None:

@@ -36,7 +36,7 @@ __all__ = ["ShardedRun", "resolve_shards", "run_sharded_scenario", "combine_seri
 #: The partition holding the rows about the whole fleet (not one shard's homes).
 FLEET_PARTITION = "fleet"
 _NOT_SUMMED = ("t_h", "timestamp", "price_usd_per_kwh")
-_FIRST = ("start_h", "end_h", "direction", "price_per_mwh", "baseline")
+_FIRST = ("start_h", "end_h", "direction", "price_per_mwh", "baseline", "like_days")
 _SUMMED = ("target_kw", "target_kwh", "settled_kwh", "delivered_vs_counterfactual_kwh",
            "baseline_error_kwh", "rebound_kwh", "shortfall_kwh", "n_participants",
            "payments_usd", "aggregator_revenue_usd", "aggregator_profit_usd")

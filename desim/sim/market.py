@@ -15,7 +15,7 @@ __all__ = ["Aggregator"]
 
 SETTLEMENT_COLUMNS = [
     "event_id", "start_h", "end_h", "direction", "target_kw", "price_per_mwh",
-    "target_kwh", "baseline", "settled_kwh", "delivered_vs_counterfactual_kwh",
+    "target_kwh", "baseline", "like_days", "settled_kwh", "delivered_vs_counterfactual_kwh",
     "baseline_error_kwh", "rebound_kwh", "shortfall_kwh", "n_participants",
     "payments_usd", "aggregator_revenue_usd", "aggregator_profit_usd"]
 
@@ -180,9 +180,11 @@ class Aggregator:
         direction = int(events.direction[k])
         cf = inp.baseline_net_kwh
         truth = stl.counterfactual_kwh(snapshots, cf, w, direction) if cf is not None else None
+        like_days = float("nan")       # a baseline that averages no like days
         if inp.baseline == "caiso_10in10":
             delivered, _ = stl.caiso_10in10_kwh(snapshots, w, self._like_days[k], direction)
             name = "caiso_10in10"
+            like_days = len(self._like_days[k])
         elif truth is not None:
             delivered, name = truth, "counterfactual"
         else:
@@ -205,7 +207,7 @@ class Aggregator:
             "end_h": float(events.end_h[k]), "direction": direction,
             "target_kw": float(events.target_kw[k]),
             "price_per_mwh": float(events.price_per_mwh[k]), "target_kwh": target_kwh,
-            "baseline": name, "settled_kwh": settled_total,
+            "baseline": name, "like_days": like_days, "settled_kwh": settled_total,
             "delivered_vs_counterfactual_kwh": true_total,
             "baseline_error_kwh": settled_total - true_total,
             "rebound_kwh": float("nan"),     # filled at the end of the run

@@ -15,7 +15,7 @@ import pandas as pd
 
 from desim.errors import DesimError, ScenarioError
 
-__all__ = ["check_runnable"]
+__all__ = ["check_runnable", "baseline_warnings"]
 
 
 def _add(problems: list[str], source: str, message: str, prefix: str = "") -> None:
@@ -140,10 +140,22 @@ def _check_profiles(scenario, problems: list[str]) -> None:
 
 def _check_program_baseline(scenario, problems: list[str]) -> None:
     """A program baseline needs a like day before every event (`settlement.like_day_problems`;
-    fewer than ten is warned of when the run starts)."""
+    fewer than ten is warned of when the run starts, and by `baseline_warnings`)."""
+    problems.extend(_program_baseline_problems(scenario)[0])
+
+
+def baseline_warnings(scenario) -> list[str]:
+    """What a run of `scenario` will warn of about its settlement baseline: each event
+    with fewer like days before it than a program baseline averages (it is paid
+    against those it has; the settlement's ``like_days`` says how many)."""
+    return _program_baseline_problems(scenario)[1]
+
+
+def _program_baseline_problems(scenario) -> tuple[list[str], list[str]]:
+    """``(errors, warnings)`` of a program baseline's like days (none for other baselines)."""
     market = scenario.market
     if market.baseline != "caiso_10in10" or not market.events:
-        return
+        return [], []
     from desim.sim import settlement as stl
     from desim.sim.run import scenario_events
 
@@ -154,13 +166,13 @@ def _check_program_baseline(scenario, problems: list[str]) -> None:
     try:
         events = scenario_events(scenario, start, horizon_h)
     except DesimError as exc:
+        problems: list[str] = []
         _add(problems, scenario.source, str(exc))
-        return
+        return problems, []
     windows = stl.event_windows(events.start_h, events.end_h, interval_h,
                                 int(round(horizon_h / interval_h)), market.rebound_h)
-    errors, _ = stl.like_day_problems(
+    return stl.like_day_problems(
         [stl.program_days(start, w, interval_h) for w in windows], events.event_id)
-    problems.extend(errors)
 
 
 def check_runnable(scenario, parser=None, descriptions: bool = True):

@@ -115,3 +115,18 @@ def test_a_binary_overrides_file_is_a_clean_error(tmp_path, capsys):
     code, text = _cli(["fleet", "--n", "3", "--overrides", str(tmp_path / "o.toml"), "-o",
                        str(tmp_path / "f.csv")], capsys)
     assert code == 2 and "Traceback" not in text and "o.toml: expected a TOML file" in text
+
+
+def test_validate_warns_of_an_event_with_fewer_like_days_than_its_program_baseline_averages(
+        tmp_path, capsys):
+    # from Monday 13 July, the Wednesday event has two weekdays before it, not ten
+    text = (PEAK.replace('start = "2026-07-15T00:00"', 'start = "2026-07-13T00:00"')
+            .replace("duration_h = 24", "duration_h = 72")
+            .replace('allocation = "pro_rata"', 'allocation = "pro_rata"\nbaseline = "caiso_10in10"'))
+    code, out = _cli(["validate", str(_file(tmp_path, text))], capsys)
+    assert code == 0, out
+    assert out.startswith("ok  ")
+    assert "warning: market.baseline: event 'peak-2026-07-15' has 2 like days before it" in out
+    # the default baseline averages no like days: nothing to warn of
+    code, out = _cli(["validate", str(_file(tmp_path, PEAK, "p.toml"))], capsys)
+    assert code == 0 and "warning" not in out

@@ -80,6 +80,16 @@ def test_caiso_10in10_with_fewer_like_days_warns_how_many():
     assert 0 < n_like < stl.LIKE_DAYS
     assert f"has {n_like} like day" in str(record[0].message)
     assert res.settlements.iloc[0]["baseline"] == "caiso_10in10"
+    # the settlement says how many like days its baseline averaged
+    assert res.settlements.iloc[0]["like_days"] == n_like
+
+
+def test_the_settlement_reports_the_like_days_its_baseline_averaged():
+    full = _run(days=16, start_h=14 * 24 + 17.0).settlements.iloc[0]
+    assert full["like_days"] == stl.LIKE_DAYS
+    # against the counterfactual no like day is averaged: the count is null, not 0
+    truth = _run(days=16, start_h=14 * 24 + 17.0, baseline="counterfactual").settlements
+    assert np.isnan(truth.iloc[0]["like_days"])
 
 
 @pytest.mark.parametrize(("counts", "n_errors", "n_warnings"), [
