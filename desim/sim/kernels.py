@@ -214,9 +214,8 @@ def account_interval(load_kw, home_net_kw, ev_kwh, bess_home, bess_step_kwh, dt_
     import, ev, bess, hvac, water_heater)`` summed over the fleet (energies in kWh).
     `hvac_kwh` or `water_heater_kwh` may be empty (a fleet without such units): their
     rows of `acc` are then left alone. `scratch` (one float per home) is all zero on
-    entry and is left so: only the batteries' homes are written and cleared, not
-    every home (a pass over the fleet less, about a fifth of this kernel's time with
-    the fleet out of cache).
+    entry and is left so: only the batteries' homes are written and cleared (a pass
+    over the whole fleet less).
     """
     bess_sum = 0.0
     for j in range(bess_step_kwh.size):
