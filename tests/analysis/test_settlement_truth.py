@@ -51,3 +51,22 @@ def test_battery_totals_are_gross_battery_by_battery(evening_peak):
     net_by_interval = np.clip(out.result.series["bess_kw"].to_numpy(), 0, None).sum() \
         * out.inputs.interval_h
     assert summary["energy"]["bess_charged_kwh"] >= net_by_interval - 1e-6
+
+
+def test_evening_peak_misses_only_first_departures_its_initial_soc_cannot_reach(evening_peak):
+    # docs/semantics.md (EV schedules): an EV home at the start has no history; its
+    # first departure may be out of reach from its initial SOC
+    out, summary = evening_peak
+    deps = summary["ev_departures"]
+    assert deps["missed_feasible_at_plugin"] == 0
+    assert deps["shortfall_caused_by_dispatch_kwh"] == 0.0
+    log = out.result.log.to_arrow(out.result.start).to_pandas()
+    dep = log[log["kind"] == "ev_departure"].sort_values("t_h")
+    missed = dep[dep["shortfall_kwh"] > 0]
+    assert len(missed) == deps["departures"] - deps["met"] > 0
+    assert (missed["detail"] == "infeasible_at_plugin").all()
+    first = dep.groupby("asset_id")["t_h"].min()
+    assert (missed["t_h"].to_numpy() == first[missed["asset_id"]].to_numpy()).all()
+    # and each of them was plugged in at the start
+    plugged = log[(log["kind"] == "ev_plugged_in") & log["asset_id"].isin(missed["asset_id"])]
+    assert (plugged.groupby("asset_id")["t_h"].min() == 0.0).all()
