@@ -490,21 +490,23 @@ class ThermalFleet:
 
     # -- a walk of quiet intervals (`desim.sim.walk`) -------------------------------------
     def walkable(self) -> bool:
-        """Whether a walk may take the units' intervals: no heat pump (modes never change
-        at a boundary), no setpoint moved or coming back from a move, and the pass has
-        run once (`home_power_kw` is the pass's)."""
-        return self.n == 0 or (not self._any_heat_pump and not self._moved and self._started
+        """Whether a walk may take the units' intervals: no setpoint moved or coming back
+        from a move, and the pass has run once (`home_power_kw` is the pass's). Heat
+        pumps' modes change at boundaries in the walk as here (`_set_interval`)."""
+        return self.n == 0 or (not self._moved and self._started
                                and not math.isfinite(self._first_end_h))
 
     def walk_arrays(self) -> tuple:
         """The arrays `advance_units` takes with setpoints not moved, in the walk's order,
-        then the outdoor temperature per interval and the per-unit one in force."""
+        then the outdoor temperature per interval, the per-unit one in force and which
+        units are heat pumps."""
         tb = self.table
         unit, t, on, temp = self._buf
         return (self.temperature_c, self.on, self.mode, self.tau_h, tb.resistance_c_per_kw,
                 tb.cop, tb.rated_power_kw, tb.setpoint_c, tb.deadband_c, self.home,
                 self.interval_kwh, self.energy_kwh, self.stats, self._decay, self._decay_h,
-                unit, t, on, temp, self._home_on_kw, self.outdoor_c, self._outdoor)
+                unit, t, on, temp, self._home_on_kw, self.outdoor_c, self._outdoor,
+                self.heat_pump)
 
     def grow_switch_buffers(self) -> None:
         """Twice the room for one pass's switches (a unit had more than they hold)."""

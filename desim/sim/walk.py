@@ -2,11 +2,11 @@
 
 Outside dispatch events, with a static EV policy that nothing but the EVs' own
 events moves (no guard, no site limit) or no EVs, self-consumption batteries,
-and air conditioners or no thermal units (no heat pumps or water heaters, no
+and air conditioners, heat pumps or no thermal units (no water heaters, no
 setpoint moved), an interval boundary does the same thing every time: the
 batteries' setpoints from their homes' net load, the thermostat pass and the
-batteries over the interval, the meter's accounting, the next interval's
-solar, load and price. The EVs' events of the stretch are handled ahead
+batteries over the interval, the meter's accounting, the next interval's heat
+pump modes, solar, load and price. The EVs' events of the stretch are handled ahead
 (`EvFleet.advance`), so the EV meter already holds their power changes. `walk`
 does those boundaries one after another in one call, with the engine's own
 compiled passes in the engine's order, and writes the log rows they would have
@@ -29,6 +29,7 @@ import math
 import numba
 import numpy as np
 
+from desim.assets.physics import thermal as th
 from desim.sim import kernels
 from desim.sim.logformat import ASSET_CODE, KIND_CODE, RAW_COLUMNS
 from desim.sim.policies import TOP_UP_MARGIN_SOC, SelfConsumption
@@ -45,7 +46,11 @@ _BESS, _FLEET, _MARKET = ASSET_CODE["bess"], ASSET_CODE["fleet"], ASSET_CODE["ma
 _HVAC = ASSET_CODE["hvac"]
 #: The row columns a walk writes, each holding its default where a row has no value.
 ROW_COLUMNS = ("t_h", "prosumer_index", "asset_index", "power_kw", "energy_kwh", "soc_percent",
-               "price_usd_per_mwh", "temperature_c")
+               "price_usd_per_mwh", "temperature_c", "detail")
+#: Detail code a walk writes on a heat pump's ``hvac_off`` row at a mode change; the
+#: log's own code for ``mode_change`` replaces it when the rows are recorded (so the
+#: log registers the detail when the boundary would have).
+MODE_CHANGE = -2
 #: What a walk call ends with: the stretch or its row buffers' room used up; or, inside
 #: an interval's thermostat pass, the row buffers full or one unit's switches more
 #: than the switch buffers hold (call again from that unit, with larger ones).
@@ -63,14 +68,15 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
          energy_step_kwh, in_kwh, out_kwh, delta_kwh, bess_home, edge, active_h,
          full, hit_t, hit_home, hit_soc_percent,
          r_kind, r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc, r_price, r_temp,
-         thermal, thermal_start, net_scratch, thermal_only):
+         r_detail, thermal, thermal_start, net_scratch, thermal_only):
     """Intervals ``j0 .. j1 - 1`` (interval `j0` opened, the rest opened here), each as
     the engine's boundary does it: battery setpoints (`kernels.self_consumption_limited`
     into `power_kw`), the battery step (`kernels.battery_interval`), the EV meter's
     queued changes (`kernels.meter_due`) and the accounting
     (`kernels.account_interval`) at its end, then the next interval's PV, net load
-    and EV meter energy (`kernels.open_homes`). Stops early, before an interval
-    whose rows might not fit the row buffers (``r_*``).
+    and EV meter energy (`kernels.open_homes`), after the heat pumps take its mode
+    (`_heat_pump_modes`). Stops early, before an interval whose rows might not fit
+    the row buffers (``r_*``, with `r_detail` the rows' detail codes).
 
     Thermal units (`thermal`: the `ThermalFleet` arrays the thermostat pass
     `desim.sim.thermal.advance_units` takes, then the outdoor temperature per interval
@@ -89,11 +95,18 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
     """
     (temp, on, mode, tau, r, cop, rated_kw, setpoint, deadband, unit_home, home_kwh,
      unit_kwh, stats, decay, decay_h, ev_unit, ev_t, ev_on, ev_temp, home_on_kw, outdoor_c,
-     outdoor) = thermal
+     outdoor, heat_pump) = thermal
     n_units = temp.size
     ev_cap = ev_t.size if n_units else 0
-    th_start = thermal_start
+    any_hp = False
+    for u in range(n_units):
+        any_hp = any_hp or heat_pump[u]
+    # rows an interval may need: every battery stopping, the fleet's and a price row, a
+    # thermostat pass's switches and, with heat pumps, their mode changes at the next
+    # boundary and the switches these set off (at most two rows a unit)
     nb = soc.size
+    need = nb + 2 + ev_cap + (2 * n_units if any_hp else 0)
+    th_start = thermal_start
     cap = r_kind.size
     no_units = np.zeros(0)
     hvac_kwh = home_kwh if n_units else no_units
@@ -106,7 +119,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         t0 = j * interval_h
         t1 = (j + 1) * interval_h
         if th_start == 0:
-            if cap - n_rows < nb + 2 + ev_cap:
+            if cap - n_rows < need:
                 break
             for u in range(n_units):
                 outdoor[u] = outdoor_c[j]
@@ -118,7 +131,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         # the thermal units over the interval (their rows first, as `Engine._advance`
         # records them), then the decision at its start, then the batteries over it
         while th_start < n_units:
-            if cap - n_rows < nb + 2 + ev_cap:
+            if cap - n_rows < need:
                 return j - j0, n_rows, q_pos, price, ROWS_FULL, th_start
             nxt, n_ev = advance_units(
                 th_start, t0, t1, outdoor, temp, on, mode, tau, r, cop, rated_kw, setpoint,
@@ -140,6 +153,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 r_soc[n_rows] = np.nan
                 r_price[n_rows] = np.nan
                 r_temp[n_rows] = ev_temp[m]
+                r_detail[n_rows] = 0
                 n_rows += 1
             th_start = nxt
         if thermal_only:
@@ -169,6 +183,7 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 r_soc[n_rows] = hit_soc_percent[m]
                 r_price[n_rows] = np.nan
                 r_temp[n_rows] = np.nan
+                r_detail[n_rows] = 0
                 n_rows += 1
         # the interval's accounting
         delivered_kwh += evs_delivered_kwh
@@ -197,10 +212,18 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
         r_soc[n_rows] = np.nan
         r_price[n_rows] = price * 1000.0
         r_temp[n_rows] = np.nan
+        r_detail[n_rows] = 0
         n_rows += 1
         j += 1
         if j < j1:
-            # the next interval opens
+            # the next interval opens: heat pumps take its mode (their rows first, as
+            # `Engine.open_interval` records them), then its PV, load and price
+            if any_hp:
+                n_rows = _heat_pump_modes(
+                    j, t1, n_rows, outdoor_c, outdoor, heat_pump, temp, on, mode, tau, r, cop,
+                    rated_kw, setpoint, deadband, unit_home, home_kwh, unit_kwh, stats, decay,
+                    decay_h, ev_unit, ev_t, ev_on, ev_temp, home_on_kw, r_kind, r_asset, r_t,
+                    r_home, r_index, r_power, r_energy, r_soc, r_price, r_temp, r_detail)
             for b in range(column.size):
                 column[b] = unit_kw_per_kwp[b, j]
             kernels.open_homes(column, pv_bucket, pv_scale, pv_home, load_block[j - block_start],
@@ -217,9 +240,71 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
                 r_soc[n_rows] = np.nan
                 r_price[n_rows] = p * 1000.0
                 r_temp[n_rows] = np.nan
+                r_detail[n_rows] = 0
                 n_rows += 1
             price = p
     return j - j0, n_rows, q_pos, price, DONE, 0
+
+
+@_jit
+def _heat_pump_modes(j, t, n_rows, outdoor_c, outdoor, heat_pump, temp, on, mode, tau, r, cop,
+                     rated_kw, setpoint, deadband, unit_home, home_kwh, unit_kwh, stats, decay,
+                     decay_h, ev_unit, ev_t, ev_on, ev_temp, home_on_kw, r_kind, r_asset, r_t,
+                     r_home, r_index, r_power, r_energy, r_soc, r_price, r_temp, r_detail):
+    """Interval `j` opens at `t`: each heat pump heats if the outdoor temperature is
+    below its setpoint and cools otherwise; one that runs when its mode changes stops
+    (an ``hvac_off`` row, detail `MODE_CHANGE`), and if any mode changed the units
+    take their edges at `t` (a thermostat pass of no length, its switches logged on
+    first), as `ThermalFleet._set_interval` and ``_advance`` do at the boundary.
+    Returns the row count. The switch buffers hold every unit (the caller checks)."""
+    n_units = temp.size
+    o = outdoor_c[j]
+    changed = False
+    for u in range(n_units):
+        m = th.HEAT if heat_pump[u] and o < setpoint[u] else th.COOL
+        if m == mode[u]:
+            continue
+        changed = True
+        if on[u] > 0:
+            on[u] = 0.0
+            stats[u, 0] += 1
+            r_kind[n_rows] = _HVAC_OFF
+            r_asset[n_rows] = _HVAC
+            r_t[n_rows] = t
+            r_home[n_rows] = unit_home[u]
+            r_index[n_rows] = u
+            r_power[n_rows] = 0.0
+            r_energy[n_rows] = np.nan
+            r_soc[n_rows] = np.nan
+            r_price[n_rows] = np.nan
+            r_temp[n_rows] = temp[u]
+            r_detail[n_rows] = MODE_CHANGE
+            n_rows += 1
+    if not changed:
+        return n_rows
+    # (`mode` is set after the stops: the stops read the old one only through `on`)
+    for u in range(n_units):
+        mode[u] = th.HEAT if heat_pump[u] and o < setpoint[u] else th.COOL
+        outdoor[u] = o
+    _, n_ev = advance_units(0, t, t, outdoor, temp, on, mode, tau, r, cop, rated_kw, setpoint,
+                            deadband, unit_home, home_kwh, unit_kwh, stats, decay, decay_h,
+                            ev_unit, ev_t, ev_on, ev_temp, setpoint, setpoint, home_on_kw)
+    switches_on_first(ev_unit[:n_ev], ev_t[:n_ev], ev_on[:n_ev], ev_temp[:n_ev])
+    for m in range(n_ev):
+        u = ev_unit[m]
+        r_kind[n_rows] = _HVAC_ON if ev_on[m] > 0 else _HVAC_OFF
+        r_asset[n_rows] = _HVAC
+        r_t[n_rows] = ev_t[m]
+        r_home[n_rows] = unit_home[u]
+        r_index[n_rows] = u
+        r_power[n_rows] = rated_kw[u] * ev_on[m]
+        r_energy[n_rows] = np.nan
+        r_soc[n_rows] = np.nan
+        r_price[n_rows] = np.nan
+        r_temp[n_rows] = ev_temp[m]
+        r_detail[n_rows] = 0
+        n_rows += 1
+    return n_rows
 
 
 class QuietWalk:
@@ -241,7 +326,6 @@ class QuietWalk:
         self.possible = bool(
             engine.enable_walk and (engine.evs.independent or engine.evs.n == 0)
             and engine.water_heaters.n == 0
-            and not engine.thermal.heat_pump.any()
             and getattr(type(policy), "limited_setpoints", None)
             is SelfConsumption.limited_setpoints)
         self._prices = np.asarray(inp.price_usd_per_kwh, dtype=np.float64)
@@ -258,11 +342,13 @@ class QuietWalk:
 
     def _room(self) -> None:
         """Row buffers for a few intervals' rows: every battery stopping, a thermostat
-        pass's switches, the fleet's and a price row (the walk stops before an interval
-        whose rows might not fit, and goes on after they are recorded)."""
+        pass's switches, the fleet's and a price row, heat pumps' mode changes (the walk
+        stops before an interval whose rows might not fit, and goes on after they are
+        recorded)."""
         e = self.engine
         switches = len(e.thermal.walk_arrays()[16]) if e.thermal.n else 0
-        cap = 2 * (e.batteries.n + 2 + switches) + 256
+        modes = 2 * e.thermal.n if e.thermal.heat_pump.any() else 0
+        cap = 2 * (e.batteries.n + 2 + switches + modes) + 256
         if cap > self._cap:
             self._cap = cap
             self._rows = {name: np.empty(cap, dtype=RAW_COLUMNS[name][0])
@@ -278,6 +364,10 @@ class QuietWalk:
         e = self.engine
         if not (self.possible and e.dirty and e.aggregator.active < 0 and not e.evs.in_event
                 and not e.evs.decided_in_event and e.thermal.walkable()):
+            return k
+        if e.thermal.heat_pump.any() and len(e.thermal.walk_arrays()[16]) < e.thermal.n:
+            # a boundary's mode changes set off at most a switch a unit, taken in one
+            # thermostat pass as the boundary takes them: the buffers must hold them all
             return k
         dt = e.inp.interval_h
         k1 = e.inp.n_steps
@@ -336,8 +426,9 @@ class QuietWalk:
             if done:
                 delivered = evs_delivered = 0.0
             if n_rows:
-                e.log.record_rows(self._kind[:n_rows], self._asset[:n_rows],
-                                  {name: v[:n_rows] for name, v in self._rows.items()})
+                rows = {name: v[:n_rows] for name, v in self._rows.items()}
+                self._mode_change_details(rows["detail"], self._kind[:n_rows])
+                e.log.record_rows(self._kind[:n_rows], self._asset[:n_rows], rows)
             if status == THERMAL_DONE:
                 return status, resume
             if status == SWITCHES_FULL:
@@ -345,6 +436,14 @@ class QuietWalk:
                 self._room()
             j += done
         return q_pos, price
+
+    def _mode_change_details(self, detail: np.ndarray, kind: np.ndarray) -> None:
+        """The log's code for ``mode_change`` in place of `MODE_CHANGE`, taken when the
+        rows are kept, as ``log.record`` takes a detail's code."""
+        changes = detail == MODE_CHANGE
+        if changes.any():
+            log = self.engine.log
+            detail[changes] = log.detail_code("mode_change") if log.keeps("hvac_off") else 0
 
     def run(self, k0: int, k1: int) -> None:
         """Walk intervals ``k0 .. k1 - 1``: the engine ends at boundary `k1` with

@@ -152,18 +152,23 @@ def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
     _assert_same(a, b)
 
 
-def _thermal_inputs(n, days, seed, dispatch=True, deadband_c=None):
+def _thermal_inputs(n, days, seed, dispatch=True, deadband_c=None, heat_pumps=0):
     from attrs import evolve
 
     from desim import profiles
     from desim.bench.scenario import SITE
     from desim.bench.thermal import THERMAL_START, bench_hvac_table
+    from desim.sim.thermal import HVAC_KINDS
 
     inp = bench_inputs(n, days, seed, start=THERMAL_START)
     times = profiles.make_times(inp.start, inp.n_steps, inp.interval_h * 60, SITE.time_zone)
     table = bench_hvac_table(inp.fleet.n_prosumers, np.random.SeedSequence([seed, 7]))
     if deadband_c is not None:      # a narrow band: several switches an interval
         table = evolve(table, deadband_c=np.full(table.n, deadband_c))
+    if heat_pumps:                  # the first units heat pumps, the rest air conditioners
+        kind = table.kind.copy()
+        kind[:heat_pumps] = HVAC_KINDS.index("heat_pump")
+        table = evolve(table, kind=kind)
     outdoor = profiles.outdoor_temperature_c("california_summer", times)
     inp = evolve(inp, hvac=table, outdoor_c=outdoor)
     inp.dispatch_enabled = dispatch
@@ -179,6 +184,42 @@ def test_air_conditioned_homes_walked_equal_boundary_by_boundary(dispatch, monke
     b, walks = _run(b_inp, True, monkeypatch)
     assert walks
     assert (a.log.to_pandas(a.start)["kind"] == "hvac_on").sum() > 50
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+@pytest.mark.parametrize(("dispatch", "abrupt"), [(False, False), (True, False), (False, True),
+                                                  (True, True)])
+def test_heat_pumps_walked_equal_boundary_by_boundary(dispatch, abrupt, monkeypatch):
+    """Heat pumps beside air conditioners: they heat below their setpoint and cool above
+    it, so modes change at boundaries inside walks (a running unit stops, logged
+    ``mode_change``, and units take their edges at once); the same to the bit. July's
+    temperatures cross the setpoints twice a day; `abrupt` swings between 36 and 8 C
+    every 3 hours, so units run hard in each mode when it flips."""
+    from attrs import evolve
+
+    def build():
+        inp = _thermal_inputs(60, 3, 4, dispatch, heat_pumps=40)
+        if abrupt:
+            hot = (np.arange(inp.n_steps) // 12) % 2 == 0
+            inp = evolve(inp, outdoor_c=np.where(hot, 36.0, 8.0))
+        return inp
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, monkeypatch)
+    assert walks
+    # the boundaries inside walks where a heat pump's mode flips, from the inputs
+    heating = b_inp.outdoor_c[:, None] < b_inp.hvac.setpoint_c[None, :40]
+    flips = np.flatnonzero((heating[1:] != heating[:-1]).any(axis=1)) + 1
+    inside = [k for k in flips if any(k0 < k < k1 for k0, k1 in walks)]
+    assert len(inside) > (10 if not abrupt else 5)
+    log = a.log.to_pandas(a.start)
+    changes = log[log["detail"] == "mode_change"]
+    assert len(changes) and (changes["kind"] == "hvac_off").all()
+    if abrupt:      # running units stopped at flips inside walks
+        k = np.rint(changes["t_h"].to_numpy() / 0.25).astype(int)
+        assert sum(any(k0 < x < k1 for k0, k1 in walks) for x in k) > 20
     _assert_same(a, b)
     pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
 
