@@ -140,21 +140,9 @@ def walk(j0, j1, interval_h, price, delivered_kwh, evs_delivered_kwh,
             if nxt < n_units and n_ev == 0:
                 # units before `nxt` are done; unit `nxt` alone has more switches
                 return j - j0, n_rows, q_pos, price, SWITCHES_FULL, nxt
-            switches_on_first(ev_unit[:n_ev], ev_t[:n_ev], ev_on[:n_ev], ev_temp[:n_ev])
-            for m in range(n_ev):
-                u = ev_unit[m]
-                r_kind[n_rows] = _HVAC_ON if ev_on[m] > 0 else _HVAC_OFF
-                r_asset[n_rows] = _HVAC
-                r_t[n_rows] = ev_t[m]
-                r_home[n_rows] = unit_home[u]
-                r_index[n_rows] = u
-                r_power[n_rows] = rated_kw[u] * ev_on[m]
-                r_energy[n_rows] = np.nan
-                r_soc[n_rows] = np.nan
-                r_price[n_rows] = np.nan
-                r_temp[n_rows] = ev_temp[m]
-                r_detail[n_rows] = 0
-                n_rows += 1
+            n_rows = _switch_rows(n_rows, n_ev, ev_unit, ev_t, ev_on, ev_temp, unit_home,
+                                  rated_kw, r_kind, r_asset, r_t, r_home, r_index, r_power,
+                                  r_energy, r_soc, r_price, r_temp, r_detail)
             th_start = nxt
         if thermal_only:
             return 0, n_rows, q_pos, price, THERMAL_DONE, n_units
@@ -289,6 +277,18 @@ def _heat_pump_modes(j, t, n_rows, outdoor_c, outdoor, heat_pump, temp, on, mode
     _, n_ev = advance_units(0, t, t, outdoor, temp, on, mode, tau, r, cop, rated_kw, setpoint,
                             deadband, unit_home, home_kwh, unit_kwh, stats, decay, decay_h,
                             ev_unit, ev_t, ev_on, ev_temp, setpoint, setpoint, home_on_kw)
+    return _switch_rows(n_rows, n_ev, ev_unit, ev_t, ev_on, ev_temp, unit_home, rated_kw,
+                        r_kind, r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc,
+                        r_price, r_temp, r_detail)
+
+
+@_jit
+def _switch_rows(n_rows, n_ev, ev_unit, ev_t, ev_on, ev_temp, unit_home, rated_kw, r_kind,
+                 r_asset, r_t, r_home, r_index, r_power, r_energy, r_soc, r_price, r_temp,
+                 r_detail):
+    """A thermostat pass's `n_ev` switches as rows from `n_rows`, on ones first (each
+    group in its order, as `desim.sim.thermal.record_switches` logs them); returns the
+    row count."""
     switches_on_first(ev_unit[:n_ev], ev_t[:n_ev], ev_on[:n_ev], ev_temp[:n_ev])
     for m in range(n_ev):
         u = ev_unit[m]
