@@ -262,19 +262,8 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None,
                              f"{n} x {days}")
         return _comparison_only(mode, seed, rep, n, days, progress or (lambda text: None))
     say = progress or (lambda text: None)
-    report: dict = {"benchmark": "engine", "mode": mode, "seed": seed,
-                    "machine": machine_info(), "load_average_start": load_average(),
-                    "python_reference_ms_start": python_reference_ms(), "targets": TARGETS}
+    report = _started_report(mode, seed, say)
     with tempfile.TemporaryDirectory(prefix="desim-bench-") as tmp:
-        # The compiled passes (desim.sim.kernels, the load model) are compiled on the
-        # first run after install and loaded from their cache afterwards; a small run
-        # first keeps that one-off cost out of the timed sections, and reports it.
-        say("warm-up: load the compiled passes")
-        t = time.perf_counter()
-        run_engine(bench_inputs(50, 1, seed))
-        report["warmup"] = {"n_prosumers": 50, "days": 1, "s": time.perf_counter() - t,
-                            "note": "first run in this process: loads (or, after install, "
-                                    "compiles) the compiled fleet passes"}
         say("fleet generation")
         report["fleet_generation"] = run_fleet_benchmark(cfg["fleet_sizes"], seed, rep)["results"]
 
@@ -322,18 +311,29 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None,
     return report
 
 
-def _comparison_only(mode: str, seed: int, rep: int, n: int, days: int, say) -> dict:
-    """`run_engine_benchmark`'s report with only the comparison section, at `n` x `days`."""
+def _started_report(mode: str, seed: int, say) -> dict:
+    """A report's header (machine, load, Python yardstick, targets) and its warm-up.
+
+    The compiled passes (desim.sim.kernels, the load model) are compiled on the first
+    run after install and loaded from their cache afterwards; a small run first keeps
+    that one-off cost out of the timed sections, and reports it."""
     report: dict = {"benchmark": "engine", "mode": mode, "seed": seed,
                     "machine": machine_info(), "load_average_start": load_average(),
-                    "python_reference_ms_start": python_reference_ms(), "targets": TARGETS,
-                    "fleet_generation": [], "seed_api": None, "scaling": [], "year": None,
-                    "million": None, "sharded": None, "thermal": None}
+                    "python_reference_ms_start": python_reference_ms(), "targets": TARGETS}
     say("warm-up: load the compiled passes")
     t = time.perf_counter()
     run_engine(bench_inputs(50, 1, seed))
     report["warmup"] = {"n_prosumers": 50, "days": 1, "s": time.perf_counter() - t,
-                        "note": "first run in this process"}
+                        "note": "first run in this process: loads (or, after install, "
+                                "compiles) the compiled fleet passes"}
+    return report
+
+
+def _comparison_only(mode: str, seed: int, rep: int, n: int, days: int, say) -> dict:
+    """`run_engine_benchmark`'s report with only the comparison section, at `n` x `days`."""
+    report = _started_report(mode, seed, say)
+    report.update({"fleet_generation": [], "seed_api": None, "scaling": [], "year": None,
+                   "million": None, "sharded": None, "thermal": None})
     say(f"comparison: engine vs baselines, {n:,} prosumers x {days} days")
     report["comparison"] = run_comparison(n, days, seed, rep, run_engine, best_of)
     report["load_average_end"] = load_average()

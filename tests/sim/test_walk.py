@@ -46,6 +46,20 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(getattr(a.bess, name), getattr(b.bess, name))
 
 
+def _spy_walk(monkeypatch) -> list:
+    """What every `walk` call returns, from now on, in call order."""
+    outs = []
+    original = walk_module.walk
+
+    def spy(*args):
+        out = original(*args)
+        outs.append(out)
+        return out
+
+    monkeypatch.setattr(walk_module, "walk", spy)
+    return outs
+
+
 def _fresh(build):
     """Two independent copies of a run's inputs (sessions and loads hold state)."""
     return build(), build()
@@ -122,14 +136,6 @@ def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
         return prepare(bench_inputs(60, 2, 1))[0]
 
     a_inp, b_inp = _fresh(build)
-    calls = []
-    original = walk_module.walk
-
-    def spy(*args):
-        out = original(*args)
-        calls.append(out[0])
-        return out
-
     a, _ = _run(a_inp, False)
     engine = Engine(b_inp)
     engine.walk._cap = engine.batteries.n + 2 + 3   # room for about one interval a call
@@ -137,7 +143,7 @@ def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
         engine.walk._rows[name] = engine.walk._rows[name][:engine.walk._cap]
     engine.walk._kind = engine.walk._kind[:engine.walk._cap]
     engine.walk._asset = engine.walk._asset[:engine.walk._cap]
-    monkeypatch.setattr(walk_module, "walk", spy)
+    outs = _spy_walk(monkeypatch)
     walks = []
     original_run = engine.walk.run
 
@@ -147,6 +153,7 @@ def test_rows_of_a_walk_fill_its_buffers_in_several_calls(monkeypatch):
 
     monkeypatch.setattr(engine.walk, "run", counted)
     b = engine.run()
+    calls = [out[0] for out in outs]         # intervals each call did
     assert walks and sum(calls) == sum(walks)
     assert len(calls) > 2 * len(walks)      # the stretches took several calls each
     _assert_same(a, b)
@@ -238,17 +245,9 @@ def test_thermal_switches_beyond_the_buffers_are_walked_the_same(monkeypatch):
 
     a = tiny(Engine(a_inp, quiet_walk=False)).run()
     engine = tiny(Engine(b_inp))
-    statuses = []
-    original = walk_module.walk
-
-    def spy(*args):
-        out = original(*args)
-        statuses.append(out[4])
-        return out
-
-    monkeypatch.setattr(walk_module, "walk", spy)
+    outs = _spy_walk(monkeypatch)
     b = engine.run()
-    assert walk_module.SWITCHES_FULL in statuses
+    assert walk_module.SWITCHES_FULL in [out[4] for out in outs]
     _assert_same(a, b)
     pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
 
