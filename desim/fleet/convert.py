@@ -162,7 +162,7 @@ def prosumers_from_table(table: FleetTable) -> ProsumerFleet:
     if _objects.columns_valid(table, columns):
         # every row passes the classes' checks: build each object unchecked
         return ProsumerFleet(_objects.unchecked_prosumers(
-            table, p, bess_row.tolist(), pv_row.tolist(), _battery_product, _vehicle_product),
+            table, p, bess_row, pv_row, _battery_product, _vehicle_product),
             table=table)
     return ProsumerFleet(_checked_prosumers(table, p, bess_row, pv_row), table=table)
 
