@@ -104,6 +104,19 @@ def temperature_from_decay_c(temperature_c, equilibrium_c, decay):
 
     For a kernel that moves many stretches of one length (a profile interval)
     and computes each unit's factor once per length.
+
+    Parameters
+    ----------
+    temperature_c, equilibrium_c : float
+        Start and equilibrium temperatures, C.
+    decay : float
+        ``exp(-duration_h / tau_h)``, dimensionless in (0, 1].
+
+    Returns
+    -------
+    float
+        ``T_eq + (T - T_eq) decay``, C: the 1R1C solution of the module docstring
+        (Sonderegger 1978) after the stretch the factor is for.
     """
     return equilibrium_c + (temperature_c - equilibrium_c) * decay
 
@@ -221,18 +234,51 @@ def degree_hours_beyond(temperature_c, equilibrium_c, edge_c, duration_h, tau_h,
 
 @_jit
 def comfort_edge_c(mode, setpoint_c, deadband_c):
-    """The edge of the comfort band (C): ``setpoint + deadband / 2`` when cooling,
-    ``setpoint - deadband / 2`` when heating; the home is uncomfortable beyond it
-    (above when cooling, below when heating: ``sign = -mode``)."""
+    """The edge of the comfort band: the home is uncomfortable beyond it (above when
+    cooling, below when heating: ``sign = -mode``).
+
+    Parameters
+    ----------
+    mode : float
+        `COOL` (-1) or `HEAT` (+1).
+    setpoint_c : float
+        Thermostat setpoint, C.
+    deadband_c : float
+        Width of the thermostat band around the setpoint, C (>= 0).
+
+    Returns
+    -------
+    float
+        ``setpoint + deadband / 2`` when cooling, ``setpoint - deadband / 2`` when
+        heating, C (the band of a hysteresis thermostat, as in GridLAB-D's
+        residential module).
+    """
     return setpoint_c - mode * 0.5 * deadband_c
 
 
 @_jit
 def switch_edge_c(mode, on, setpoint_c, deadband_c):
-    """The thermostat edge that switches a unit in state `on` (C).
+    """The thermostat edge that switches a unit in state `on`.
 
     Cooling: an idle unit starts at ``setpoint + deadband / 2``, a running one
-    stops at ``setpoint - deadband / 2``; heating the other way round.
+    stops at ``setpoint - deadband / 2``; heating the other way round (a
+    hysteresis thermostat, as in GridLAB-D's residential module).
+
+    Parameters
+    ----------
+    mode : float
+        `COOL` (-1) or `HEAT` (+1).
+    on : float
+        Compressor state, 1.0 on or 0.0 off.
+    setpoint_c : float
+        Thermostat setpoint, C.
+    deadband_c : float
+        Width of the thermostat band, C (>= 0).
+
+    Returns
+    -------
+    float
+        The edge temperature, C.
     """
     half = 0.5 * deadband_c
     if (mode < 0.0) == (on > 0.0):
@@ -246,6 +292,22 @@ def past_edge(mode, on, temperature_c, edge_c):
 
     An idle cooler switches on at or above its upper edge, a running one off at
     or below its lower edge; a heater the other way round.
+
+    Parameters
+    ----------
+    mode : float
+        `COOL` (-1) or `HEAT` (+1).
+    on : float
+        Compressor state, 1.0 on or 0.0 off.
+    temperature_c : float
+        Indoor (or tank) temperature now, C.
+    edge_c : float
+        Its switching edge (`switch_edge_c`), C.
+
+    Returns
+    -------
+    bool
+        Whether the thermostat switches the unit now.
     """
     rising = (mode < 0.0) != (on > 0.0)      # the edge that switches it is above
     return temperature_c >= edge_c if rising else temperature_c <= edge_c
@@ -268,12 +330,30 @@ def mixed_environment_c(ambient_c, ua_kw_per_c, inlet_c, draw_kw_per_c):
         Standby loss coefficient UA, kW/C, > 0.
     draw_kw_per_c : float
         Draw as heat flow per C, kW/C, >= 0 (``WATER_KWH_PER_L_C`` litres per hour).
+
+    Returns
+    -------
+    float
+        ``(UA T_amb + k T_in) / (UA + k)``, C (the tank as one mixed node, the
+        model of EnergyPlus's ``WaterHeater:Mixed`` and OCHRE's ``OneNodeWaterModel``).
     """
     return (ua_kw_per_c * ambient_c + draw_kw_per_c * inlet_c) / (ua_kw_per_c + draw_kw_per_c)
 
 
 @_jit
 def mixed_resistance_c_per_kw(ua_kw_per_c, draw_kw_per_c):
-    """The tank's effective thermal resistance ``1 / (UA + k)``, C/kW (see
-    `mixed_environment_c`)."""
+    """The tank's effective thermal resistance (see `mixed_environment_c`).
+
+    Parameters
+    ----------
+    ua_kw_per_c : float
+        Standby loss coefficient UA, kW/C, > 0.
+    draw_kw_per_c : float
+        Draw as heat flow per C, kW/C, >= 0.
+
+    Returns
+    -------
+    float
+        ``1 / (UA + k)``, C/kW.
+    """
     return 1.0 / (ua_kw_per_c + draw_kw_per_c)
