@@ -45,7 +45,7 @@ from desim.bench.machine import (
 from desim.bench.scenario import bench_inputs
 from desim.bench.seed import run_seed_benchmark
 from desim.bench.sharded import run_sharded_section
-from desim.bench.thermal import run_thermal_section
+from desim.bench.thermal import thermal_section
 from desim.sim.engine import Engine, SimInputs
 from desim.sim.logwriter import ParquetLogSink
 from desim.sim.state import state_nbytes
@@ -302,9 +302,10 @@ def run_engine_benchmark(mode: str = "default", seed: int = 0, progress=None,
             report["sharded"] = None
 
         n, days = cfg["thermal"]
-        say(f"thermal: {n:,} prosumers x {days} days, with and without air conditioners")
+        say(f"thermal: {n:,} prosumers x {days} days, with and without air conditioners "
+            "(fresh process)")
         gc.collect()
-        report["thermal"] = run_thermal_section(n, days, seed, rep, run_engine, best_of, tmp)
+        report["thermal"] = in_fresh_process(thermal_section, n, days, seed, rep, tmp)
     report["load_average_end"] = load_average()
     report["python_reference_ms_end"] = python_reference_ms()
     report["checks"] = _checks(report)

@@ -16,6 +16,7 @@ single-family homes (a 2-4 ton unit draws about 2-3.5 kW), not a survey.
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -24,7 +25,8 @@ from attrs import evolve
 from desim.bench.scenario import SITE, bench_inputs
 from desim.sim.thermal import HVAC_KINDS, HvacTable
 
-__all__ = ["bench_hvac_table", "run_thermal_section", "THERMAL_START", "DESIGN_OUTDOOR_C"]
+__all__ = ["bench_hvac_table", "run_thermal_section", "thermal_section", "THERMAL_START",
+           "DESIGN_OUTDOOR_C"]
 
 #: The benchmark month starts on this day (a summer month: the units run).
 THERMAL_START = "2026-07-01"
@@ -103,3 +105,20 @@ def run_thermal_section(n: int, days: int, seed: int, repeats: int, run_engine, 
             # the engine's own thread, without the waits for a core on a shared machine
             # (the log writer's thread is beside it: writer_busy_s)
             "cpu_ratio": with_units["run_main_thread_cpu_s"] / without["run_main_thread_cpu_s"]}
+
+
+def thermal_section(n: int, days: int, seed: int, repeats: int, write_dir: str) -> dict:
+    """`run_thermal_section` with the benchmark's engine runner, for a process of its own.
+
+    The benchmark runs it in a fresh process (`desim.bench.large.in_fresh_process`), as
+    it does the year and the million-home day: the month with units writes three times
+    the log rows of the month without, so the memory history of the sections before it
+    (baselines, comparison, scaling) would weigh on one side of the ratio more than on
+    the other. Both months still run in that one process, so the ratio never crosses
+    processes.
+    """
+    from desim.bench.engine import best_of, run_engine
+
+    out = run_thermal_section(n, days, seed, repeats, run_engine, best_of, write_dir)
+    out["process"] = {"fresh": True, "pid": os.getpid()}
+    return out

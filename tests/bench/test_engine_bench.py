@@ -39,10 +39,11 @@ def test_quick_report_has_every_section_and_check(quick_report):
         assert row["engine_us"] == c["engine_us_per_prosumer_step"]
         assert (row["engine_us"] <= needed) == (row["measured"] >= row["target"])
     assert quick_report["year"]["day_cost"]["s_per_day_start"] is not None
-    # the year and the million-home day ran in processes of their own
-    for key in ("year", "million"):
+    # the year, the million-home day and the thermal month ran in processes of their own
+    for key in ("year", "million", "thermal"):
         assert quick_report[key]["process"]["fresh"]
         assert quick_report[key]["process"]["pid"] != os.getpid()
+    for key in ("year", "million"):
         assert quick_report[key]["log_rows"] > 0
     json.loads(json.dumps(quick_report, default=float))
 
