@@ -235,3 +235,39 @@ def test_queued_meter_changes_before_the_interval_end_are_added_as_meter_add_doe
     kernels.meter_add(want_e, want_p, homes[pos:j], dp[pos:j], t[pos:j], end_h)
     np.testing.assert_array_equal(got_e, want_e)
     np.testing.assert_array_equal(got_p, want_p)
+
+
+@settings(max_examples=40)
+@given(seeds, st.integers(1, 60), st.integers(0, 30), st.booleans(), st.booleans())
+def test_accounting_without_a_unit_stream_is_the_same_bits_as_with_a_stream_of_zeros(
+        seed, n_homes, n_bess, hvac_empty, wh_empty):
+    # an empty stream compiles the pass without it (fewer running sums); a stream of
+    # zeros goes through every addition: the per-home sums and fleet sums agree exactly
+    rng = np.random.default_rng(seed)
+    load = rng.uniform(0.0, 3.0, n_homes).astype(np.float32)
+    net_kw = load - rng.uniform(0.0, 5.0, n_homes)
+    net_kw[rng.random(n_homes) < 0.2] = -0.0          # signed zeros on the way
+    ev = rng.uniform(0.0, 2.0, n_homes) * (rng.random(n_homes) < 0.5)
+    home = rng.integers(0, n_homes, n_bess)
+    bess_step = rng.normal(0.0, 1.0, n_bess)
+    units = rng.uniform(0.0, 1.0, n_homes)
+    acc0 = np.stack([rng.uniform(0.0, 5.0, n_homes) for _ in range(9)], axis=0)
+
+    def run(hvac, wh):
+        acc = acc0.copy()
+        sums = kernels.account_interval(load, net_kw, ev, home, bess_step.copy(), 0.25, 0.31,
+                                        acc, np.zeros(n_homes), hvac, wh)
+        return acc, sums
+
+    hvac = np.zeros(0) if hvac_empty else units.copy()
+    wh = np.zeros(0) if wh_empty else units[::-1].copy()
+    got_acc, got = run(hvac.copy(), wh.copy())
+    full_acc, full = run(np.zeros(n_homes) if hvac_empty else hvac.copy(),
+                         np.zeros(n_homes) if wh_empty else wh.copy())
+    assert got == full
+    rows = [r for r in range(9) if not (r == 7 and hvac_empty) and not (r == 8 and wh_empty)]
+    np.testing.assert_array_equal(got_acc[rows].view(np.int64), full_acc[rows].view(np.int64))
+    if hvac_empty:
+        np.testing.assert_array_equal(got_acc[7], acc0[7])     # left alone
+    if wh_empty:
+        np.testing.assert_array_equal(got_acc[8], acc0[8])
