@@ -1,5 +1,6 @@
 """The engine benchmark runs in quick mode and its report carries what it promises."""
 
+import copy
 import json
 import os
 
@@ -284,3 +285,25 @@ def test_a_comparison_at_a_chosen_size_runs_only_that_section(tmp_path):
         assert "Traceback" not in res.output
     with pytest.raises(ValueError, match="comparison"):
         run_engine_benchmark("quick", comparison=(0, 3))
+
+
+def test_the_tables_show_a_miss_that_rounds_to_its_goal_and_where_the_thermal_month_ran(
+        quick_report):
+    from rich.console import Console
+
+    from desim.bench.report import report_tables
+
+    report = copy.deepcopy(quick_report)
+    report["checks"]["thermal_month_ratio"] = {"measured": 2.0000629, "target": 2.0,
+                                               "met": False}
+    report["checks"]["log_share"] = {"measured": 0.2, "target": 0.2, "met": True}
+    console = Console(record=True, width=1000)      # one line a row
+    for table in report_tables(report):
+        console.print(table)
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "thermal_month_ratio" in line)
+    assert "2.00006" in row and "NO" in row
+    row = next(line for line in text.splitlines() if "log_share" in line)
+    assert "0.2" in row and "0.200000" not in row        # a met target keeps 3 digits
+    assert "in a fresh process" in next(line for line in text.splitlines()
+                                        if "thermal: without / with AC" in line)
