@@ -16,9 +16,14 @@ __all__ = ["is_real", "positive", "non_negative", "in_range", "fraction", "one_o
 
 
 def is_real(value) -> bool:
-    """True for a finite real number (bools excluded)."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(float(value)))
+    """True for a finite real number (bools excluded; an int beyond float's range is
+    not finite)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _got(value) -> str:

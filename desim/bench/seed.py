@@ -35,8 +35,9 @@ def _per_call_us(fn, calls: int, repeats: int, reset=None) -> dict:
 
 def run_seed_benchmark(calls: int = 20_000, repeats: int = 7, fleet_size: int = 20_000,
                        seed: int = 0) -> dict:
-    """Time `BESS.charge`, `BESS.discharge`, `ElectricVehicle.charge`, the headroom
-    methods and `FleetGenerator.create_prosumer_fleet` (per prosumer).
+    """Time `BESS.charge`, `BESS.discharge`, `ElectricVehicle.charge` (also with an int
+    power: ``bess_charge_int``, ``ev_charge_int``), the headroom methods and
+    `FleetGenerator.create_prosumer_fleet` (per prosumer).
 
     Returns
     -------
@@ -65,6 +66,10 @@ def run_seed_benchmark(calls: int = 20_000, repeats: int = 7, fleet_size: int = 
         "bess_charge": _per_call_us(lambda: bess.charge(2.0, 0.01), calls, repeats, reset),
         "bess_discharge": _per_call_us(lambda: bess.discharge(2.0, 0.01), calls, repeats, reset),
         "ev_charge": _per_call_us(lambda: ev.charge(3.0, 0.0005), calls, repeats, reset),
+        # the same calls with an int power, as the seed's examples write them
+        # (``charge(5, 1)``): not only plain floats are fast
+        "bess_charge_int": _per_call_us(lambda: bess.charge(2, 0.01), calls, repeats, reset),
+        "ev_charge_int": _per_call_us(lambda: ev.charge(3, 0.0005), calls, repeats, reset),
         "bess_available_discharge_kw": _per_call_us(
             lambda: bess.get_available_discharge_capacity_kw(2.0), calls, repeats),
         "ev_charging_requirement_kwh": _per_call_us(ev.get_charging_requirement_kwh, calls,

@@ -129,6 +129,36 @@ def test_negative_power_or_duration_is_rejected():
         bess.discharge(1.0, -1.0)
 
 
+@given(power=st.integers(0, 30), hours=st.integers(0, 4),
+       kind=st.sampled_from([int, np.int64, np.int32, np.float64, np.float32]))
+def test_ints_and_numpy_scalars_hold_as_the_same_floats(power, hours, kind):
+    # what the seed's examples pass (``charge(5, 1)``) and what a numpy caller passes:
+    # the same SOC and energy, to the bit, as with Python floats
+    from desim import ElectricVehicle
+
+    for make in (lambda: BESS(13.5, 5.0, 0.95, current_soc_percent=40.0,
+                              self_discharge_per_h=1e-4),
+                 lambda: ElectricVehicle(75.0, 11.0, current_soc_percent=30.0)):
+        a, b = make(), make()
+        for method in ("charge", "discharge"):
+            want = getattr(a, method)(float(power), float(hours))
+            got = getattr(b, method)(kind(power), kind(hours))
+            assert type(got) is float and got == want and b.soc == a.soc
+
+
+@pytest.mark.parametrize("bad", [True, -1, 10 ** 400, "3", float("nan"), np.float64(-0.5),
+                                 None])
+def test_a_bad_hold_argument_of_any_type_is_named(bad):
+    from desim import ElectricVehicle
+
+    for unit in (BESS(10.0, 5.0), ElectricVehicle(60.0, 7.0)):
+        for method in ("charge", "discharge"):
+            with pytest.raises(ParameterError, match=r"\.power_kw: expected a number >= 0"):
+                getattr(unit, method)(bad, 1)
+            with pytest.raises(ParameterError, match=r"\.duration_hours: expected"):
+                getattr(unit, method)(1, bad)
+
+
 holds = st.lists(st.tuples(st.booleans(), st.floats(0.0, 20.0), st.floats(0.0, 5.0)),
                  max_size=25)
 
