@@ -9,10 +9,17 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from desim.errors import ParameterError, check_all
 
 __all__ = ["is_real", "positive", "non_negative", "in_range", "fraction", "one_of",
            "raise_if_any"]
+
+
+#: Number types the seed API's hot calls convert with ``float()`` on a fast path: Python
+#: ints and the usual numpy scalars (not bools: the full checks name them).
+PLAIN_NUMBERS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
 
 
 def is_real(value) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from itertools import repeat
 
-import numpy as np
 from attrs import define, field
 
 from desim.assets import _checks as chk
@@ -37,17 +36,12 @@ def check_hold(where: str, power_kw, duration_hours) -> None:
 _INF = math.inf
 
 
-#: Number types a hold's arguments are converted from on the fast path: Python ints
-#: and the usual numpy scalars (not bools: the full check names them).
-_PLAIN_NUMBERS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
-
-
 def hold_args(where: str, power_kw, duration_hours) -> tuple[float, float]:
     """`power_kw` and `duration_hours` as floats after `check_hold`.
 
     Hot path (the seed API's per-call cost): plain finite non-negative floats
     pass on two type tests and two comparisons; ints and numpy scalars
-    (`_PLAIN_NUMBERS`) on a set lookup each, a conversion and the same
+    (`_checks.PLAIN_NUMBERS`) on a set lookup each, a conversion and the same
     comparisons (``charge(5, 1)`` costs about a microsecond more than
     ``charge(5.0, 1.0)``, not several); anything else (bools, NaN, negative
     values, other types) goes through the full check, which names the value.
@@ -55,7 +49,7 @@ def hold_args(where: str, power_kw, duration_hours) -> tuple[float, float]:
     if (type(power_kw) is float and type(duration_hours) is float
             and 0.0 <= power_kw < _INF and 0.0 <= duration_hours < _INF):
         return power_kw, duration_hours
-    if type(power_kw) in _PLAIN_NUMBERS and type(duration_hours) in _PLAIN_NUMBERS:
+    if type(power_kw) in chk.PLAIN_NUMBERS and type(duration_hours) in chk.PLAIN_NUMBERS:
         try:
             p, d = float(power_kw), float(duration_hours)
         except OverflowError:           # an int beyond float's range: the full check

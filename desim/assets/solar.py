@@ -100,6 +100,9 @@ class SolarPV:
         """
         if type(solar_irradiance_per_kw) is float:      # hot path: one value, no numpy
             return _fast.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
+        if type(solar_irradiance_per_kw) in chk.PLAIN_NUMBERS:    # an int or numpy scalar
+            return _fast.pv_power_kw(self.capacity_kw, float(solar_irradiance_per_kw),
+                                     self.efficiency)
         return physics.pv_power_kw(self.capacity_kw, solar_irradiance_per_kw, self.efficiency)
 
     def get_generation_from_normalized_kw(self, kw_per_kw):
@@ -110,4 +113,6 @@ class SolarPV:
         """
         if type(kw_per_kw) is float:
             return _fast.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
+        if type(kw_per_kw) in chk.PLAIN_NUMBERS:
+            return _fast.pv_power_kw(self.capacity_kw, float(kw_per_kw), 1.0)
         return physics.pv_power_kw(self.capacity_kw, kw_per_kw, 1.0)
