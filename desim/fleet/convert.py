@@ -76,6 +76,9 @@ def _plain_array(values: np.ndarray) -> np.ndarray:
     return shortest_float32(values) if values.dtype == np.float32 else values
 
 
+#: From this many values `shortest_float32` looks for repeated ones first.
+_FEW_DISTINCT_FROM = 4096
+
 # exact powers of ten (every one up to 1e22 is a float64)
 _P10 = np.array([float(10 ** i) for i in range(23)])
 
@@ -127,6 +130,12 @@ def shortest_float32(values: np.ndarray) -> np.ndarray:
     string path.
     """
     values = np.ascontiguousarray(values, dtype=np.float32)
+    if values.size >= _FEW_DISTINCT_FROM:
+        # a fleet column holds few distinct values (a few dozen in 20,000 rows): each
+        # bit pattern once, then spread (about half the time of doing every row)
+        bits, where = np.unique(values.view(np.uint32), return_inverse=True)
+        if bits.size * 4 <= values.size:
+            return shortest_float32(bits.view(np.float32))[where.reshape(-1)]
     out = values.astype(np.float64)
     rest = np.empty(values.size, dtype=np.int64)
     n_rest = _shortest(values, _P10, out, rest)

@@ -188,6 +188,23 @@ def test_float32_columns_read_as_their_shortest_repr(values, seed):
     assert shortest_float32(v).view(np.int64).tolist() == want.view(np.int64).tolist()
 
 
+@settings(max_examples=25)
+@given(st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), min_size=1,
+                max_size=60), st.integers(0, 2**31 - 1))
+def test_a_long_column_of_few_values_reads_as_each_value_s_shortest_repr(pool, seed):
+    # the path for repeated values (each bit pattern converted once): signed zeros,
+    # NaN and infinities keep their own bits
+    from desim.fleet.convert import _FEW_DISTINCT_FROM, shortest_float32
+
+    rng = np.random.default_rng(seed)
+    pool = np.array([*pool, 0.0, -0.0], dtype=np.float32)
+    v = pool[rng.integers(0, len(pool), _FEW_DISTINCT_FROM + 1000)]
+    want = np.array([float(s) for s in v.astype(str)])
+    got = shortest_float32(v)
+    assert got.shape == v.shape
+    assert got.view(np.int64).tolist() == want.view(np.int64).tolist()
+
+
 def _in_generation(obj, generation: int) -> bool:
     return any(o is obj for o in gc.get_objects(generation=generation))
 
