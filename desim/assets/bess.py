@@ -42,8 +42,8 @@ def hold_args(where: str, power_kw, duration_hours) -> tuple[float, float]:
     Hot path (the seed API's per-call cost): plain finite non-negative floats
     pass on two type tests and two comparisons; ints and numpy scalars
     (`_checks.PLAIN_NUMBERS`) on a set lookup each, a conversion and the same
-    comparisons (``charge(5, 1)`` costs about a microsecond more than
-    ``charge(5.0, 1.0)``, not several); anything else (bools, NaN, negative
+    comparisons (``charge(5, 1)`` costs a few tenths of a microsecond more than
+    ``charge(5.0, 1.0)``, not two microseconds more); anything else (bools, NaN, negative
     values, other types) goes through the full check, which names the value.
     """
     if (type(power_kw) is float and type(duration_hours) is float
