@@ -38,9 +38,9 @@ from desim.sim.market import SETTLEMENT_COLUMNS, Aggregator
 from desim.sim.memory import fresh_memory_policy
 from desim.sim.meter import Meter
 from desim.sim.policies import Signals
+from desim.sim.quietwalk import QuietWalk
 from desim.sim.state import BessState, EvState
 from desim.sim.thermal import HvacTable, ThermalFleet
-from desim.sim.walk import QuietWalk
 from desim.sim.waterheater import WaterHeaterFleet, WaterHeaterTable
 
 __all__ = ["SimInputs", "Engine", "SimResult", "run_inputs"]

@@ -71,13 +71,17 @@ class WaterHeaterTable:
 
 
 @_jit
-def interval_environment(ambient_c, ua, inlet_c, draw_kw_per_c, capacitance, env_c, r, tau):
-    """Each tank's environment (C), resistance (C/kW) and time constant (h) over an
-    interval with draws `draw_kw_per_c` (kW/C), into `env_c`, `r`, `tau`."""
+def interval_environment(ambient_c, ua, inlet_c, draw_kw_per_c, k, capacitance, env_c, r, tau,
+                         decay_h):
+    """Each tank's environment (C), resistance (C/kW) and time constant (h) over
+    interval `k`, whose draws are column `k` of `draw_kw_per_c` (kW/C, one row per
+    unit), into `env_c`, `r`, `tau`; the cached decay goes stale (`decay_h` NaN)."""
     for i in range(env_c.size):
-        env_c[i] = th.mixed_environment_c(ambient_c[i], ua[i], inlet_c[i], draw_kw_per_c[i])
-        r[i] = th.mixed_resistance_c_per_kw(ua[i], draw_kw_per_c[i])
+        draw = draw_kw_per_c[i, k]
+        env_c[i] = th.mixed_environment_c(ambient_c[i], ua[i], inlet_c[i], draw)
+        r[i] = th.mixed_resistance_c_per_kw(ua[i], draw)
         tau[i] = r[i] * capacitance[i]
+        decay_h[i] = np.nan
 
 
 class WaterHeaterFleet:
@@ -101,7 +105,7 @@ class WaterHeaterFleet:
         self.table = table
         self.n = table.n
         draw_l = np.asarray(draw_l, dtype=float).reshape(self.n, -1) if self.n else np.zeros((0, 1))
-        self.draw_kw_per_c = draw_l / interval_h * th.WATER_KWH_PER_L_C
+        self.draw_kw_per_c = np.ascontiguousarray(draw_l / interval_h * th.WATER_KWH_PER_L_C)
         self.log = log
         self.t_h = 0.0
         self.temperature_c = table.initial_temperature_c.copy()
@@ -129,10 +133,9 @@ class WaterHeaterFleet:
 
     def _set_interval(self, k: int) -> None:
         tb = self.table
-        interval_environment(tb.ambient_c, tb.ua_kw_per_c, tb.inlet_c,
-                             np.ascontiguousarray(self.draw_kw_per_c[:, k]),
-                             tb.capacitance_kwh_per_c, self.env_c, self.r_c_per_kw, self.tau_h)
-        self._decay_h[:] = np.nan          # tau changed: the cached decay is stale
+        interval_environment(tb.ambient_c, tb.ua_kw_per_c, tb.inlet_c, self.draw_kw_per_c, k,
+                             tb.capacitance_kwh_per_c, self.env_c, self.r_c_per_kw, self.tau_h,
+                             self._decay_h)
         self._interval = k
 
     def advance(self, t1: float, k: int) -> None:
@@ -155,9 +158,31 @@ class WaterHeaterFleet:
                 self._home_on_kw)
             self._record(unit[:n_ev], t[:n_ev], on[:n_ev], temp[:n_ev])
             if start < self.n and n_ev == 0:
-                self._buf = unit, t, on, temp = tuple(np.zeros(2 * len(b), dtype=b.dtype)
-                                                      for b in self._buf)
+                self.grow_switch_buffers()
+                unit, t, on, temp = self._buf
         self.t_h = t1
+
+    # -- a walk of quiet intervals (`desim.sim.walk`) -------------------------------------
+    def walk_arrays(self) -> tuple:
+        """What a walk takes: the arrays `advance_units` takes (in its order, from the
+        environment to the per-home power), then what `interval_environment` reads
+        besides them (ambient, standby loss, inlet, draws per interval, capacitance)."""
+        tb = self.table
+        unit, t, on, temp = self._buf
+        return (self.env_c, self.temperature_c, self.on, self.mode, self.tau_h,
+                self.r_c_per_kw, tb.cop, tb.element_kw, tb.setpoint_c, tb.deadband_c, self.home,
+                self.interval_kwh, self.energy_kwh, self.stats, self._decay, self._decay_h,
+                unit, t, on, temp, self._home_on_kw, tb.ambient_c, tb.ua_kw_per_c, tb.inlet_c,
+                self.draw_kw_per_c, tb.capacitance_kwh_per_c)
+
+    def grow_switch_buffers(self) -> None:
+        """Twice the room for one pass's switches (a unit had more than they hold)."""
+        self._buf = tuple(np.zeros(2 * len(b), dtype=b.dtype) for b in self._buf)
+
+    def walked(self, t_h: float, k: int) -> None:
+        """A walk brought the tanks to `t_h` through interval `k` (its environment set)."""
+        self.t_h = t_h
+        self._interval = k
 
     def _record(self, unit, t, on, temp) -> None:
         record_switches(self.log, ("water_heater_on", "water_heater_off"), "water_heater",

@@ -387,3 +387,115 @@ def test_random_heat_pump_and_ac_homes_walked_equal_boundary_by_boundary(
     b, _ = _run(b_inp, True)
     _assert_same(a, b)
     pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+def _tanks(homes, rng, element_kw=(3.0, 5.5), deadband_c=(3.0, 8.0)):
+    """A water heater in each of `homes`: resistance or heat-pump tanks of 150-300 l,
+    setpoint 48-60 C, starting inside or just outside their band."""
+    from desim.sim.waterheater import WATER_HEATER_KINDS, WaterHeaterTable
+
+    n = len(homes)
+    cp = 4.186 / 3600.0
+    setpoint = rng.uniform(48.0, 60.0, n)
+    band = rng.uniform(*deadband_c, n)
+    return WaterHeaterTable(homes, rng.integers(0, len(WATER_HEATER_KINDS), n),
+                            cp * rng.uniform(150.0, 300.0, n), rng.uniform(0.001, 0.005, n),
+                            rng.uniform(*element_kw, n), rng.uniform(1.0, 3.5, n), setpoint,
+                            band, setpoint + rng.uniform(-0.7, 0.6, n) * band,
+                            rng.uniform(8.0, 18.0, n), rng.uniform(15.0, 25.0, n))
+
+
+def _draws(n_units, n_steps, interval_h, rng, share=0.3, mean_l=8.0):
+    """Hot water drawn per interval (litres): a `share` of intervals draw, exponentially."""
+    sizes = rng.exponential(mean_l * interval_h / 0.25, (n_units, n_steps))
+    return np.where(rng.random((n_units, n_steps)) < share, sizes, 0.0)
+
+
+@pytest.mark.parametrize(("dispatch", "with_ac"), [(False, False), (True, False),
+                                                   (False, True), (True, True)])
+def test_water_heaters_walked_equal_boundary_by_boundary(dispatch, with_ac, monkeypatch):
+    """A water heater in most homes (with an air conditioner in every home or none):
+    the tanks' switches inside walks and at the boundaries where a new interval's draws
+    move their edges, the batteries that see them, and the accounting are the same."""
+    from attrs import evolve
+
+    def build():
+        rng = np.random.default_rng(11)
+        inp = (_thermal_inputs(60, 3, 3, dispatch) if with_ac
+               else prepare(bench_inputs(60, 3, 3))[0])
+        inp.dispatch_enabled = dispatch
+        homes = np.sort(rng.choice(60, 45, replace=False))
+        return evolve(inp, water_heaters=_tanks(homes, rng),
+                      draw_l=_draws(45, inp.n_steps, inp.interval_h, rng))
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, monkeypatch)
+    assert sum(k1 - k0 for k0, k1 in walks) > a_inp.n_steps // 3
+    log = a.log.to_pandas(a.start)
+    on_rows = log[log["kind"] == "water_heater_on"]
+    assert len(on_rows) > 100
+    # switches walked: inside walked intervals and at boundaries walks opened
+    k = on_rows["t_h"].to_numpy() / a_inp.interval_h
+    assert sum(any(k0 < x < k1 for k0, k1 in walks) for x in k) > 50
+    assert a.series["water_heater_kw"].sum() > 0
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.water_heaters, b.water_heaters, check_exact=True)
+
+
+def test_water_heater_switches_beyond_the_buffers_are_walked_the_same(monkeypatch):
+    """Switch buffers of one slot and tanks with a narrow band and large elements (several
+    switches an interval), beside air conditioners with buffers of one slot too: both
+    passes stop inside an interval and the walk resumes each where it stopped."""
+    from attrs import evolve
+
+    def build():
+        rng = np.random.default_rng(5)
+        inp = _thermal_inputs(30, 2, 6, False)
+        return evolve(inp, water_heaters=_tanks(np.arange(30), rng, element_kw=(8.0, 12.0),
+                                                deadband_c=(0.2, 0.6)),
+                      draw_l=_draws(30, inp.n_steps, inp.interval_h, rng, share=0.8))
+
+    def tiny(engine):
+        for part in (engine.thermal, engine.water_heaters):
+            part._buf = tuple(np.zeros(1, dtype=x.dtype) for x in part._buf)
+        return engine
+
+    a_inp, b_inp = _fresh(build)
+    a = tiny(Engine(a_inp, quiet_walk=False)).run()
+    engine = tiny(Engine(b_inp))
+    outs = _spy_walk(monkeypatch)
+    b = engine.run()
+    full = [out for out in outs if out[4] == walk_module.SWITCHES_FULL]
+    assert any(out[5] >= 30 for out in full), "no water heater pass was resumed"
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.water_heaters, b.water_heaters, check_exact=True)
+    pd.testing.assert_frame_equal(a.thermal, b.thermal, check_exact=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_homes=st.integers(1, 8),
+       interval_min=st.sampled_from([5, 15, 60]), with_event=st.booleans(),
+       kinds=st.sampled_from([None, ("interval", "water_heater_on"),
+                              ("water_heater_off", "bess_full")]))
+def test_random_water_heater_homes_walked_equal_boundary_by_boundary(
+        seed, n_homes, interval_min, with_event, kinds):
+    """Random homes, some or all with a water heater, random draws, log kinds kept or
+    not: the same both ways."""
+    from attrs import evolve
+
+    def build():
+        rng = np.random.default_rng(seed)
+        fleet = make_fleet(n_homes, rng=rng)
+        ev_rows = events(("e", 17.0, 2.0, 2.0 * n_homes, 1, 300.0)) if with_event else None
+        inp = make_inputs(fleet, days=2, events=ev_rows, seed=seed, interval_min=interval_min,
+                          event_kinds=kinds)
+        homes = np.sort(rng.choice(n_homes, rng.integers(1, n_homes + 1), replace=False))
+        return evolve(inp, water_heaters=_tanks(homes, rng),
+                      draw_l=_draws(len(homes), inp.n_steps, inp.interval_h, rng))
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, _ = _run(b_inp, True)
+    _assert_same(a, b)
+    pd.testing.assert_frame_equal(a.water_heaters, b.water_heaters, check_exact=True)
