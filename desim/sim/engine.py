@@ -144,10 +144,10 @@ class Engine:
             self.log = EventLog(
                 fleet.prosumer_id,
                 {"ev": fleet.ev_id,
-                 "bess": _suffixed(fleet.prosumer_id[fleet.bess_prosumer_index], "/bess"),
-                 "pv": _suffixed(fleet.prosumer_id[fleet.pv_prosumer_index], "/pv"),
-                 "hvac": _suffixed(fleet.prosumer_id[hvac.prosumer_index], "/hvac"),
-                 "water_heater": _suffixed(fleet.prosumer_id[whtr.prosumer_index],
+                 "bess": asset_ids(fleet.prosumer_id, fleet.bess_prosumer_index, "/bess"),
+                 "pv": asset_ids(fleet.prosumer_id, fleet.pv_prosumer_index, "/pv"),
+                 "hvac": asset_ids(fleet.prosumer_id, hvac.prosumer_index, "/hvac"),
+                 "water_heater": asset_ids(fleet.prosumer_id, whtr.prosumer_index,
                                            "/water_heater")},
                 kinds=inp.event_kinds, first_event_id=inp.event_id_base,
                 # rows pending between two flushes: a chunk's worth and the EVs handled ahead
@@ -410,9 +410,25 @@ class _QuietSignals:
     home_net_load_kw: np.ndarray
 
 
-def _suffixed(ids: np.ndarray, suffix: str) -> np.ndarray:
-    """Asset ids ``<prosumer_id><suffix>``, built without a Python loop."""
-    return np.char.add(ids.astype(str), suffix).astype(object)
+def asset_ids(prosumer_id: np.ndarray, owner: np.ndarray, suffix: str) -> np.ndarray:
+    """Asset ids of the assets owned by homes `owner` (one entry per asset):
+    ``<prosumer_id><suffix>`` (``prosumer_000001/pv``), and for a home with several
+    assets of the kind (two roof arrays, two batteries) ``<suffix>1``, ``<suffix>2``, ...
+    in the order they are listed. Built without a Python loop over the assets."""
+    owner = np.asarray(owner, dtype=np.int64)
+    base = np.char.add(np.asarray(prosumer_id)[owner].astype(str), suffix)
+    ids = base.astype(object)
+    if owner.size:
+        many = np.bincount(owner)[owner] > 1
+        if many.any():
+            order = np.argsort(owner, kind="stable")
+            sorted_owner = owner[order]
+            first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]]
+            start = np.maximum.accumulate(np.where(first, np.arange(owner.size), 0))
+            rank = np.empty(owner.size, dtype=np.int64)
+            rank[order] = np.arange(owner.size) - start
+            ids[many] = np.char.add(base[many], (rank[many] + 1).astype(str)).astype(object)
+    return ids
 
 
 def profile_updates(env, engine: Engine, progress=None):
