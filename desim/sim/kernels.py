@@ -323,22 +323,55 @@ def self_consumption_limited(home_net_kw, prosumer_index, max_charge_kw, max_dis
     """`self_consumption` setpoints into `out`, then `battery_limits` on them (one call
     for the engine's interval boundaries)."""
     self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
-                     max_soc, self_discharge_per_h, top_up_margin_soc, out)
+                     min_soc, max_soc, self_discharge_per_h, top_up_margin_soc, out)
     battery_limits(out, soc, min_soc, max_soc, max_charge_kw, max_discharge_kw)
 
 
 @_jit
 def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_kw, soc,
-                     max_soc, self_discharge_per_h, top_up_margin_soc, out):
+                     min_soc, max_soc, self_discharge_per_h, top_up_margin_soc, out):
     """Self-consumption setpoints into `out`: ``-(load - pv)`` of the battery's home within
-    its ratings; a battery with self-discharge within `top_up_margin_soc` of full is
-    not charged (see `desim.sim.policies.SelfConsumption`)."""
+    its ratings, nothing in a direction its limits stop (full or empty, as
+    `battery_limits`); a battery with self-discharge within `top_up_margin_soc` of full
+    is not charged (see `desim.sim.policies.SelfConsumption`).
+
+    A home with several batteries shares its net load among them in the order the
+    fleet lists them: each takes what the ones before it left, so together they never
+    hold more than the home's net load (no battery exports for self-consumption). Hot
+    path: when every home has at most one battery (homes listed in increasing order, as
+    a generated fleet lists them) no per-home sums are kept.
+    """
+    one_each = True
+    for i in range(1, out.size):
+        if prosumer_index[i] <= prosumer_index[i - 1]:
+            one_each = False
+            break
+    if one_each:
+        for i in range(out.size):
+            out[i] = _self_consumption_one(-home_net_kw[prosumer_index[i]], i, max_charge_kw,
+                                           max_discharge_kw, soc, min_soc, max_soc,
+                                           self_discharge_per_h, top_up_margin_soc)
+        return
+    taken = np.zeros(home_net_kw.size)        # what the home's batteries so far hold, kW
     for i in range(out.size):
-        p = phys.clip_power_kw(-home_net_kw[prosumer_index[i]], max_charge_kw[i],
-                               max_discharge_kw[i])
-        if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
-            p = 0.0
+        h = prosumer_index[i]
+        p = _self_consumption_one(-home_net_kw[h] - taken[h], i, max_charge_kw,
+                                  max_discharge_kw, soc, min_soc, max_soc,
+                                  self_discharge_per_h, top_up_margin_soc)
         out[i] = p
+        taken[h] += p
+
+
+@_jit
+def _self_consumption_one(want_kw, i, max_charge_kw, max_discharge_kw, soc, min_soc, max_soc,
+                          self_discharge_per_h, top_up_margin_soc):
+    """Battery `i`'s self-consumption setpoint for `want_kw` (kW, + charging) of its home."""
+    p = phys.clip_power_kw(want_kw, max_charge_kw[i], max_discharge_kw[i])
+    if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
+        p = 0.0
+    if (p > 0.0 and soc[i] >= max_soc[i]) or (p < 0.0 and soc[i] <= min_soc[i]):
+        p = 0.0
+    return p
 
 
 @_jit

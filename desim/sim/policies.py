@@ -187,7 +187,7 @@ class SelfConsumption:
         p = np.empty(len(bess.prosumer_index))
         kernels.self_consumption(np.asarray(signals.home_net_load_kw, dtype=float),
                                  bess.prosumer_index, bess.max_charge_kw, bess.max_discharge_kw,
-                                 bess.soc, bess.max_soc, bess.self_discharge_per_h,
+                                 bess.soc, bess.min_soc, bess.max_soc, bess.self_discharge_per_h,
                                  TOP_UP_MARGIN_SOC, p)
         return p
 

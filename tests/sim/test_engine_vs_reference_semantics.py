@@ -131,3 +131,38 @@ def test_a_v2g_only_event_with_ample_laxity_agrees_and_delivers():
     delivered = res.settlements["delivered_vs_counterfactual_kwh"].iloc[0]
     assert delivered >= 0.9 * 200.0
     assert (log.loc[log["kind"] == "ev_departure", "shortfall_kwh"] <= 1e-6).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(params, st.integers(0, 2**31 - 1))
+def test_engine_and_reference_agree_when_homes_have_several_batteries(p, owners_seed):
+    """Batteries moved between homes at random (a home with two or three, homes with none,
+    listed in any order): each shares its home's net load with the ones listed before it
+    (docs/semantics.md, "Batteries"), the same in both."""
+    fleet, sess, rows, kw = build(*p)
+    if fleet.n_bess < 2:
+        fleet, sess, rows, kw = build(*p[:3], True, *p[4:])
+    rng = np.random.default_rng(owners_seed)
+    n = fleet.n_prosumers
+    fleet.bess_prosumer_index[:] = rng.integers(0, max(1, n // 2 + 1), fleet.n_bess)
+    check_same(fleet, sess, rows, kw)
+
+
+def test_two_batteries_of_a_home_without_pv_never_export():
+    """Two batteries in each of three homes with no PV and no EV: self-consumption covers
+    the load and nothing more, so the homes export nothing, and the batteries together
+    deliver the load they cover (both reach their floor in turn)."""
+    fleet = make_fleet(6, with_ev=False, with_pv=False, rng=np.random.default_rng(4))
+    fleet.bess_prosumer_index[:] = [0, 0, 1, 1, 2, 2]
+    fleet.bess_soc[:] = 0.9
+    inp = make_inputs(fleet, days=2, seed=4)
+    res = Engine(inp).run()
+    t = res.totals.set_index("prosumer_id")
+    homes = [f"home-{i:03d}" for i in range(3)]
+    assert (t.loc[homes, "export_kwh"] == 0.0).all()
+    assert (t.loc[homes, "bess_discharged_kwh"] <= t.loc[homes, "load_kwh"] + 1e-9).all()
+    assert (t.loc[homes, "bess_discharged_kwh"] > 0).all()
+    log = res.log.to_pandas(res.start)
+    empty = log[log["kind"] == "bess_empty"]
+    assert {f"home-{i:03d}/bess{k}" for i in range(3) for k in (1, 2)} <= set(
+        empty["asset_id"].astype(str))

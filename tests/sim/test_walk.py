@@ -86,11 +86,15 @@ def test_benchmark_scenario_walked_equals_boundary_by_boundary(dispatch, monkeyp
        bess_policy=st.sampled_from(["self_consumption", "follow_dispatch"]),
        with_event=st.booleans(), kinds=st.sampled_from([None, ("interval", "bess_full"),
                                                          ("bess_empty", "ev_arrival")]),
-       load_kw=st.sampled_from([0.3, 1.0, 2.5]))
+       load_kw=st.sampled_from([0.3, 1.0, 2.5]), shared=st.booleans())
 def test_random_runs_walked_equal_boundary_by_boundary(seed, n_homes, interval_min, days,
-                                                       bess_policy, with_event, kinds, load_kw):
+                                                       bess_policy, with_event, kinds, load_kw,
+                                                       shared):
     def build():
-        fleet = make_fleet(n_homes, rng=np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        fleet = make_fleet(n_homes, rng=rng)
+        if shared:      # batteries moved between homes: some have several, some none
+            fleet.bess_prosumer_index[:] = rng.integers(0, n_homes, fleet.n_bess)
         ev_rows = events(("e", 17.3 + (seed % 7) * 0.1, 2.0, 3.0 * n_homes,
                           -1 if seed % 2 else 1, 300.0)) if with_event else None
         return make_inputs(fleet, days=days, bess_policy=bess_policy, events=ev_rows,

@@ -42,7 +42,11 @@ def decide(run, t, dt, window):
         base = _shadow_baseline(run, t, dt, window, plugged)
     k = run.interval_index(t)
     bsoc = {b.index: b.soc_at(t) for b in run.bess}
-    bbase = {b.index: _bess_baseline(run, b, bsoc[b.index], k) for b in run.bess}
+    bbase = {}
+    held: dict[int, float] = {}     # per home: what its batteries listed so far hold
+    for b in run.bess:
+        bbase[b.index] = _bess_baseline(run, b, bsoc[b.index], k, held.get(b.home, 0.0))
+        held[b.home] = held.get(b.home, 0.0) + bbase[b.index]
     ev_sp, bess_sp = dict(base), dict(bbase)
     if window is not None:
         _dispatch(run, t, window, plugged, soc, need, base, bsoc, bbase, ev_sp, bess_sp)
@@ -129,9 +133,11 @@ def _bess_limits(b, soc, p):
     return p
 
 
-def _bess_baseline(run, b, soc, k):
-    """self_consumption (and follow_dispatch outside events): cover the home's net load."""
-    p = min(max(-float(run.net_kw[k, b.home]), -b.max_discharge_kw), b.max_charge_kw)
+def _bess_baseline(run, b, soc, k, held_kw):
+    """self_consumption (and follow_dispatch outside events): cover the home's net load,
+    less what the home's batteries listed before this one hold (`held_kw`)."""
+    p = min(max(-float(run.net_kw[k, b.home]) - held_kw, -b.max_discharge_kw),
+            b.max_charge_kw)
     return _bess_limits(b, soc, p)
 
 
