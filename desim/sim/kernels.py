@@ -348,28 +348,29 @@ def self_consumption(home_net_kw, prosumer_index, max_charge_kw, max_discharge_k
             break
     if one_each:
         for i in range(out.size):
-            out[i] = _self_consumption_one(-home_net_kw[prosumer_index[i]], i, max_charge_kw,
-                                           max_discharge_kw, soc, min_soc, max_soc,
-                                           self_discharge_per_h, top_up_margin_soc)
+            out[i] = _self_consumption_one(-home_net_kw[prosumer_index[i]], max_charge_kw[i],
+                                           max_discharge_kw[i], soc[i], min_soc[i], max_soc[i],
+                                           self_discharge_per_h[i], top_up_margin_soc)
         return
     taken = np.zeros(home_net_kw.size)        # what the home's batteries so far hold, kW
     for i in range(out.size):
         h = prosumer_index[i]
-        p = _self_consumption_one(-home_net_kw[h] - taken[h], i, max_charge_kw,
-                                  max_discharge_kw, soc, min_soc, max_soc,
-                                  self_discharge_per_h, top_up_margin_soc)
+        p = _self_consumption_one(-home_net_kw[h] - taken[h], max_charge_kw[i],
+                                  max_discharge_kw[i], soc[i], min_soc[i], max_soc[i],
+                                  self_discharge_per_h[i], top_up_margin_soc)
         out[i] = p
         taken[h] += p
 
 
 @_jit
-def _self_consumption_one(want_kw, i, max_charge_kw, max_discharge_kw, soc, min_soc, max_soc,
+def _self_consumption_one(want_kw, max_charge_kw, max_discharge_kw, soc, min_soc, max_soc,
                           self_discharge_per_h, top_up_margin_soc):
-    """Battery `i`'s self-consumption setpoint for `want_kw` (kW, + charging) of its home."""
-    p = phys.clip_power_kw(want_kw, max_charge_kw[i], max_discharge_kw[i])
-    if p > 0.0 and soc[i] > max_soc[i] - top_up_margin_soc and self_discharge_per_h[i] > 0.0:
+    """A battery's self-consumption setpoint for `want_kw` (kW, + charging) of its home
+    (floats: a compiled helper given arrays pays their reference counts at every call)."""
+    p = phys.clip_power_kw(want_kw, max_charge_kw, max_discharge_kw)
+    if p > 0.0 and soc > max_soc - top_up_margin_soc and self_discharge_per_h > 0.0:
         p = 0.0
-    if (p > 0.0 and soc[i] >= max_soc[i]) or (p < 0.0 and soc[i] <= min_soc[i]):
+    if (p > 0.0 and soc >= max_soc) or (p < 0.0 and soc <= min_soc):
         p = 0.0
     return p
 
