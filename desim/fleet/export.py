@@ -39,6 +39,7 @@ from desim.fleet.table import (
     PROSUMER_COLUMNS,
     PV_COLUMNS,
     FleetTable,
+    check_unique_ids,
 )
 
 __all__ = [
@@ -361,10 +362,13 @@ def load_fleet(path: str | os.PathLike, fmt: str | None = None) -> FleetTable:
     Raises
     ------
     ParameterError
-        If the file is not a desim fleet; `OutputError` for an unknown format.
+        If the file is not a desim fleet, or uses a prosumer or EV id twice;
+        `OutputError` for an unknown format.
     """
     path = Path(path)
     fmt = _format_of(path, fmt)
     if not path.is_file():
         raise ParameterError(f"{path}: expected an existing fleet file, got none")
-    return _READERS[fmt](path)
+    table = _READERS[fmt](path)
+    check_unique_ids(table, str(path))
+    return table

@@ -209,6 +209,33 @@ class FleetTable:
         return cls(**columns)
 
 
+def first_duplicate(ids) -> str | None:
+    """The first id that `ids` holds a second time (in their order), or None: prosumer
+    and EV ids name rows of the event log and must be unique. Hot path: a set of the ids
+    (about 0.3 s for a million, against 1 s to sort them)."""
+    values = [str(v) for v in np.asarray(ids, dtype=object).tolist()]
+    if len(set(values)) == len(values):
+        return None
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            return v
+        seen.add(v)
+    return None
+
+
+def check_unique_ids(table: FleetTable, where: str) -> None:
+    """Raise `ParameterError` naming `where`, the column and the id if a prosumer id or
+    an EV id is used twice."""
+    from desim.errors import ParameterError
+
+    for column in ("prosumer_id", "ev_id"):
+        dup = first_duplicate(getattr(table, column))
+        if dup is not None:
+            raise ParameterError(f"{where}: {column}: expected unique ids, got {dup!r} more "
+                                 "than once")
+
+
 PROSUMER_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "prosumer")
 BESS_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "bess")
 EV_COLUMNS = tuple(f.name for f in fields(FleetTable) if _block(f.name) == "ev")

@@ -26,7 +26,7 @@ import simpy
 from attrs import define, field
 
 from desim.errors import ScenarioError
-from desim.fleet.table import FleetTable
+from desim.fleet.table import FleetTable, first_duplicate
 from desim.sim import boundary
 from desim.sim import dispatch as dsp
 from desim.sim import tolerances as tol
@@ -136,6 +136,12 @@ class Engine:
             self.inp = inp = inputs
             fleet = inp.fleet
             self.fleet = fleet
+            for column in ("prosumer_id", "ev_id"):
+                dup = first_duplicate(getattr(fleet, column))
+                if dup is not None:
+                    # the log names rows by these ids: refused before the run, not after
+                    raise ScenarioError(f"fleet.{column}: expected unique ids, got {dup!r} "
+                                        "more than once")
             hvac = inp.hvac if inp.hvac is not None else HvacTable.empty()
             whtr = inp.water_heaters if inp.water_heaters is not None else WaterHeaterTable.empty()
             n = fleet.n_prosumers

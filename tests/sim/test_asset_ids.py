@@ -1,5 +1,6 @@
-"""Asset ids stay unique when a home has several assets of a kind (two roof arrays, two
-batteries, two heat pumps): the log can be read and written, and every row names its asset.
+"""Ids in the event log are unique: assets numbered when a home has several of a kind
+(two roof arrays, two batteries, two heat pumps), and a fleet that uses a prosumer or EV
+id twice refused before the run (it used to run to the end, then fail with a traceback).
 
 The reference numbering below is written from the documented rule (docs/event_log.md),
 with a counter per home, not from the engine's vectorized form.
@@ -112,3 +113,50 @@ def test_two_thermal_units_in_one_home_log_under_their_own_ids(quiet_walk):
     # each unit's first switch is at its own time: unit 0 starts 0.8 C warmer than unit 1
     first = rows.groupby(rows["asset_id"].astype(str))["t_h"].min()
     assert first[f"{pid[0]}/hvac1"] < first[f"{pid[0]}/hvac2"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f"]), max_size=8))
+def test_first_duplicate_is_the_first_id_seen_twice(ids):
+    from desim.fleet.table import first_duplicate
+
+    want = next((v for i, v in enumerate(ids) if v in ids[:i]), None)
+    assert first_duplicate(np.array(ids, dtype=object)) == want
+
+
+def test_a_fleet_file_using_an_ev_id_twice_is_refused_before_the_run(tmp_path, capsys):
+    from desim.errors import ParameterError
+    from desim.fleet import load_fleet
+
+    f = generate_fleet_table(8, 0)
+    assert f.n_evs >= 2
+    ids = f.ev_id.copy()
+    ids[1] = ids[0]
+    export_fleet(evolve(f, ev_id=ids), tmp_path / "fleet.csv")
+    with pytest.raises(ParameterError, match=rf"fleet.csv: ev_id: .*{ids[0]}"):
+        load_fleet(tmp_path / "fleet.csv")
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "ev_id" in err and str(ids[0]) in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_explicit_prosumer_named_as_a_generated_one_is_refused_before_the_run(tmp_path,
+                                                                                capsys):
+    (tmp_path / "s.toml").write_text(SCENARIO.replace('[fleet]\nfile = "fleet.csv"', """
+[fleet.generate]
+n = 5
+
+[[fleet.prosumers]]
+id = "prosumer_000001"
+annual_load_kwh = 5000
+"""))
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "prosumer_id" in err and "prosumer_000001" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
