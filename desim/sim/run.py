@@ -67,7 +67,7 @@ def replay_fleet(frame: pd.DataFrame) -> tuple[FleetTable, RecordedSessions]:
     overlap = same & (arr_h[by_ev][1:] < dep_h[by_ev][:-1])
     if overlap.any():
         bad = ids[ev_index[by_ev][1:][overlap]]
-        raise ScenarioError(f"sessions: ev_id {bad[0]!r}: expected one vehicle's sessions not "
+        raise ScenarioError(f"sessions: ev_id {str(bad[0])!r}: expected one vehicle's sessions not "
                             f"to overlap, got {int(overlap.sum())} overlapping session(s)")
     kwh = frame["kwh_requested"].to_numpy(dtype=float)
     largest_kwh = np.zeros(n)

@@ -89,7 +89,7 @@ def like_day_problems(like_days: list[list[int]], event_ids,
     fewer than `LIKE_DAYS` is paid against the average of those it has (a warning that
     says how many). Returns ``(errors, warnings)``."""
     errors, warnings = [], []
-    for offsets, eid in zip(like_days, event_ids, strict=True):
+    for offsets, eid in zip(like_days, map(str, event_ids), strict=True):
         if not offsets:
             errors.append(f"{source}: expected at least one like day before event {eid!r} "
                           f"for caiso_10in10, got none (start the scenario earlier)")
