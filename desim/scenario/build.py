@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 
 from desim.errors import CatalogError, ParameterError, ScenarioError
-from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable
+from desim.fleet.table import EV_PRIORITY_NAMES, PROFILE_NAMES, FleetTable, first_duplicate
 
 __all__ = ["build_fleet", "explicit_table", "PROFILE_DEFAULTS", "resolve_descriptions",
            "read_fleet_file", "build_hvac",
@@ -200,11 +200,14 @@ def build_fleet(scenario, seed, parser=None, resolved: dict | None = None) -> Fl
     if not parts:
         return _empty_table()
     table = parts[0] if len(parts) == 1 else FleetTable.concat(parts)
-    if file is not None:
-        ids, counts = np.unique(table.prosumer_id.astype(str), return_counts=True)
-        if (counts > 1).any():
-            raise ScenarioError(f"{scenario.source}: fleet.file: expected prosumer ids not used "
-                                f"elsewhere in the fleet, got {str(ids[counts > 1][0])!r} twice")
+    # the log names rows by these ids: a generated, an explicit and a file's prosumer (or
+    # EV) with one id would otherwise run, and a sharded run would write both rows
+    for column in ("prosumer_id", "ev_id"):
+        dup = first_duplicate(getattr(table, column))
+        if dup is not None:
+            where = "fleet.file: " if file is not None else ""
+            raise ScenarioError(f"{scenario.source}: {where}fleet.{column}: expected ids not "
+                                f"used elsewhere in the fleet, got {dup!r} twice")
     return table
 
 

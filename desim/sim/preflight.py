@@ -27,18 +27,63 @@ def _add(problems: list[str], source: str, message: str, prefix: str = "") -> No
         problems.append(prefix + line.removeprefix(f"{source}: "))
 
 
+def _generated_index(ident: str, prefix: str, n: int) -> int | None:
+    """The index of the generated prosumer `ident` names (`desim.fleet.generate.make_ids`:
+    ``<prefix><index>``, zero-padded to ``max(6, digits of n - 1)``), or None."""
+    digits = ident[len(prefix):]
+    if (ident.startswith(prefix) and digits.isascii() and digits.isdigit()
+            and len(digits) == max(6, len(str(max(n - 1, 0)))) and int(digits) < n):
+        return int(digits)
+    return None
+
+
+def _check_ids(scenario, table, problems: list[str]) -> None:
+    """Prosumer and EV ids used twice across the fleet's parts (generated homes, the
+    fleet file `table`, explicit homes), found without generating the fleet: the run
+    refuses them (`desim.scenario.build.build_fleet`), a sharded run in every shard."""
+    gen = scenario.fleet.generate
+    n_gen = gen.n if gen is not None else 0
+    explicit = [str(p.id) for p in scenario.fleet.prosumers]
+    file_ids = [] if table is None else [str(v) for v in table.prosumer_id.tolist()]
+    seen = set(file_ids)
+    for ident in explicit:
+        if ident in seen:
+            problems.append(f"fleet.prosumers: expected ids not used elsewhere in the fleet, "
+                            f"got {ident!r}, also in fleet.file")
+    for where, ids in (("fleet.file", file_ids), ("fleet.prosumers", explicit)):
+        for ident in ids:
+            if _generated_index(ident, "prosumer_", n_gen) is not None:
+                problems.append(f"{where}: expected ids not used elsewhere in the fleet, got "
+                                f"{ident!r}, also a generated home's (fleet.generate)")
+                break
+    if table is not None and table.n_evs:
+        # a file's EV ids against the ids generated and explicit homes give their EVs
+        # (``<prosumer id>-ev<k>``)
+        homes = set(explicit)
+        for ident in (str(v) for v in table.ev_id.tolist()):
+            home, sep, k = ident.rpartition("-ev")
+            if sep and k.isdigit() and (home in homes or _generated_index(
+                    home, "prosumer_", n_gen) is not None):
+                problems.append(f"fleet.file: ev_id: expected ids not used elsewhere in the "
+                                f"fleet, got {ident!r}, also an EV id of {home!r}")
+                break
+
+
 def _check_generate(scenario, problems: list[str]) -> None:
     from desim.fleet.config import FleetConfig, presets
     from desim.fleet.limits import fleet_size_problem
 
     file = getattr(scenario.fleet, "file", None)
     n_file = 0
+    table = None
     if file is not None:
         from desim.scenario.build import read_fleet_file
         try:
-            n_file = read_fleet_file(scenario, file).n_prosumers
+            table = read_fleet_file(scenario, file)
+            n_file = table.n_prosumers
         except DesimError as exc:
             _add(problems, scenario.source, str(exc))
+    _check_ids(scenario, table, problems)
     gen = scenario.fleet.generate
     if gen is None:
         return

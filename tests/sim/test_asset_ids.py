@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from attrs import evolve
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from desim.bench.prepared import prepare
@@ -158,5 +158,89 @@ annual_load_kwh = 5000
         main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q"])
     err = capsys.readouterr().err
     assert info.value.code == 2
-    assert "prosumer_id" in err and "prosumer_000001" in err and "Traceback" not in err
+    assert "fleet.prosumers" in err and "'prosumer_000001'" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def _scenario(tmp_path, n_generated, explicit_ids, fleet_file=None):
+    from desim.scenario import scenario_from_dict
+
+    raw = {"scenario": {"name": "ids", "start": "2026-07-15T00:00", "duration_h": 24,
+                        "time_zone": "America/Los_Angeles", "seed": 1},
+           "site": {"latitude": 34.05, "longitude": -118.25}, "fleet": {}}
+    if n_generated:
+        raw["fleet"]["generate"] = {"n": n_generated}
+    if explicit_ids:
+        raw["fleet"]["prosumers"] = [{"id": i, "annual_load_kwh": 5000,
+                                      "evs": [{"capacity_kwh": 60.0, "max_charge_power_kw": 7.2}]}
+                                     for i in explicit_ids]
+    if fleet_file is not None:
+        raw["fleet"]["file"] = fleet_file
+    return scenario_from_dict(raw, source="ids.toml", base_dir=tmp_path)
+
+
+ID_POOL = ["prosumer_000000", "prosumer_000004", "prosumer_000012", "prosumer_1", "prosumer_",
+           "prosumer_0000001", "home-a", "home-b", "prosumer_00000x", "PROSUMER_000001"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 14), explicit=st.lists(st.sampled_from(ID_POOL), unique=True,
+                                                 max_size=3),
+       file_ids=st.lists(st.sampled_from(ID_POOL), unique=True, max_size=3))
+def test_validate_refuses_the_id_clashes_the_run_refuses(tmp_path_factory, n, explicit,
+                                                          file_ids):
+    """`desim validate` finds ids used twice without generating the fleet; the run builds
+    it and checks the table. Over generated, explicit and file homes their verdicts agree."""
+    from desim.errors import DesimError
+    from desim.scenario.build import build_fleet
+    from desim.sim.preflight import check_runnable
+
+    assume(n or explicit or file_ids)
+    tmp = tmp_path_factory.mktemp("ids")
+    name = None
+    if file_ids:
+        f = generate_fleet_table(len(file_ids), 9)
+        export_fleet(evolve(f, prosumer_id=np.array(file_ids, dtype=object),
+                            ev_id=np.array([f"{file_ids[h]}-ev1" for h in f.ev_prosumer_index],
+                                           dtype=object)), tmp / "fleet.csv")
+        name = "fleet.csv"
+    scenario = _scenario(tmp, n, explicit, name)
+    try:
+        build_fleet(scenario, np.random.SeedSequence(1))
+        built = True
+    except DesimError:
+        built = False
+    try:
+        check_runnable(scenario)
+        valid = True
+    except DesimError:
+        valid = False
+    assert valid == built
+
+
+def test_a_sharded_run_with_a_clash_exits_2_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text("""
+[scenario]
+name = "clash"
+start = "2026-07-15T00:00"
+duration_h = 24
+time_zone = "America/Los_Angeles"
+seed = 1
+
+[site]
+latitude = 34.05
+longitude = -118.25
+
+[fleet.generate]
+n = 5
+
+[[fleet.prosumers]]
+id = "prosumer_000004"
+annual_load_kwh = 5000
+""")
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q",
+              "--shards", "2"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "prosumer_000004" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
