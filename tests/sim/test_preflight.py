@@ -87,9 +87,13 @@ def test_a_fleet_file_repeating_ids_of_the_generated_fleet_is_rejected(tmp_path)
     export_fleet(generate_fleet_table(3, 0), tmp_path / "fleet.parquet")
     path = _file(tmp_path, PEAK.replace("[fleet.generate]", '[fleet]\nfile = "fleet.parquet"'
                                         "\n\n[fleet.generate]"))
-    with pytest.raises(ScenarioError, match="fleet.file: expected prosumer ids not used "
-                                            "elsewhere in the fleet, got 'prosumer_"):
+    with pytest.raises(ScenarioError, match="fleet.file: fleet.prosumer_id: expected ids not "
+                                            "used elsewhere in the fleet, got 'prosumer_"):
         build_inputs(load_scenario(path))
+    with pytest.raises(ScenarioError, match="fleet.file: expected ids not used elsewhere in "
+                                            "the fleet, got 'prosumer_000000', also a "
+                                            "generated home's"):
+        check_runnable(load_scenario(path))
 
 
 def test_a_file_that_is_not_a_fleet_is_a_clean_error(tmp_path, capsys):
