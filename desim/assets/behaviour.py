@@ -37,7 +37,9 @@ def owner_floor_soc(min_soc, max_soc, capacity_kwh, max_discharge, backup_power_
     min_soc, max_soc : float or array
         The battery's own floor and ceiling, fractions.
     capacity_kwh : float or array
-        Usable capacity, kWh (> 0).
+        Usable capacity the backup reserve is spread over, kWh (> 0): the battery's
+        own, or all the batteries of its home together (each then keeps the same
+        share of its capacity, and the home the reserve once).
     max_discharge : float or array
         Share of the capacity the owner lets the aggregator use, fraction in [0, 1].
     backup_power_hours : float or array

@@ -53,9 +53,12 @@ class DispatchEvents:
 
 
 def bess_floor_soc(bess, fleet):
-    """`owner_floor_soc` of every battery of `bess` with its home's preferences."""
+    """`owner_floor_soc` of every battery of `bess` with its home's preferences; a home's
+    backup reserve is spread over the capacity of all its batteries (each keeps the
+    same share of its own capacity), not kept in full by each."""
     home = bess.prosumer_index
-    return owner_floor_soc(bess.min_soc, bess.max_soc, bess.capacity_kwh,
+    home_capacity_kwh = np.bincount(home, bess.capacity_kwh, minlength=fleet.n_prosumers)
+    return owner_floor_soc(bess.min_soc, bess.max_soc, home_capacity_kwh[home],
                            fleet.max_discharge[home], fleet.backup_power_hours[home],
                            fleet.annual_load_kwh[home])
 

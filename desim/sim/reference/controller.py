@@ -256,9 +256,12 @@ def _home_net_kw(inp) -> np.ndarray:
 
 def _bess_state(f, b) -> BessState:
     home = int(f.bess_prosumer_index[b])
+    # the home's backup reserve is spread over all its batteries' capacity
+    home_capacity = sum(float(f.bess_capacity_kwh[j]) for j in range(f.n_bess)
+                        if int(f.bess_prosumer_index[j]) == home)
     floor = rules.owner_floor_soc(float(f.bess_min_soc[b]), float(f.bess_max_soc[b]),
                                   float(f.max_discharge[home]), float(f.backup_power_hours[home]),
-                                  float(f.annual_load_kwh[home]), float(f.bess_capacity_kwh[b]))
+                                  float(f.annual_load_kwh[home]), home_capacity)
     return BessState(b, home, float(f.bess_capacity_kwh[b]), float(f.bess_max_charge_kw[b]),
                      float(f.bess_max_discharge_kw[b]), float(f.bess_charge_efficiency[b]),
                      float(f.bess_discharge_efficiency[b]), float(f.bess_min_soc[b]),
