@@ -348,7 +348,11 @@ def build_homes(inp: SimInputs) -> list[_Home]:
         unit[h] = units[bucket]
     bess: list = [None] * f.n_prosumers
     for b in range(f.n_bess):
-        bess[int(f.bess_prosumer_index[b])] = BESS(
+        h = int(f.bess_prosumer_index[b])
+        if bess[h] is not None:
+            raise NotImplementedError(f"prosumer {h} has more than one battery; the "
+                                      "baselines step one BESS object per home")
+        bess[h] = BESS(
             float(f.bess_capacity_kwh[b]), float(f.bess_max_charge_kw[b]),
             float(f.bess_charge_efficiency[b]), current_soc_percent=float(f.bess_soc[b]) * 100,
             min_soc_percent=float(f.bess_min_soc[b]) * 100,

@@ -312,3 +312,21 @@ def test_the_tables_show_a_miss_that_rounds_to_its_goal_and_where_the_thermal_mo
     assert "0.2" in row and "0.200000" not in row        # a met target keeps 3 digits
     assert "in a fresh process" in next(line for line in text.splitlines()
                                         if "thermal: without / with AC" in line)
+
+
+@pytest.mark.parametrize("kind", ["bess", "pv"])
+def test_the_baselines_refuse_a_home_with_two_batteries_or_pv_systems(kind):
+    """They step one BESS and one SolarPV object per home: a second one is refused, not
+    dropped (the engine runs such homes, docs/semantics.md)."""
+    from attrs import evolve
+
+    from desim.bench.baseline import build_homes
+    from desim.bench.prepared import prepare
+
+    inp = prepare(bench_inputs(30, 1, 0))[0]
+    owner = getattr(inp.fleet, f"{kind}_prosumer_index").copy()
+    assert len(owner) >= 2
+    owner[1] = owner[0]
+    inp = evolve(inp, fleet=evolve(inp.fleet, **{f"{kind}_prosumer_index": owner}))
+    with pytest.raises(NotImplementedError, match="more than one"):
+        build_homes(inp)
