@@ -10,6 +10,7 @@ from desim.errors import ScenarioError, warn
 from desim.sim import decisionkernels as dk
 from desim.sim import dispatch as dsp
 from desim.sim import settlement as stl
+from desim.sim import tolerances as tol
 
 __all__ = ["Aggregator"]
 
@@ -189,7 +190,7 @@ class Aggregator:
             delivered, name = truth, "counterfactual"
         else:
             delivered, name = estimate_kwh, "setpoint"
-        settled = np.where(accepted, np.maximum(delivered, 0.0), 0.0)
+        settled = np.where(accepted & (delivered > tol.SETTLE_MIN_KWH), delivered, 0.0)
         price_kwh = events.price_per_mwh[k] / 1000.0
         target_kwh = events.target_kw[k] * (events.end_h[k] - events.start_h[k])
         paid = settled * price_kwh * inp.prosumer_share

@@ -8,7 +8,7 @@ quantities compared.
 from __future__ import annotations
 
 __all__ = ["MET_TOL_KWH", "LIMIT_TOL_KW", "STOP_TOL_H", "TIME_TOL_H", "MIN_HORIZON_H",
-           "MIN_WINDOW_H", "BOUNDARY_TOL", "METER_ZERO_KW", "ADJUST_MIN_KWH"]
+           "MIN_WINDOW_H", "BOUNDARY_TOL", "METER_ZERO_KW", "ADJUST_MIN_KWH", "SETTLE_MIN_KWH"]
 
 #: A need below this (stored kWh) counts as met.
 MET_TOL_KWH = 1e-6
@@ -29,3 +29,7 @@ BOUNDARY_TOL = 1e-9
 METER_ZERO_KW = 1e-9
 #: A like-day adjustment energy below this (kWh) gives no ratio (the ratio is 1).
 ADJUST_MIN_KWH = 1e-9
+#: A home's delivery below this (kWh) is float residue of meter readings subtracted (a
+#: home that did nothing differs from its baseline by 1e-15 kWh or so): it is settled
+#: as 0, with no payment, no settlement row and no count as a participant.
+SETTLE_MIN_KWH = 1e-9

@@ -42,6 +42,12 @@ def test_every_shipped_scenario_runs_and_writes_its_outputs(path, tmp_path):
     assert {"t_h", "timestamp", "kind", "prosumer_id", "asset_id", "asset_type", "power_kw",
             "energy_kwh", "soc_percent", "detail", "cause_id", "event_id"} <= set(log.columns)
     assert log["t_h"].is_monotonic_increasing
+    # a settlement row pays a delivery, not the float residue of a home that did nothing
+    settled = log.loc[log["kind"] == "settlement", "energy_kwh"]
+    assert (settled >= 1e-9).all(), settled.min()
+    for event in summary.get("dispatch", []):
+        rows = log[(log["kind"] == "settlement") & (log["detail"] == event["event_id"])]
+        assert event["n_participants"] == len(rows)
 
 
 def test_two_runs_of_one_scenario_write_byte_identical_logs(tmp_path):
