@@ -44,7 +44,11 @@ class Rules:
 
     @property
     def static_ev_policy(self) -> bool:
-        return bool(getattr(self.ev_policy, "static", False))
+        """Whether the EV policy's setpoints outside dispatch events never depend on the
+        signals (``static``, or ``static_without_limit`` in a run without a site limit)."""
+        return bool(getattr(self.ev_policy, "static", False)
+                    or (getattr(self.ev_policy, "static_without_limit", False)
+                        and not np.isfinite(self.site_limit_kw)))
 
 
 @frozen

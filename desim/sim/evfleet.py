@@ -67,7 +67,12 @@ class EvFleet:
                                 if inp.dispatch_enabled else [])
         self.coupled = bool(np.isfinite(rules.site_limit_kw))   # every EV event decides
         # nothing but its own events changes an EV's power (EVs handled ahead)
-        self.independent = rules.static_ev_policy and not rules.guarded and not self.coupled
+        # outside dispatch events nothing but their own events moves the EVs: a static
+        # policy, no site limit, and no guard that could raise a setpoint (a policy static
+        # only without a limit holds every EV below its target at full power: the guard's
+        # floor never binds there)
+        self.independent = bool(rules.static_ev_policy and not self.coupled and (
+            not rules.guarded or getattr(rules.ev_policy, "static_without_limit", False)))
         self._empty = np.zeros(0)
 
     @property

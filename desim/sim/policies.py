@@ -9,7 +9,9 @@ own: any object with ``name``, ``setpoints(state, signals)`` and
 in a scenario as ``"package.module:callable"`` (called with no arguments).
 A policy whose setpoints never depend on the signals may say so with
 ``static = True``: it is then not called again outside dispatch events, and its
-``plug_in_setpoints`` gets ``signals=None``.
+``plug_in_setpoints`` gets ``signals=None``. ``static_without_limit = True`` says
+the same of a run without a site limit (`Smart`: every EV below its target at full
+power, as `Uncontrolled`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ class Smart:
 
     guards_departure = True
     honours_site_limit = True
+    # without a site limit: every EV below its target at full power, whatever the signals
+    # (the guard's floor, at most full power, never binds outside dispatch events)
+    static_without_limit = True
 
     def __init__(self, order: str = "edf"):
         if order not in ("edf", "llf"):

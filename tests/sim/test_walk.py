@@ -108,12 +108,32 @@ def test_random_runs_walked_equal_boundary_by_boundary(seed, n_homes, interval_m
 
 
 def test_no_walk_where_a_boundary_can_change_the_fleet(monkeypatch):
-    """A guarded policy or a site limit makes EV events decision instants: no walk."""
-    for kw in ({"ev_policy": "smart"}, {"site_limit_kw": 20.0}):
+    """A policy whose setpoints read the signals (prices), or a site limit (EV events are
+    then decision instants): no walk."""
+    for kw in ({"ev_policy": "price_responsive"}, {"site_limit_kw": 20.0},
+               {"ev_policy": "smart", "site_limit_kw": 20.0}):
         fleet = make_fleet(4, rng=np.random.default_rng(3))
         inp = make_inputs(fleet, days=1, **kw)
         _, walks = _run(inp, True, monkeypatch)
         assert walks == []
+
+
+@pytest.mark.parametrize("with_event", [False, True])
+def test_smart_charging_without_a_site_limit_is_walked_the_same(with_event, monkeypatch):
+    """Without a site limit smart charging holds every EV below its target at full power
+    outside events (docs/semantics.md), so its quiet stretches are walked; with the guard
+    deciding inside the event, the run is the same to the bit both ways."""
+    def build():
+        fleet = make_fleet(12, rng=np.random.default_rng(8), v2g=True)
+        ev_rows = events(("e", 17.5, 2.0, 20.0, -1, 300.0)) if with_event else None
+        return make_inputs(fleet, days=2, ev_policy="smart", bess_policy="follow_dispatch",
+                           events=ev_rows, seed=8)
+
+    a_inp, b_inp = _fresh(build)
+    a, _ = _run(a_inp, False)
+    b, walks = _run(b_inp, True, monkeypatch)
+    assert sum(k1 - k0 for k0, k1 in walks) > a_inp.n_steps // 2
+    _assert_same(a, b)
 
 
 def test_walk_stops_before_another_process_wakes(monkeypatch):
