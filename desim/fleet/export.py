@@ -40,6 +40,7 @@ from desim.fleet.table import (
     PV_COLUMNS,
     FleetTable,
     check_unique_ids,
+    owner_slots,
 )
 
 __all__ = [
@@ -64,13 +65,6 @@ def _atomic_write(path: str | os.PathLike, write) -> Path:
     return atomic_write(path, write, "the fleet")
 
 
-def _slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stable owner order of asset rows and each row's slot (0, 1, ...) in it."""
-    order = np.argsort(owner, kind="stable")
-    sorted_owner = owner[order]
-    first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]] if len(owner) else owner
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
-    return order, np.arange(len(owner)) - group_start
 
 
 def _slot_prefix(kind: str, slot: int, n_slots: int) -> str:
@@ -89,7 +83,7 @@ def fleet_to_frame(table: FleetTable) -> pd.DataFrame:
     for kind, columns in _KINDS.items():
         owner = getattr(table, f"{kind}_prosumer_index")
         cols[f"n_{kind}" if kind != "ev" else "n_evs"] = np.bincount(owner, minlength=n)
-        order, slot = _slots(owner)
+        order, slot = owner_slots(owner)
         n_slots = int(slot.max()) + 1 if len(slot) else 0
         for k in range(n_slots):
             rows = order[slot == k]
@@ -264,7 +258,7 @@ def export_fleet_json(table: FleetTable, path: str | os.PathLike) -> Path:
         for rec in records:
             rec[key] = []
         owner = getattr(table, f"{kind}_prosumer_index")
-        order, _slot = _slots(owner)
+        order, _slot = owner_slots(owner)
         columns = _KINDS[kind][1:]
         values = {name: _json_values(getattr(table, name)[order]) for name in columns}
         short = [name[len(kind) + 1:] for name in columns]

@@ -209,6 +209,16 @@ class FleetTable:
         return cls(**columns)
 
 
+def owner_slots(owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable owner order of asset rows and each row's slot (0, 1, ...) in it: the
+    ordinal of the asset among its owner's, in the order the rows list them."""
+    order = np.argsort(owner, kind="stable")
+    sorted_owner = owner[order]
+    first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]] if len(owner) else owner
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
+    return order, np.arange(len(owner)) - group_start
+
+
 def first_duplicate(ids) -> str | None:
     """The first id that `ids` holds a second time (in their order), or None: prosumer
     and EV ids name rows of the event log and must be unique. Hot path: a set of the ids

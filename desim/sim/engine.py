@@ -26,7 +26,7 @@ import simpy
 from attrs import define, field
 
 from desim.errors import ScenarioError
-from desim.fleet.table import FleetTable, first_duplicate
+from desim.fleet.table import FleetTable, first_duplicate, owner_slots
 from desim.sim import boundary
 from desim.sim import dispatch as dsp
 from desim.sim import tolerances as tol
@@ -427,12 +427,9 @@ def asset_ids(prosumer_id: np.ndarray, owner: np.ndarray, suffix: str) -> np.nda
     if owner.size:
         many = np.bincount(owner)[owner] > 1
         if many.any():
-            order = np.argsort(owner, kind="stable")
-            sorted_owner = owner[order]
-            first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]]
-            start = np.maximum.accumulate(np.where(first, np.arange(owner.size), 0))
+            order, slot = owner_slots(owner)
             rank = np.empty(owner.size, dtype=np.int64)
-            rank[order] = np.arange(owner.size) - start
+            rank[order] = slot
             ids[many] = np.char.add(base[many], (rank[many] + 1).astype(str)).astype(object)
     return ids
 

@@ -144,16 +144,23 @@ def test_a_fleet_file_using_an_ev_id_twice_is_refused_before_the_run(tmp_path, c
     assert not (tmp_path / "out").exists()
 
 
-def test_an_explicit_prosumer_named_as_a_generated_one_is_refused_before_the_run(tmp_path,
-                                                                                capsys):
-    (tmp_path / "s.toml").write_text(SCENARIO.replace('[fleet]\nfile = "fleet.csv"', """
+def _clash(prosumer_id: str) -> str:
+    """Five generated homes and an explicit one named `prosumer_id` (log as Parquet, as a
+    sharded run writes it)."""
+    return SCENARIO.replace('formats = ["parquet", "csv"]', 'formats = ["parquet"]').replace(
+        '[fleet]\nfile = "fleet.csv"', f"""
 [fleet.generate]
 n = 5
 
 [[fleet.prosumers]]
-id = "prosumer_000001"
+id = "{prosumer_id}"
 annual_load_kwh = 5000
-"""))
+""")
+
+
+def test_an_explicit_prosumer_named_as_a_generated_one_is_refused_before_the_run(tmp_path,
+                                                                                capsys):
+    (tmp_path / "s.toml").write_text(_clash("prosumer_000001"))
     with pytest.raises(SystemExit) as info:
         main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q"])
     err = capsys.readouterr().err
@@ -219,25 +226,7 @@ def test_validate_refuses_the_id_clashes_the_run_refuses(tmp_path_factory, n, ex
 
 
 def test_a_sharded_run_with_a_clash_exits_2_and_writes_nothing(tmp_path, capsys):
-    (tmp_path / "s.toml").write_text("""
-[scenario]
-name = "clash"
-start = "2026-07-15T00:00"
-duration_h = 24
-time_zone = "America/Los_Angeles"
-seed = 1
-
-[site]
-latitude = 34.05
-longitude = -118.25
-
-[fleet.generate]
-n = 5
-
-[[fleet.prosumers]]
-id = "prosumer_000004"
-annual_load_kwh = 5000
-""")
+    (tmp_path / "s.toml").write_text(_clash("prosumer_000004"))
     with pytest.raises(SystemExit) as info:
         main(["run", str(tmp_path / "s.toml"), "-o", str(tmp_path / "out"), "-q",
               "--shards", "2"])
